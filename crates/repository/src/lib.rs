@@ -1,0 +1,1 @@
+//! quotedb-repository: the typed API other crates use to read and write quotedb.

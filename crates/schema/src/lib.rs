@@ -1,0 +1,35 @@
+//! The quotedb schema: the six reversible migrations embedded as [`MIGRATOR`], the database
+//! enums as Rust types, and the name of every business rule.
+//!
+//! A business rule has ONE name, used everywhere: the SQL constraint or trigger, its
+//! `COMMENT`, the repository's error variant and the test that violates it. The constants in
+//! each module's `rules` submodule are those names; the repository maps database errors with
+//! them instead of scattering string literals.
+//!
+//! ```no_run
+//! # async fn run(pool: sqlx::PgPool) -> Result<(), sqlx::migrate::MigrateError> {
+//! quotedb_schema::MIGRATOR.run(&pool).await?;
+//! # Ok(()) }
+//! ```
+
+pub mod admin;
+pub mod base;
+pub mod quotes;
+pub mod rating;
+pub mod realtime;
+pub mod security;
+
+/// All migrations of `migrations/`, embedded at compile time (reversible, sqlx format).
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
+
+/// Every business-rule name defined by the schema, across all modules.
+pub fn all_rule_names() -> impl Iterator<Item = &'static str> {
+    base::rules::ALL
+        .iter()
+        .chain(quotes::rules::ALL)
+        .chain(rating::rules::ALL)
+        .chain(security::rules::ALL)
+        .chain(realtime::rules::ALL)
+        .chain(admin::rules::ALL)
+        .copied()
+}

@@ -1,0 +1,358 @@
+//! A project-local PostgreSQL cluster started from the installed server binaries.
+//!
+//! Lives under `target/quotedb-pg/` (its own port, TCP on 127.0.0.1 only, `fsync=off`), is
+//! created and started on first use and reused by later test binaries and runs. Several processes
+//! may race to start it: an exclusive file lock serialises them. A `postmaster.pid` left by a
+//! crashed server is detected with `pg_ctl status` and removed. `initdb` and `postgres` refuse to
+//! run as root, so as root the server runs as an unprivileged user (`postgres`, else `nobody`)
+//! that owns the cluster directory.
+
+use std::fs::{self, OpenOptions};
+use std::io::Write as _;
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use crate::Error;
+
+/// Server settings of a cluster used for tests and development: durability is traded for speed.
+const SERVER_SETTINGS: &str = "\
+# quotedb local cluster (testkit): speed over durability, TCP on loopback only
+listen_addresses = '127.0.0.1'
+unix_socket_directories = ''
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+max_connections = 300
+shared_buffers = 256MB
+work_mem = 16MB
+maintenance_work_mem = 256MB
+max_wal_size = 4GB
+checkpoint_timeout = 30min
+log_min_messages = warning
+log_min_error_statement = panic
+";
+
+/// Where the PostgreSQL server binaries are: `QUOTEDB_PG_BINDIR`, then `pg_config --bindir`,
+/// then the newest `/usr/lib/postgresql/*/bin`, then `/usr/local/pgsql/bin`.
+pub fn find_bindir() -> Option<PathBuf> {
+    let has_server = |dir: &Path| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file();
+    if let Some(dir) = std::env::var_os("QUOTEDB_PG_BINDIR").map(PathBuf::from) {
+        return has_server(&dir).then_some(dir);
+    }
+    if let Ok(out) = Command::new("pg_config").arg("--bindir").output() {
+        let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+        if out.status.success() && has_server(&dir) {
+            return Some(dir);
+        }
+    }
+    let mut versions: Vec<(u32, PathBuf)> = fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let major = e.file_name().to_str()?.parse::<u32>().ok()?;
+            let bin = e.path().join("bin");
+            has_server(&bin).then_some((major, bin))
+        })
+        .collect();
+    versions.sort();
+    if let Some((_, dir)) = versions.pop() {
+        return Some(dir);
+    }
+    let local = PathBuf::from("/usr/local/pgsql/bin");
+    has_server(&local).then_some(local)
+}
+
+/// The default cluster directory: `<workspace>/target/quotedb-pg`, or `QUOTEDB_PG_DIR`.
+///
+/// As root, when the unprivileged server user cannot reach the workspace (a parent directory
+/// without the world-execute bit, such as `/root`), the cluster goes to the system temp dir
+/// under a name derived from the workspace path instead.
+pub fn default_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("QUOTEDB_PG_DIR") {
+        return PathBuf::from(dir);
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| crate::workspace_root().join("target"));
+    let dir = target.join("quotedb-pg");
+    if is_root() && !world_traversable(&target) {
+        let digest = crate::short_hash(dir.to_string_lossy().as_bytes());
+        return std::env::temp_dir().join(format!("quotedb-pg-{digest}"));
+    }
+    dir
+}
+
+fn world_traversable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mut cur = Some(path);
+    while let Some(p) = cur {
+        if let Ok(meta) = fs::metadata(p) {
+            if meta.permissions().mode() & 0o001 == 0 {
+                return false;
+            }
+        }
+        cur = p.parent();
+    }
+    true
+}
+
+fn is_root() -> bool {
+    // The effective uid without libc: /proc/self/status "Uid: real effective saved fs".
+    fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .and_then(|l| l.split_whitespace().nth(2).map(|uid| uid == "0"))
+        })
+        .unwrap_or(false)
+}
+
+/// The unprivileged account a root process runs the server as.
+#[derive(Debug, Clone, Copy)]
+struct RunAs {
+    uid: u32,
+    gid: u32,
+}
+
+fn run_as() -> Result<Option<RunAs>, Error> {
+    if !is_root() {
+        return Ok(None);
+    }
+    let passwd =
+        fs::read_to_string("/etc/passwd").map_err(|e| Error::Cluster(format!("cannot read /etc/passwd: {e}")))?;
+    for wanted in ["postgres", "nobody"] {
+        for line in passwd.lines() {
+            let fields: Vec<&str> = line.split(':').collect();
+            if fields.len() >= 4 && fields[0] == wanted {
+                if let (Ok(uid), Ok(gid)) = (fields[2].parse(), fields[3].parse()) {
+                    return Ok(Some(RunAs { uid, gid }));
+                }
+            }
+        }
+    }
+    Err(Error::Cluster(
+        "running as root, and neither a `postgres` nor a `nobody` account exists to run the server as; \
+         create one (useradd --system postgres) or set DATABASE_URL"
+            .into(),
+    ))
+}
+
+fn chown_tree(path: &Path, who: RunAs) -> Result<(), Error> {
+    std::os::unix::fs::chown(path, Some(who.uid), Some(who.gid))
+        .map_err(|e| Error::Cluster(format!("cannot chown {}: {e}", path.display())))?;
+    if path.is_dir() {
+        for entry in fs::read_dir(path).map_err(|e| Error::Cluster(e.to_string()))? {
+            let entry = entry.map_err(|e| Error::Cluster(e.to_string()))?;
+            if !entry.file_type().map(|t| t.is_symlink()).unwrap_or(true) {
+                chown_tree(&entry.path(), who)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A local cluster: its directory, binaries and port.
+#[derive(Debug, Clone)]
+pub struct LocalCluster {
+    dir: PathBuf,
+    bindir: PathBuf,
+    port: u16,
+}
+
+impl LocalCluster {
+    /// The cluster in `dir` using the binaries in `bindir`; created and started if needed.
+    pub fn ensure_started(dir: &Path, bindir: &Path) -> Result<Self, Error> {
+        fs::create_dir_all(dir).map_err(|e| Error::Cluster(format!("cannot create {}: {e}", dir.display())))?;
+        // Serialise concurrent starters (several test binaries at once). Released on drop.
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join("cluster.lock"))
+            .map_err(|e| Error::Cluster(format!("cannot open the cluster lock: {e}")))?;
+        lock.lock()
+            .map_err(|e| Error::Cluster(format!("cannot lock the cluster: {e}")))?;
+
+        let who = run_as()?;
+        let data = dir.join("data");
+        let port_file = dir.join("port");
+        if !data.join("PG_VERSION").is_file() {
+            eprintln!(
+                "quotedb-testkit: creating a local PostgreSQL cluster in {}",
+                dir.display()
+            );
+            if data.exists() {
+                fs::remove_dir_all(&data)
+                    .map_err(|e| Error::Cluster(format!("cannot remove a half-made cluster: {e}")))?;
+            }
+            fs::create_dir_all(&data).map_err(|e| Error::Cluster(e.to_string()))?;
+            if let Some(who) = who {
+                chown_tree(dir, who)?;
+            }
+            let out = run(
+                Command::new(bindir.join("initdb"))
+                    .args([
+                        "--auth=trust",
+                        "--username=postgres",
+                        "--encoding=UTF8",
+                        "--locale=C",
+                        "--no-sync",
+                        "-D",
+                    ])
+                    .arg(&data),
+                who,
+                dir,
+            )?;
+            if !out.status.success() {
+                return Err(Error::Cluster(format!(
+                    "initdb failed: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                )));
+            }
+            let port = free_port()?;
+            let mut conf = OpenOptions::new()
+                .append(true)
+                .open(data.join("postgresql.conf"))
+                .map_err(|e| Error::Cluster(e.to_string()))?;
+            writeln!(conf, "{SERVER_SETTINGS}port = {port}").map_err(|e| Error::Cluster(e.to_string()))?;
+            fs::write(&port_file, port.to_string()).map_err(|e| Error::Cluster(e.to_string()))?;
+            if let Some(who) = who {
+                chown_tree(dir, who)?;
+            }
+        }
+        let port = fs::read_to_string(&port_file)
+            .ok()
+            .and_then(|p| p.trim().parse().ok())
+            .ok_or_else(|| Error::Cluster(format!("{} is missing or unreadable", port_file.display())))?;
+        let cluster = Self {
+            dir: dir.to_path_buf(),
+            bindir: bindir.to_path_buf(),
+            port,
+        };
+        if !cluster.is_running(who)? {
+            cluster.start(who)?;
+        }
+        drop(lock);
+        Ok(cluster)
+    }
+
+    /// The cluster in `dir`, without starting it (for status and stop).
+    pub fn open(dir: &Path, bindir: &Path) -> Option<Self> {
+        let port = fs::read_to_string(dir.join("port")).ok()?.trim().parse().ok()?;
+        Some(Self {
+            dir: dir.to_path_buf(),
+            bindir: bindir.to_path_buf(),
+            port,
+        })
+    }
+
+    /// The TCP port on 127.0.0.1.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The cluster directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The superuser URL of the maintenance database.
+    pub fn admin_url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    fn data(&self) -> PathBuf {
+        self.dir.join("data")
+    }
+
+    fn pg_ctl(&self) -> Command {
+        let mut cmd = Command::new(self.bindir.join("pg_ctl"));
+        cmd.arg("-D").arg(self.data());
+        cmd
+    }
+
+    /// Whether a server is running on this cluster's data directory. A `postmaster.pid` left
+    /// behind by a dead server is removed here.
+    fn is_running(&self, who: Option<RunAs>) -> Result<bool, Error> {
+        let out = run(self.pg_ctl().arg("status"), who, &self.dir)?;
+        match out.status.code() {
+            Some(0) => Ok(true),
+            _ => {
+                let pid = self.data().join("postmaster.pid");
+                if pid.exists() {
+                    eprintln!("quotedb-testkit: removing a stale {}", pid.display());
+                    fs::remove_file(&pid)
+                        .map_err(|e| Error::Cluster(format!("cannot remove a stale postmaster.pid: {e}")))?;
+                }
+                Ok(false)
+            }
+        }
+    }
+
+    fn start(&self, who: Option<RunAs>) -> Result<(), Error> {
+        eprintln!(
+            "quotedb-testkit: starting the local PostgreSQL cluster on 127.0.0.1:{}",
+            self.port
+        );
+        let log = self.dir.join("server.log");
+        let out = run(
+            self.pg_ctl().args(["-w", "-t", "60", "-l"]).arg(&log).arg("start"),
+            who,
+            &self.dir,
+        )?;
+        if !out.status.success() {
+            let tail = fs::read_to_string(&log).unwrap_or_default();
+            let tail: Vec<&str> = tail.lines().rev().take(15).collect();
+            let tail: Vec<&str> = tail.into_iter().rev().collect();
+            return Err(Error::Cluster(format!(
+                "pg_ctl start failed: {}\n{}\nlast lines of {}:\n{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr),
+                log.display(),
+                tail.join("\n")
+            )));
+        }
+        Ok(())
+    }
+
+    /// Stop the server (fast shutdown). Stopping a stopped cluster succeeds.
+    pub fn stop(&self) -> Result<(), Error> {
+        let who = run_as()?;
+        if !self.is_running(who)? {
+            return Ok(());
+        }
+        let out = run(self.pg_ctl().args(["-w", "-m", "fast", "stop"]), who, &self.dir)?;
+        if !out.status.success() {
+            return Err(Error::Cluster(format!(
+                "pg_ctl stop failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )));
+        }
+        Ok(())
+    }
+
+    /// Whether the server is running.
+    pub fn running(&self) -> Result<bool, Error> {
+        let out = run(self.pg_ctl().arg("status"), run_as()?, &self.dir)?;
+        Ok(out.status.success())
+    }
+}
+
+fn run(cmd: &mut Command, who: Option<RunAs>, cwd: &Path) -> Result<Output, Error> {
+    cmd.current_dir(cwd).env_remove("PGDATA").env("LC_ALL", "C");
+    if let Some(who) = who {
+        cmd.uid(who.uid).gid(who.gid).env("HOME", cwd);
+    }
+    cmd.output()
+        .map_err(|e| Error::Cluster(format!("cannot run {:?}: {e}", cmd.get_program())))
+}
+
+fn free_port() -> Result<u16, Error> {
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| Error::Cluster(format!("no free port: {e}")))?;
+    let port = listener.local_addr().map_err(|e| Error::Cluster(e.to_string()))?.port();
+    Ok(port)
+}
