@@ -1,5 +1,7 @@
 //! The library behind `cargo xtask`, so its commands can be tested.
 
+pub mod docs;
+
 use std::process::Command;
 
 use anyhow::{Context as _, bail};

@@ -31,6 +31,12 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Generate docs/database_schema.md from the catalog of a freshly migrated database.
+    Docs {
+        /// Fail if docs/database_schema.md is stale instead of writing it.
+        #[arg(long)]
+        check: bool,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -56,6 +62,7 @@ fn main() -> anyhow::Result<()> {
             Command::Migrate => xtask::migrate().await?,
             Command::Seed => xtask::seed().await?,
             Command::Prepare { check } => xtask::prepare(check).await?,
+            Command::Docs { check } => xtask::docs::docs(quotedb_testkit::server().await?, check).await?,
         }
         Ok(())
     })
