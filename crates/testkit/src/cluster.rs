@@ -89,10 +89,10 @@ fn world_traversable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt as _;
     let mut cur = Some(path);
     while let Some(p) = cur {
-        if let Ok(meta) = fs::metadata(p) {
-            if meta.permissions().mode() & 0o001 == 0 {
-                return false;
-            }
+        if let Ok(meta) = fs::metadata(p)
+            && meta.permissions().mode() & 0o001 == 0
+        {
+            return false;
         }
         cur = p.parent();
     }
@@ -127,10 +127,11 @@ fn run_as() -> Result<Option<RunAs>, Error> {
     for wanted in ["postgres", "nobody"] {
         for line in passwd.lines() {
             let fields: Vec<&str> = line.split(':').collect();
-            if fields.len() >= 4 && fields[0] == wanted {
-                if let (Ok(uid), Ok(gid)) = (fields[2].parse(), fields[3].parse()) {
-                    return Ok(Some(RunAs { uid, gid }));
-                }
+            if fields.len() >= 4
+                && fields[0] == wanted
+                && let (Ok(uid), Ok(gid)) = (fields[2].parse(), fields[3].parse())
+            {
+                return Ok(Some(RunAs { uid, gid }));
             }
         }
     }

@@ -294,9 +294,16 @@ pub enum Template {
     Seeded,
 }
 
-/// Hash of the embedded migrations (versions, descriptions and SQL, up and down).
+/// Hash of the embedded migrations (versions, descriptions and SQL, up and down), and of the
+/// current 28-day period: migrations create time-dependent objects (the coming months'
+/// audit_logs partitions), so a template is rebuilt before those run out.
 pub fn migrations_hash() -> String {
     let mut hasher = Sha256::new();
+    let period = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() / (86_400 * 28))
+        .unwrap_or(0);
+    hasher.update(period.to_le_bytes());
     for m in quotedb_schema::MIGRATOR.iter() {
         hasher.update(m.version.to_le_bytes());
         hasher.update(m.description.as_bytes());

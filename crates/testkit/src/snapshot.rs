@@ -1,5 +1,5 @@
 //! A textual snapshot of a database's schema, read from the catalog, for "up → down → up leaves
-//! the same schema" tests. It covers what `pg_dump --schema-only` would show for the `public`
+//! the same schema" tests (sqlx's own `_sqlx_migrations` bookkeeping table is left out). It covers what `pg_dump --schema-only` would show for the `public`
 //! schema (tables, columns, defaults, constraints, indexes, triggers, functions, types, views,
 //! policies, RLS flags, partitioning, comments, grants, extensions) without needing `pg_dump` on
 //! the PATH, and is insensitive to catalog details that a dump also hides (OIDs, attnums of
@@ -12,20 +12,20 @@ const QUERIES: &[(&str, &str)] = &[
     ("extensions", "SELECT extname FROM pg_extension ORDER BY 1"),
     (
         "relations",
-        "SELECT c.relname || ' kind=' || c.relkind || ' rls=' || c.relrowsecurity || ' force=' || c.relforcerowsecurity
+        "SELECT c.relname || ' kind=' || c.relkind::text || ' rls=' || c.relrowsecurity || ' force=' || c.relforcerowsecurity
                 || ' part=' || coalesce(pg_get_partkeydef(c.oid), '-')
                 || ' bound=' || coalesce(pg_get_expr(c.relpartbound, c.oid), '-')
                 || ' acl=' || coalesce(c.relacl::text, '-')
                 || ' comment=' || coalesce(obj_description(c.oid, 'pg_class'), '-')
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-         WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+         WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND c.relname <> '_sqlx_migrations'
          ORDER BY 1",
     ),
     (
         "columns",
         "SELECT c.relname || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
                 || ' notnull=' || a.attnotnull || ' default=' || coalesce(pg_get_expr(d.adbin, d.adrelid), '-')
-                || ' identity=' || a.attidentity || ' generated=' || a.attgenerated
+                || ' identity=' || a.attidentity::text || ' generated=' || a.attgenerated::text
                 || ' comment=' || coalesce(col_description(c.oid, a.attnum), '-')
                 || ' acl=' || coalesce(a.attacl::text, '-')
          FROM pg_attribute a
@@ -33,24 +33,26 @@ const QUERIES: &[(&str, &str)] = &[
          JOIN pg_namespace n ON n.oid = c.relnamespace
          LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
          WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND a.attnum > 0 AND NOT a.attisdropped
+           AND c.relname <> '_sqlx_migrations'
          ORDER BY c.relname, a.attnum",
     ),
     (
         "constraints",
         "SELECT conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid)
                 || ' comment=' || coalesce(obj_description(oid, 'pg_constraint'), '-')
-         FROM pg_constraint WHERE connamespace = 'public'::regnamespace ORDER BY 1",
+         FROM pg_constraint WHERE connamespace = 'public'::regnamespace AND conrelid::regclass::text <> '_sqlx_migrations'
+         ORDER BY 1",
     ),
     (
         "indexes",
         "SELECT i.indexdef || ' comment=' || coalesce(obj_description(c.oid, 'pg_class'), '-')
          FROM pg_indexes i
          JOIN pg_class c ON c.relname = i.indexname AND c.relnamespace = 'public'::regnamespace
-         WHERE i.schemaname = 'public' ORDER BY 1",
+         WHERE i.schemaname = 'public' AND i.tablename <> '_sqlx_migrations' ORDER BY 1",
     ),
     (
         "triggers",
-        "SELECT pg_get_triggerdef(t.oid) || ' enabled=' || t.tgenabled
+        "SELECT pg_get_triggerdef(t.oid) || ' enabled=' || t.tgenabled::text
                 || ' comment=' || coalesce(obj_description(t.oid, 'pg_trigger'), '-')
          FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
          WHERE c.relnamespace = 'public'::regnamespace AND NOT t.tgisinternal ORDER BY 1",
@@ -66,7 +68,7 @@ const QUERIES: &[(&str, &str)] = &[
     ),
     (
         "types",
-        "SELECT t.typname || ' ' || t.typtype || ' '
+        "SELECT t.typname || ' ' || t.typtype::text || ' '
                 || coalesce((SELECT string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid), '-')
                 || ' comment=' || coalesce(obj_description(t.oid, 'pg_type'), '-')
          FROM pg_type t

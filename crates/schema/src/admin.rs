@@ -1,0 +1,426 @@
+//! Migration 0006 (admin system): admin roles (a tree) and permissions, admin users, system
+//! settings, the append-only admin activity log, dashboards, rate change requests, and all Row
+//! Level Security of the schema.
+//!
+//! # Permissions
+//!
+//! A role holds the permissions granted to it and to every role below it in the hierarchy
+//! (`admin_roles.parent_id` points at the senior role; super_admin > admin > underwriter /
+//! support / analyst gives super_admin everything and support only support's grants; view
+//! `admin_role_effective_permissions`). `admin_has_permission(users.id, code)` answers for an
+//! active, unlocked admin; RLS policies call it with the codes in [`permissions`].
+//!
+//! # Applying a rate change (the only way a rate becomes active)
+//!
+//! ```sql
+//! INSERT INTO rate_change_requests (kind, proposed_change, justification, requested_by)
+//! VALUES ('base_rate', '{"state_code":"CA","coverage_type":"collision","base_amount":"512.40",
+//!         "effective_from":"2026-01-01"}', 'annual filing', $requester);        -- draft
+//! UPDATE rate_change_requests SET status = 'pending', submitted_at = now() WHERE id = $1;
+//! UPDATE rate_change_requests SET status = 'approved', reviewed_by = $reviewer, reviewed_at = now()
+//!  WHERE id = $1;                                               -- reviewer <> requester
+//! SELECT apply_rate_change_request($1, $admin);                 -- returns the activated rate id
+//! ```
+//!
+//! `apply_rate_change_request` runs in the caller's transaction: it retires (or closes the
+//! period of) the overlapping active rates, activates the proposed row named by
+//! `base_rate_id`/`territory_factor_id` or inserts one from `proposed_change`, and marks the
+//! request applied. [`rules::BASE_RATES_ACTIVATION_REQUIRES_APPROVED_REQUEST`] refuses any other
+//! activation.
+//!
+//! # Row Level Security
+//!
+//! On `quotes`, `user_sessions`, `oauth2_clients`, `admin_users`, `admin_activity_logs` and
+//! `system_settings`, ENABLEd and FORCEd. Run user work as
+//! `BEGIN; SET LOCAL ROLE quotedb_app; SELECT set_config('app.user_id', $1, true); …`
+//! (`app.user_id` is always a `users.id`, for admins too); workers set `app.system = 'on'`.
+//! A transaction with neither sees no row of those tables.
+
+use std::fmt;
+
+/// How much damage misuse of a permission can do (`admin_permission_risk_level`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type, serde::Serialize, serde::Deserialize)]
+#[sqlx(type_name = "admin_permission_risk_level", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum AdminPermissionRiskLevel {
+    /// Read-only, non-sensitive.
+    Low,
+    /// Changes customer-facing data.
+    Medium,
+    /// Changes pricing, settings or access.
+    High,
+    /// Reads secrets or manages admins.
+    Critical,
+}
+
+impl AdminPermissionRiskLevel {
+    /// Every variant, in database order.
+    pub const ALL: [Self; 4] = [Self::Low, Self::Medium, Self::High, Self::Critical];
+
+    /// The database label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Low => "low",
+            Self::Medium => "medium",
+            Self::High => "high",
+            Self::Critical => "critical",
+        }
+    }
+}
+
+impl fmt::Display for AdminPermissionRiskLevel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Declared JSON type of a system setting (`system_setting_value_type`); the labels are the
+/// results of `jsonb_typeof`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type, serde::Serialize, serde::Deserialize)]
+#[sqlx(type_name = "system_setting_value_type", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum SystemSettingValueType {
+    /// A JSON string.
+    String,
+    /// A JSON number.
+    Number,
+    /// `true` or `false`.
+    Boolean,
+    /// A JSON object.
+    Object,
+    /// A JSON array.
+    Array,
+}
+
+impl SystemSettingValueType {
+    /// Every variant, in database order.
+    pub const ALL: [Self; 5] = [Self::String, Self::Number, Self::Boolean, Self::Object, Self::Array];
+
+    /// The database label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::String => "string",
+            Self::Number => "number",
+            Self::Boolean => "boolean",
+            Self::Object => "object",
+            Self::Array => "array",
+        }
+    }
+}
+
+impl fmt::Display for SystemSettingValueType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Which rating table a rate change request changes (`rate_change_kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type, serde::Serialize, serde::Deserialize)]
+#[sqlx(type_name = "rate_change_kind", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum RateChangeKind {
+    /// `base_rates`; proposal `{state_code, coverage_type, base_amount, effective_from, effective_to?}`.
+    BaseRate,
+    /// `territory_factors`; proposal `{state_code, zip, city, factor, effective_from, effective_to?}`.
+    TerritoryFactor,
+}
+
+impl RateChangeKind {
+    /// Every variant, in database order.
+    pub const ALL: [Self; 2] = [Self::BaseRate, Self::TerritoryFactor];
+
+    /// The database label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::BaseRate => "base_rate",
+            Self::TerritoryFactor => "territory_factor",
+        }
+    }
+}
+
+impl fmt::Display for RateChangeKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Rate change request workflow (`rate_change_status`); the allowed moves are the rows of
+/// `rate_change_request_transitions`: draft → pending | withdrawn; pending → approved | rejected
+/// | withdrawn; approved → applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type, serde::Serialize, serde::Deserialize)]
+#[sqlx(type_name = "rate_change_status", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum RateChangeStatus {
+    /// Being written by the requester; the only editable state.
+    Draft,
+    /// Submitted, waiting for a reviewer.
+    Pending,
+    /// Approved by a reviewer other than the requester; ready to apply.
+    Approved,
+    /// Refused with a note (terminal).
+    Rejected,
+    /// Taken back by the requester (terminal).
+    Withdrawn,
+    /// Its rate is active (terminal).
+    Applied,
+}
+
+impl RateChangeStatus {
+    /// Every variant, in database order.
+    pub const ALL: [Self; 6] = [
+        Self::Draft,
+        Self::Pending,
+        Self::Approved,
+        Self::Rejected,
+        Self::Withdrawn,
+        Self::Applied,
+    ];
+
+    /// The database label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::Pending => "pending",
+            Self::Approved => "approved",
+            Self::Rejected => "rejected",
+            Self::Withdrawn => "withdrawn",
+            Self::Applied => "applied",
+        }
+    }
+}
+
+impl fmt::Display for RateChangeStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Permission codes the RLS policies of 0006 check; the seeds must register these exactly.
+pub mod permissions {
+    /// See every quote.
+    pub const QUOTES_READ: &str = "quotes:read";
+    /// See and revoke every user session.
+    pub const SESSIONS_MANAGE: &str = "sessions:manage";
+    /// See and manage every OAuth2 client.
+    pub const OAUTH_CLIENTS_MANAGE: &str = "oauth_clients:manage";
+    /// See every admin account; create and change other admins' accounts.
+    pub const ADMIN_USERS_MANAGE: &str = "admin_users:manage";
+    /// Read every admin's activity.
+    pub const ACTIVITY_READ: &str = "activity:read";
+    /// Read sensitive system settings.
+    pub const SETTINGS_READ_SENSITIVE: &str = "settings:read_sensitive";
+    /// Create, change and delete system settings.
+    pub const SETTINGS_WRITE: &str = "settings:write";
+
+    /// Every code an RLS policy checks.
+    pub const ALL: &[&str] = &[
+        QUOTES_READ,
+        SESSIONS_MANAGE,
+        OAUTH_CLIENTS_MANAGE,
+        ADMIN_USERS_MANAGE,
+        ACTIVITY_READ,
+        SETTINGS_READ_SENSITIVE,
+        SETTINGS_WRITE,
+    ];
+}
+
+/// Business-rule names of migration 0006 (constraint, rule trigger and rule index names; see
+/// their `COMMENT`s).
+pub mod rules {
+    // admin_roles
+    /// Admin role names are unique.
+    pub const ADMIN_ROLES_NAME_UNIQUE: &str = "admin_roles_name_unique";
+    /// An admin role name is a snake_case identifier of 2 to 63 characters.
+    pub const ADMIN_ROLES_NAME_FORMAT: &str = "admin_roles_name_format";
+    /// Every admin role says what it is for.
+    pub const ADMIN_ROLES_DESCRIPTION_PRESENT: &str = "admin_roles_description_present";
+    /// A role cannot be its own parent.
+    pub const ADMIN_ROLES_NOT_OWN_PARENT: &str = "admin_roles_not_own_parent";
+    /// A parent role exists (RESTRICT: deleting it would strip inherited permissions).
+    pub const ADMIN_ROLES_PARENT_FK: &str = "admin_roles_parent_fk";
+    /// A role can never become its own ancestor: the hierarchy stays a tree (trigger).
+    pub const ADMIN_ROLES_NO_CYCLE: &str = "admin_roles_no_cycle";
+
+    // admin_permissions
+    /// A permission code is registered once.
+    pub const ADMIN_PERMISSIONS_CODE_UNIQUE: &str = "admin_permissions_code_unique";
+    /// A permission code is resource:action, both snake_case.
+    pub const ADMIN_PERMISSIONS_CODE_FORMAT: &str = "admin_permissions_code_format";
+    /// Every permission says what it allows.
+    pub const ADMIN_PERMISSIONS_DESCRIPTION_PRESENT: &str = "admin_permissions_description_present";
+
+    // admin_role_permissions
+    /// A grant's role exists (CASCADE).
+    pub const ADMIN_ROLE_PERMISSIONS_ROLE_FK: &str = "admin_role_permissions_role_fk";
+    /// A grant's permission exists (CASCADE).
+    pub const ADMIN_ROLE_PERMISSIONS_PERMISSION_FK: &str = "admin_role_permissions_permission_fk";
+    /// The granting admin exists (RESTRICT: who granted stays known).
+    pub const ADMIN_ROLE_PERMISSIONS_GRANTED_BY_FK: &str = "admin_role_permissions_granted_by_fk";
+
+    // admin_users
+    /// A user has at most one admin account.
+    pub const ADMIN_USERS_USER_UNIQUE: &str = "admin_users_user_unique";
+    /// An admin is a user (RESTRICT: deactivate the admin before erasing the user).
+    pub const ADMIN_USERS_USER_FK: &str = "admin_users_user_fk";
+    /// An admin has one existing role (RESTRICT).
+    pub const ADMIN_USERS_ROLE_FK: &str = "admin_users_role_fk";
+    /// The deactivating admin exists (RESTRICT: SET NULL would break the deactivation record).
+    pub const ADMIN_USERS_DEACTIVATED_BY_FK: &str = "admin_users_deactivated_by_fk";
+    /// Failed login attempts are never negative.
+    pub const ADMIN_USERS_FAILED_LOGIN_ATTEMPTS_NON_NEGATIVE: &str = "admin_users_failed_login_attempts_non_negative";
+    /// An IP allow-list, when present, names at least one network and no NULL entries.
+    pub const ADMIN_USERS_ALLOWED_IP_RANGES_VALID: &str = "admin_users_allowed_ip_ranges_valid";
+    /// A last login IP is recorded only together with the last login time.
+    pub const ADMIN_USERS_LAST_LOGIN_COMPLETE: &str = "admin_users_last_login_complete";
+    /// Deactivation records when, why and by whom — all three or none.
+    pub const ADMIN_USERS_DEACTIVATION_COMPLETE: &str = "admin_users_deactivation_complete";
+    /// A deactivation reason is real text: at least 10 characters once trimmed.
+    pub const ADMIN_USERS_DEACTIVATION_REASON_MEANINGFUL: &str = "admin_users_deactivation_reason_meaningful";
+
+    // system_settings
+    /// A setting key is dotted snake_case (section.name).
+    pub const SYSTEM_SETTINGS_KEY_FORMAT: &str = "system_settings_key_format";
+    /// A setting value has the JSON type it declares (`jsonb_typeof(value) = value_type`).
+    pub const SYSTEM_SETTINGS_VALUE_TYPE_MATCHES: &str = "system_settings_value_type_matches";
+    /// Every setting says what it controls.
+    pub const SYSTEM_SETTINGS_DESCRIPTION_PRESENT: &str = "system_settings_description_present";
+    /// The last writer is an admin (SET NULL: the setting outlives the account).
+    pub const SYSTEM_SETTINGS_UPDATED_BY_FK: &str = "system_settings_updated_by_fk";
+
+    // admin_activity_logs
+    /// The acting admin exists (RESTRICT: the trail keeps its admins).
+    pub const ADMIN_ACTIVITY_LOGS_ADMIN_USER_FK: &str = "admin_activity_logs_admin_user_fk";
+    /// Every entry names its action.
+    pub const ADMIN_ACTIVITY_LOGS_ACTION_PRESENT: &str = "admin_activity_logs_action_present";
+    /// Every entry names the kind of resource acted on.
+    pub const ADMIN_ACTIVITY_LOGS_RESOURCE_TYPE_PRESENT: &str = "admin_activity_logs_resource_type_present";
+    /// A risk score is between 0 and 100.
+    pub const ADMIN_ACTIVITY_LOGS_RISK_SCORE_RANGE: &str = "admin_activity_logs_risk_score_range";
+    /// Details are a JSON object.
+    pub const ADMIN_ACTIVITY_LOGS_DETAILS_IS_OBJECT: &str = "admin_activity_logs_details_is_object";
+    /// Risk factors are a JSON array of factor names.
+    pub const ADMIN_ACTIVITY_LOGS_RISK_FACTORS_IS_ARRAY: &str = "admin_activity_logs_risk_factors_is_array";
+    /// The admin activity log is append-only: UPDATE, DELETE and TRUNCATE are refused (trigger).
+    pub const ADMIN_ACTIVITY_LOGS_APPEND_ONLY: &str = "admin_activity_logs_append_only";
+
+    // admin_dashboards
+    /// A dashboard belongs to an admin (CASCADE).
+    pub const ADMIN_DASHBOARDS_ADMIN_USER_FK: &str = "admin_dashboards_admin_user_fk";
+    /// An admin names each dashboard differently.
+    pub const ADMIN_DASHBOARDS_NAME_UNIQUE: &str = "admin_dashboards_name_unique";
+    /// A dashboard has a name.
+    pub const ADMIN_DASHBOARDS_NAME_PRESENT: &str = "admin_dashboards_name_present";
+    /// A dashboard layout is a JSON object.
+    pub const ADMIN_DASHBOARDS_LAYOUT_IS_OBJECT: &str = "admin_dashboards_layout_is_object";
+    /// An admin has at most one default dashboard (partial unique index).
+    pub const ADMIN_DASHBOARDS_ONE_DEFAULT: &str = "admin_dashboards_one_default";
+
+    // rate_change_requests
+    /// The requester is an admin (RESTRICT).
+    pub const RATE_CHANGE_REQUESTS_REQUESTED_BY_FK: &str = "rate_change_requests_requested_by_fk";
+    /// The reviewer is an admin (RESTRICT).
+    pub const RATE_CHANGE_REQUESTS_REVIEWED_BY_FK: &str = "rate_change_requests_reviewed_by_fk";
+    /// The applier is an admin (RESTRICT).
+    pub const RATE_CHANGE_REQUESTS_APPLIED_BY_FK: &str = "rate_change_requests_applied_by_fk";
+    /// The base rate to activate exists (RESTRICT).
+    pub const RATE_CHANGE_REQUESTS_BASE_RATE_FK: &str = "rate_change_requests_base_rate_fk";
+    /// The territory factor to activate exists (RESTRICT).
+    pub const RATE_CHANGE_REQUESTS_TERRITORY_FACTOR_FK: &str = "rate_change_requests_territory_factor_fk";
+    /// A request names a row to activate only in the table of its kind.
+    pub const RATE_CHANGE_REQUESTS_TARGET_MATCHES_KIND: &str = "rate_change_requests_target_matches_kind";
+    /// The proposed change is an object holding every field its kind needs to be applied.
+    pub const RATE_CHANGE_REQUESTS_PROPOSED_CHANGE_SHAPE: &str = "rate_change_requests_proposed_change_shape";
+    /// Every rate change request says why.
+    pub const RATE_CHANGE_REQUESTS_JUSTIFICATION_PRESENT: &str = "rate_change_requests_justification_present";
+    /// Four eyes: nobody reviews their own rate change request.
+    pub const RATE_CHANGE_REQUESTS_FOUR_EYES: &str = "rate_change_requests_four_eyes";
+    /// Rejecting a rate change request requires a non-blank review note.
+    pub const RATE_CHANGE_REQUESTS_REJECTION_NOTE: &str = "rate_change_requests_rejection_note";
+    /// `submitted_at` is empty for a draft and set once submitted.
+    pub const RATE_CHANGE_REQUESTS_SUBMISSION_RECORDED: &str = "rate_change_requests_submission_recorded";
+    /// `reviewed_by`/`reviewed_at` are set exactly when approved, rejected or applied.
+    pub const RATE_CHANGE_REQUESTS_REVIEW_RECORDED: &str = "rate_change_requests_review_recorded";
+    /// `applied_at`/`applied_by` are set exactly when applied.
+    pub const RATE_CHANGE_REQUESTS_APPLICATION_RECORDED: &str = "rate_change_requests_application_recorded";
+    /// A request is reviewed after it was submitted and applied after it was reviewed.
+    pub const RATE_CHANGE_REQUESTS_TIMELINE_ORDER: &str = "rate_change_requests_timeline_order";
+    /// A request starts as draft and moves only along `rate_change_request_transitions` (trigger).
+    pub const RATE_CHANGE_REQUESTS_STATUS_TRANSITION: &str = "rate_change_requests_status_transition";
+    /// A request's history is written once: the proposal freezes at submission, the review and
+    /// the application once recorded (trigger).
+    pub const RATE_CHANGE_REQUESTS_HISTORY_FROZEN: &str = "rate_change_requests_history_frozen";
+
+    // base_rates / territory_factors (added by 0006)
+    /// The request that activated a base rate exists (RESTRICT).
+    pub const BASE_RATES_ACTIVATED_BY_REQUEST_FK: &str = "base_rates_activated_by_request_fk";
+    /// A base rate becomes active only by applying an approved base_rate change request whose
+    /// proposal it matches (trigger).
+    pub const BASE_RATES_ACTIVATION_REQUIRES_APPROVED_REQUEST: &str = "base_rates_activation_requires_approved_request";
+    /// The request that activated a territory factor exists (RESTRICT).
+    pub const TERRITORY_FACTORS_ACTIVATED_BY_REQUEST_FK: &str = "territory_factors_activated_by_request_fk";
+    /// A territory factor becomes active only by applying an approved territory_factor change
+    /// request whose proposal it matches (trigger).
+    pub const TERRITORY_FACTORS_ACTIVATION_REQUIRES_APPROVED_REQUEST: &str =
+        "territory_factors_activation_requires_approved_request";
+
+    /// Every rule name of this module.
+    pub const ALL: &[&str] = &[
+        ADMIN_ROLES_NAME_UNIQUE,
+        ADMIN_ROLES_NAME_FORMAT,
+        ADMIN_ROLES_DESCRIPTION_PRESENT,
+        ADMIN_ROLES_NOT_OWN_PARENT,
+        ADMIN_ROLES_PARENT_FK,
+        ADMIN_ROLES_NO_CYCLE,
+        ADMIN_PERMISSIONS_CODE_UNIQUE,
+        ADMIN_PERMISSIONS_CODE_FORMAT,
+        ADMIN_PERMISSIONS_DESCRIPTION_PRESENT,
+        ADMIN_ROLE_PERMISSIONS_ROLE_FK,
+        ADMIN_ROLE_PERMISSIONS_PERMISSION_FK,
+        ADMIN_ROLE_PERMISSIONS_GRANTED_BY_FK,
+        ADMIN_USERS_USER_UNIQUE,
+        ADMIN_USERS_USER_FK,
+        ADMIN_USERS_ROLE_FK,
+        ADMIN_USERS_DEACTIVATED_BY_FK,
+        ADMIN_USERS_FAILED_LOGIN_ATTEMPTS_NON_NEGATIVE,
+        ADMIN_USERS_ALLOWED_IP_RANGES_VALID,
+        ADMIN_USERS_LAST_LOGIN_COMPLETE,
+        ADMIN_USERS_DEACTIVATION_COMPLETE,
+        ADMIN_USERS_DEACTIVATION_REASON_MEANINGFUL,
+        SYSTEM_SETTINGS_KEY_FORMAT,
+        SYSTEM_SETTINGS_VALUE_TYPE_MATCHES,
+        SYSTEM_SETTINGS_DESCRIPTION_PRESENT,
+        SYSTEM_SETTINGS_UPDATED_BY_FK,
+        ADMIN_ACTIVITY_LOGS_ADMIN_USER_FK,
+        ADMIN_ACTIVITY_LOGS_ACTION_PRESENT,
+        ADMIN_ACTIVITY_LOGS_RESOURCE_TYPE_PRESENT,
+        ADMIN_ACTIVITY_LOGS_RISK_SCORE_RANGE,
+        ADMIN_ACTIVITY_LOGS_DETAILS_IS_OBJECT,
+        ADMIN_ACTIVITY_LOGS_RISK_FACTORS_IS_ARRAY,
+        ADMIN_ACTIVITY_LOGS_APPEND_ONLY,
+        ADMIN_DASHBOARDS_ADMIN_USER_FK,
+        ADMIN_DASHBOARDS_NAME_UNIQUE,
+        ADMIN_DASHBOARDS_NAME_PRESENT,
+        ADMIN_DASHBOARDS_LAYOUT_IS_OBJECT,
+        ADMIN_DASHBOARDS_ONE_DEFAULT,
+        RATE_CHANGE_REQUESTS_REQUESTED_BY_FK,
+        RATE_CHANGE_REQUESTS_REVIEWED_BY_FK,
+        RATE_CHANGE_REQUESTS_APPLIED_BY_FK,
+        RATE_CHANGE_REQUESTS_BASE_RATE_FK,
+        RATE_CHANGE_REQUESTS_TERRITORY_FACTOR_FK,
+        RATE_CHANGE_REQUESTS_TARGET_MATCHES_KIND,
+        RATE_CHANGE_REQUESTS_PROPOSED_CHANGE_SHAPE,
+        RATE_CHANGE_REQUESTS_JUSTIFICATION_PRESENT,
+        RATE_CHANGE_REQUESTS_FOUR_EYES,
+        RATE_CHANGE_REQUESTS_REJECTION_NOTE,
+        RATE_CHANGE_REQUESTS_SUBMISSION_RECORDED,
+        RATE_CHANGE_REQUESTS_REVIEW_RECORDED,
+        RATE_CHANGE_REQUESTS_APPLICATION_RECORDED,
+        RATE_CHANGE_REQUESTS_TIMELINE_ORDER,
+        RATE_CHANGE_REQUESTS_STATUS_TRANSITION,
+        RATE_CHANGE_REQUESTS_HISTORY_FROZEN,
+        BASE_RATES_ACTIVATED_BY_REQUEST_FK,
+        BASE_RATES_ACTIVATION_REQUIRES_APPROVED_REQUEST,
+        TERRITORY_FACTORS_ACTIVATED_BY_REQUEST_FK,
+        TERRITORY_FACTORS_ACTIVATION_REQUIRES_APPROVED_REQUEST,
+    ];
+}

@@ -1,0 +1,89 @@
+//! The business rules of migration 0001 (states, acting-user plumbing): each rule is violated
+//! and seen refused by name, and its valid case is seen accepted.
+
+use quotedb_schema::base::rules;
+use quotedb_testkit::{TestDb, violated_rule};
+use sqlx::PgPool;
+
+#[track_caller]
+fn assert_violates<T: std::fmt::Debug>(result: Result<T, sqlx::Error>, rule: &str) {
+    match result {
+        Ok(value) => panic!("expected a violation of {rule}, but it succeeded: {value:?}"),
+        Err(err) => assert_eq!(violated_rule(&err), Some(rule), "unexpected error: {err}"),
+    }
+}
+
+async fn insert_state(pool: &PgPool, code: &str, name: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO states (code, name) VALUES ($1, $2)")
+        .bind(code)
+        .bind(name)
+        .execute(pool)
+        .await
+        .map(drop)
+}
+
+#[tokio::test]
+async fn a_state_code_must_be_two_upper_case_letters() {
+    let db = TestDb::new().await;
+    for code in ["ca", "C1", "C"] {
+        assert_violates(
+            insert_state(db.pool(), code, &format!("State {code}")).await,
+            rules::STATES_CODE_FORMAT,
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_two_letter_upper_case_state_code_is_accepted() {
+    let db = TestDb::new().await;
+    insert_state(db.pool(), "CA", "California")
+        .await
+        .expect("a valid state is accepted");
+}
+
+#[tokio::test]
+async fn a_state_name_cannot_be_blank() {
+    let db = TestDb::new().await;
+    assert_violates(insert_state(db.pool(), "CA", "  ").await, rules::STATES_NAME_NOT_BLANK);
+}
+
+#[tokio::test]
+async fn two_states_cannot_share_a_name() {
+    let db = TestDb::new().await;
+    insert_state(db.pool(), "CA", "California").await.expect("first state");
+    assert_violates(
+        insert_state(db.pool(), "CF", "California").await,
+        rules::STATES_NAME_UNIQUE,
+    );
+}
+
+#[tokio::test]
+async fn states_with_different_names_are_accepted() {
+    let db = TestDb::new().await;
+    insert_state(db.pool(), "CA", "California").await.expect("first state");
+    insert_state(db.pool(), "TX", "Texas").await.expect("second state");
+}
+
+#[tokio::test]
+async fn the_acting_user_and_system_flag_come_from_transaction_settings() {
+    let db = TestDb::new().await;
+    let mut tx = db.pool().begin().await.expect("begin");
+    let none: Option<uuid::Uuid> = sqlx::query_scalar("SELECT app_user_id()")
+        .fetch_one(&mut *tx)
+        .await
+        .expect("app_user_id without a setting");
+    assert_eq!(none, None);
+    let id = uuid::Uuid::new_v4();
+    sqlx::query("SELECT set_config('app.user_id', $1, true), set_config('app.system', 'on', true)")
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await
+        .expect("set_config");
+    let (user, system): (Option<uuid::Uuid>, bool) = sqlx::query_as("SELECT app_user_id(), app_is_system()")
+        .fetch_one(&mut *tx)
+        .await
+        .expect("read back");
+    assert_eq!(user, Some(id));
+    assert!(system);
+    tx.rollback().await.expect("rollback");
+}

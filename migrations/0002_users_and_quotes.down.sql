@@ -1,0 +1,19 @@
+-- Reverts 0002 (reverse order of creation; triggers, indexes, constraints and grants go with
+-- their tables).
+DROP TABLE quote_coverages;
+DROP FUNCTION quote_coverages_editable_fn();
+DROP TABLE quote_versions;
+DROP FUNCTION quote_versions_contiguous_fn();
+DROP FUNCTION quote_versions_immutable_fn();
+DROP TABLE quote_status_transitions;
+DROP TABLE quotes;
+DROP FUNCTION quotes_current_version_in_step_fn();
+DROP FUNCTION quotes_status_transition_fn();
+DROP FUNCTION quotes_party_role_fn();
+DROP FUNCTION generate_quote_number();
+DROP TABLE vehicles;
+DROP TABLE drivers;
+DROP TABLE users;
+DROP TYPE coverage_type;
+DROP TYPE quote_status;
+DROP TYPE user_role;
