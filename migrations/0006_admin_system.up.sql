@@ -963,3 +963,20 @@ GRANT SELECT ON admin_roles, admin_permissions, admin_role_permissions, admin_us
     admin_role_ancestry, admin_role_effective_permissions TO quotedb_readonly;
 GRANT EXECUTE ON FUNCTION admin_has_permission(uuid, text), app_admin_user_id(),
     apply_rate_change_request(uuid, uuid) TO quotedb_app;
+
+-- Non-sensitive settings are reference data the application reads outside any actor's
+-- transaction (rating reads the discount cap in its one round trip). system_settings is under
+-- FORCED row level security, so the lookup runs as the owner with app.system switched on for the
+-- duration of the call only (function SET clause), and it can never return a sensitive row.
+CREATE FUNCTION public_setting(p_key text) RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, public
+    SET app.system = 'on'
+AS $$
+    SELECT s.value FROM public.system_settings s WHERE s.key = p_key AND NOT s.is_sensitive
+$$;
+COMMENT ON FUNCTION public_setting(text) IS
+    'The value of a NON-sensitive system setting (NULL when missing or sensitive), readable without an acting user: reference values such as rating.discount_cap.';
+REVOKE ALL ON FUNCTION public_setting(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION public_setting(text) TO quotedb_app, quotedb_readonly;
+

@@ -426,3 +426,39 @@ async fn reporting_reads_quotes_activity_and_non_sensitive_settings_only() {
     let counts: Vec<i64> = sqlx::query_scalar(sql).fetch_one(&mut *tx).await.expect(sql);
     assert_eq!(counts, vec![3, 1, 0, 0, 0]);
 }
+
+#[tokio::test]
+async fn public_setting_reads_non_sensitive_settings_without_an_actor_and_never_sensitive_ones() {
+    let db = TestDb::new().await;
+    let pool = db.pool();
+    sqlx::query(
+        "INSERT INTO system_settings (key, value, value_type, description, is_sensitive) VALUES
+         ('rating.discount_cap', '0.35', 'number', 'Cap on stacked discounts', false),
+         ('sso.signing_secret', '\"s3cr3t\"', 'string', 'A secret', true)",
+    )
+    .execute(pool)
+    .await
+    .expect("insert settings");
+    let mut tx = pool.begin().await.expect("begin");
+    // The application role, with no acting user and no system flag.
+    sqlx::query("SET LOCAL ROLE quotedb_app")
+        .execute(&mut *tx)
+        .await
+        .expect("set role");
+    let cap: Option<serde_json::Value> = sqlx::query_scalar("SELECT public_setting('rating.discount_cap')")
+        .fetch_one(&mut *tx)
+        .await
+        .expect("public setting");
+    assert_eq!(cap, Some(serde_json::json!(0.35)));
+    let secret: Option<serde_json::Value> = sqlx::query_scalar("SELECT public_setting('sso.signing_secret')")
+        .fetch_one(&mut *tx)
+        .await
+        .expect("sensitive setting");
+    assert_eq!(secret, None, "a sensitive setting is never returned");
+    let direct: i64 = sqlx::query_scalar("SELECT count(*) FROM system_settings")
+        .fetch_one(&mut *tx)
+        .await
+        .expect("direct read");
+    assert_eq!(direct, 0, "without an actor, the table itself shows nothing");
+    tx.rollback().await.expect("rollback");
+}
