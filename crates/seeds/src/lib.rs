@@ -59,11 +59,15 @@ pub fn fingerprint() -> String {
 /// Runs as the connection's role. The seeds write tables under FORCEd row level security
 /// (`admin_users`, `system_settings`), so the transaction acts as the system actor
 /// (`app.system = 'on'`, transaction-local): a superuser bypasses RLS anyway, a non-superuser
-/// table owner passes the `*_system_all` policies.
+/// table owner passes the `*_system_all` policies. Concurrent loads are serialised by a
+/// transaction-level advisory lock.
 pub async fn apply_reference(conn: &mut PgConnection) -> Result<(), SeedError> {
     let mut tx = conn.begin().await?;
-    // A fixed utility statement (simple protocol, like the seed files): no query macro needed.
-    tx.execute("SET LOCAL app.system = 'on'").await?;
+    // Fixed utility statements (simple protocol, like the seed files): no query macro needed.
+    // The lock serialises concurrent loads (two `cargo xtask seed` runs): the seed files'
+    // "skip what exists" checks are then exact, and the second load changes nothing.
+    tx.execute("SET LOCAL app.system = 'on'; SELECT pg_advisory_xact_lock(hashtext('quotedb_seeds.reference'))")
+        .await?;
     for (file, sql) in REFERENCE {
         tracing::info!(file, "applying seed file");
         // Seed files are multi-statement SQL scripts (simple protocol), not parameterised queries.

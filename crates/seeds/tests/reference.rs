@@ -531,3 +531,41 @@ async fn a_non_superuser_schema_owner_can_load_the_seeds() {
     );
     conn.execute("RESET ROLE").await.expect("reset role");
 }
+
+#[tokio::test]
+async fn two_concurrent_loads_leave_one_copy_of_the_seeds() {
+    let db = TestDb::new().await;
+    let mut a = db.pool().acquire().await.expect("connection a");
+    let mut b = db.pool().acquire().await.expect("connection b");
+    let (ra, rb) = tokio::join!(
+        quotedb_seeds::apply_reference(&mut a),
+        quotedb_seeds::apply_reference(&mut b)
+    );
+    ra.expect("load a");
+    rb.expect("load b");
+    let (requests, active): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM rate_change_requests),
+                (SELECT count(*) FROM base_rates WHERE status = 'active')
+              + (SELECT count(*) FROM territory_factors WHERE status = 'active')",
+    )
+    .fetch_one(db.pool())
+    .await
+    .expect("counts");
+    assert_eq!((requests, active), (124, 124));
+}
+
+#[tokio::test]
+async fn reloading_the_seeds_keeps_an_operators_setting_change() {
+    let db = TestDb::seeded().await;
+    sqlx::query("UPDATE system_settings SET value = '0.30' WHERE key = 'rating.discount_cap'")
+        .execute(db.pool())
+        .await
+        .expect("operator changes the cap");
+    let mut conn = db.pool().acquire().await.expect("connection");
+    quotedb_seeds::apply_reference(&mut conn).await.expect("reload");
+    let cap: String = sqlx::query_scalar("SELECT value::text FROM system_settings WHERE key = 'rating.discount_cap'")
+        .fetch_one(db.pool())
+        .await
+        .expect("cap");
+    assert_eq!(cap, "0.30");
+}
