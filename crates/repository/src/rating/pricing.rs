@@ -310,18 +310,15 @@ pub fn price(ctx: &RatingContext, input: &RatingInput) -> Result<PremiumBreakdow
         return Err(PricingError::NonPositivePremium(total));
     }
 
-    let mut unoffered_discounts: Vec<DiscountCode> = Vec::new();
-    for code in &input.eligibility.discounts {
-        if !ctx.discounts.iter().any(|r| r.code == *code) && !unoffered_discounts.contains(code) {
-            unoffered_discounts.push(*code);
-        }
-    }
-    let mut unoffered_surcharges: Vec<SurchargeCode> = Vec::new();
-    for code in &input.eligibility.surcharges {
-        if !ctx.surcharges.iter().any(|r| r.code == *code) && !unoffered_surcharges.contains(code) {
-            unoffered_surcharges.push(*code);
-        }
-    }
+    // In code order, whatever the order (or repetition) of the caller's codes.
+    let unoffered_discounts: Vec<DiscountCode> = DiscountCode::ALL
+        .into_iter()
+        .filter(|c| input.eligibility.discounts.contains(c) && !ctx.discounts.iter().any(|r| r.code == *c))
+        .collect();
+    let unoffered_surcharges: Vec<SurchargeCode> = SurchargeCode::ALL
+        .into_iter()
+        .filter(|c| input.eligibility.surcharges.contains(c) && !ctx.surcharges.iter().any(|r| r.code == *c))
+        .collect();
 
     Ok(PremiumBreakdown {
         state_code: ctx.state_code.clone(),
