@@ -119,6 +119,8 @@ pub struct PremiumBreakdown {
     pub territory_factor_id: TerritoryFactorId,
     /// Its city.
     pub territory_city: String,
+    /// Its factor.
+    pub territory_factor: Decimal,
     /// Maximum total discount (fraction) that was in force.
     pub discount_cap: Decimal,
     /// One entry per coverage, in request order.
@@ -326,6 +328,7 @@ pub fn price(ctx: &RatingContext, input: &RatingInput) -> Result<PremiumBreakdow
         effective_date: ctx.effective_date,
         territory_factor_id: ctx.territory.id,
         territory_city: ctx.territory.city.clone(),
+        territory_factor: territory,
         discount_cap: cap,
         lines,
         unoffered_discounts,
