@@ -19,6 +19,9 @@ use rust_decimal_macros::dec;
 use sqlx::PgPool;
 use time::OffsetDateTime;
 
+/// A change to a valid input that makes it invalid.
+type Change<T> = Box<dyn Fn(&mut T)>;
+
 async fn setup() -> (TestDb, Db) {
     let db = TestDb::seeded().await;
     fx::install_rates(db.pool()).await;
@@ -155,7 +158,7 @@ async fn creating_a_quote_refuses_invalid_input_before_writing_anything() {
     let (db, repo) = setup().await;
     let customer = fx::customer(&repo, "invalid").await;
     let actor = Actor::Customer(customer);
-    let cases: Vec<(&str, Box<dyn Fn(&mut NewQuote)>)> = vec![
+    let cases: Vec<(&str, Change<NewQuote>)> = vec![
         ("coverages", Box::new(|q| q.coverages.clear())),
         (
             "coverages",

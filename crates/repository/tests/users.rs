@@ -10,6 +10,9 @@ use quotedb_testkit::TestDb;
 use time::OffsetDateTime;
 use time::macros::date;
 
+/// A change to a valid input that makes it invalid.
+type Change<T> = Box<dyn Fn(&mut T)>;
+
 async fn setup() -> (TestDb, Db) {
     let db = TestDb::seeded().await;
     let repo = Db::new(db.pool().clone());
@@ -144,7 +147,7 @@ async fn a_driver_needs_names_a_plausible_birth_date_and_a_licence_after_birth()
     let (_db, repo) = setup().await;
     let ada = fx::customer(&repo, "ada").await;
     let today = OffsetDateTime::now_utc().date();
-    let cases: Vec<(&str, Box<dyn Fn(&mut NewDriver)>)> = vec![
+    let cases: Vec<(&str, Change<NewDriver>)> = vec![
         ("first_name", Box::new(|d| d.first_name = " ".into())),
         ("last_name", Box::new(|d| d.last_name = String::new())),
         ("date_of_birth", Box::new(|d| d.date_of_birth = date!(1899 - 12 - 31))),
