@@ -514,6 +514,22 @@ async fn an_agent_sees_and_works_only_the_quotes_assigned_to_them() {
         .await
         .expect("list");
     assert_eq!(page.items.iter().map(|q| q.id).collect::<Vec<_>>(), vec![assigned.id]);
+    let pipeline = repo
+        .quotes()
+        .list_for_agent(&me, agent, &PageRequest::first(10))
+        .await
+        .expect("pipeline");
+    assert_eq!(
+        pipeline.items.iter().map(|q| q.id).collect::<Vec<_>>(),
+        vec![assigned.id]
+    );
+    assert_eq!(pipeline.next, None);
+    let peek = repo
+        .quotes()
+        .list_for_agent(&Actor::Agent(other_agent), agent, &PageRequest::first(10))
+        .await
+        .expect("another agent's pipeline");
+    assert!(peek.items.is_empty(), "another agent sees none of it");
 
     // The agent re-rates and presents the assigned quote.
     let rerated = repo

@@ -443,6 +443,30 @@ fn validate_new_quote(new: &NewQuote) -> Result<Vec<CoverageType>, InvalidInput>
     Ok(types)
 }
 
+/// Validate the page size; the query fetches one row more to know whether a next page exists.
+fn page_fetch_size(page: &PageRequest) -> Result<i64, InvalidInput> {
+    if page.size == 0 || page.size > MAX_PAGE_SIZE {
+        return Err(InvalidInput::new(
+            "size",
+            format!("page size {} is not between 1 and {MAX_PAGE_SIZE}", page.size),
+        ));
+    }
+    Ok(i64::from(page.size) + 1)
+}
+
+/// Cut the extra row off and point `next` at the last row kept.
+fn into_page(rows: Vec<QuoteRow>, size: u32) -> Page<Quote> {
+    let mut items: Vec<Quote> = rows.into_iter().map(Quote::from).collect();
+    let size = size as usize;
+    let next = if items.len() > size {
+        items.truncate(size);
+        items.last().map(Cursor::after)
+    } else {
+        None
+    };
+    Page { items, next }
+}
+
 fn to_json<T: serde::Serialize>(value: &T) -> Result<JsonValue, QuoteError> {
     // Serialising our own plain data types cannot fail; kept as a typed error all the same.
     serde_json::to_value(value).map_err(|e| QuoteError::Database(sqlx::Error::Encode(Box::new(e))))
@@ -634,7 +658,8 @@ impl<'a> Quotes<'a> {
     }
 
     /// One keyset page of a customer's quotes visible to `actor`, newest first
-    /// (`created_at DESC, id DESC`). Walk the pages by passing [`Page::next`] back.
+    /// (`created_at DESC, id DESC`, index `quotes_customer_id_created_at_id_idx`). Walk the pages
+    /// by passing [`Page::next`] back. Quotes the actor may not see are simply not listed.
     #[tracing::instrument(skip_all, fields(customer = %customer_id, size = page.size), err)]
     pub async fn list_for_customer(
         &self,
@@ -642,14 +667,7 @@ impl<'a> Quotes<'a> {
         customer_id: UserId,
         page: &PageRequest,
     ) -> Result<Page<Quote>, QuoteError> {
-        if page.size == 0 || page.size > MAX_PAGE_SIZE {
-            return Err(InvalidInput::new(
-                "size",
-                format!("page size {} is not between 1 and {MAX_PAGE_SIZE}", page.size),
-            )
-            .into());
-        }
-        let fetch = i64::from(page.size) + 1;
+        let fetch = page_fetch_size(page)?;
         let mut tx = begin_as(self.db.pool(), actor).await?;
         let rows = match page.after {
             None => {
@@ -671,14 +689,41 @@ impl<'a> Quotes<'a> {
             }
         };
         tx.commit().await?;
-        let mut items: Vec<Quote> = rows.into_iter().map(Quote::from).collect();
-        let next = if items.len() > page.size as usize {
-            items.truncate(page.size as usize);
-            items.last().map(Cursor::after)
-        } else {
-            None
+        Ok(into_page(rows, page.size))
+    }
+
+    /// One keyset page of the quotes assigned to agent `agent_id` and visible to `actor`, newest
+    /// first (index `quotes_agent_id_created_at_id_idx`): the agent's pipeline.
+    #[tracing::instrument(skip_all, fields(agent = %agent_id, size = page.size), err)]
+    pub async fn list_for_agent(
+        &self,
+        actor: &Actor,
+        agent_id: UserId,
+        page: &PageRequest,
+    ) -> Result<Page<Quote>, QuoteError> {
+        let fetch = page_fetch_size(page)?;
+        let mut tx = begin_as(self.db.pool(), actor).await?;
+        let rows = match page.after {
+            None => {
+                sqlx::query_file_as!(QuoteRow, "src/quotes/list_agent_first.sql", agent_id as UserId, fetch)
+                    .fetch_all(&mut *tx)
+                    .await?
+            }
+            Some(after) => {
+                sqlx::query_file_as!(
+                    QuoteRow,
+                    "src/quotes/list_agent_after.sql",
+                    agent_id as UserId,
+                    after.created_at,
+                    after.id as QuoteId,
+                    fetch
+                )
+                .fetch_all(&mut *tx)
+                .await?
+            }
         };
-        Ok(Page { items, next })
+        tx.commit().await?;
+        Ok(into_page(rows, page.size))
     }
 
     /// Re-rate a quote: resolve today's rates for its state, ZIP, effective date and coverage
