@@ -2,7 +2,7 @@
 //! status transitions and the expiry sweep.
 //!
 //! `quotes` is under row level security: every call takes the acting [`Actor`] and runs inside
-//! [`crate::actor::begin_as`]; the database decides what the actor sees and may change. A quote
+//! `crate::actor::begin_as`; the database decides what the actor sees and may change. A quote
 //! the actor cannot see is [`QuoteError::NotFound`] (its existence is never revealed); a visible
 //! quote the actor may not change, or a write the policies refuse, is [`QuoteError::Forbidden`].
 //!
