@@ -832,6 +832,29 @@ COMMENT ON POLICY quotes_admin_select ON quotes IS 'Admins holding quotes:read s
 COMMENT ON POLICY quotes_system_all ON quotes IS 'The system actor (app.system = on: workers, maintenance) sees and changes every quote.';
 COMMENT ON POLICY quotes_readonly_select ON quotes IS 'Reporting reads every quote (conversion and premium analytics).';
 
+-- quote_versions and quote_coverages: a quote's lines and ratings are as visible as the quote
+-- itself. The policy defers to quotes' own policies (the subquery on quotes is filtered by them),
+-- so who sees a quote is decided in one place.
+ALTER TABLE quote_versions ENABLE ROW LEVEL SECURITY;
+ALTER TABLE quote_versions FORCE ROW LEVEL SECURITY;
+CREATE POLICY quote_versions_via_quote ON quote_versions FOR ALL TO quotedb_app, CURRENT_USER
+    USING (EXISTS (SELECT 1 FROM quotes q WHERE q.id = quote_id))
+    WITH CHECK (EXISTS (SELECT 1 FROM quotes q WHERE q.id = quote_id));
+CREATE POLICY quote_versions_readonly_select ON quote_versions FOR SELECT TO quotedb_readonly USING (true);
+COMMENT ON POLICY quote_versions_via_quote ON quote_versions IS
+    'A quote version is visible and writable exactly when its quote is (quotes'' policies decide).';
+COMMENT ON POLICY quote_versions_readonly_select ON quote_versions IS 'Reporting reads every version (premium analytics).';
+
+ALTER TABLE quote_coverages ENABLE ROW LEVEL SECURITY;
+ALTER TABLE quote_coverages FORCE ROW LEVEL SECURITY;
+CREATE POLICY quote_coverages_via_quote ON quote_coverages FOR ALL TO quotedb_app, CURRENT_USER
+    USING (EXISTS (SELECT 1 FROM quotes q WHERE q.id = quote_id))
+    WITH CHECK (EXISTS (SELECT 1 FROM quotes q WHERE q.id = quote_id));
+CREATE POLICY quote_coverages_readonly_select ON quote_coverages FOR SELECT TO quotedb_readonly USING (true);
+COMMENT ON POLICY quote_coverages_via_quote ON quote_coverages IS
+    'A coverage line is visible and writable exactly when its quote is (quotes'' policies decide).';
+COMMENT ON POLICY quote_coverages_readonly_select ON quote_coverages IS 'Reporting reads every coverage line.';
+
 -- user_sessions
 ALTER TABLE user_sessions ENABLE ROW LEVEL SECURITY;
 ALTER TABLE user_sessions FORCE ROW LEVEL SECURITY;

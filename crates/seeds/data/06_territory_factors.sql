@@ -42,6 +42,7 @@ BEGIN
             ('CA', 'Los Angeles',   '90028', 1.700),
             ('CA', 'Los Angeles',   '90044', 1.800),
             ('CA', 'Los Angeles',   '90049', 1.450),
+            ('CA', 'San Francisco', '94105', 1.600),
             ('CA', 'San Francisco', '94102', 1.550),
             ('CA', 'San Francisco', '94103', 1.520),
             ('CA', 'San Francisco', '94110', 1.450),

@@ -12,7 +12,7 @@ pub const RATES_EFFECTIVE_FROM: &str = "2025-01-01";
 /// The seeded cities per state with their number of rated ZIP codes.
 pub const CITIES: &[(&str, &str, usize)] = &[
     ("CA", "Los Angeles", 6),
-    ("CA", "San Francisco", 6),
+    ("CA", "San Francisco", 7),
     ("CA", "San Diego", 5),
     ("CA", "Sacramento", 5),
     ("CA", "San Jose", 5),

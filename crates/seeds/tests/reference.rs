@@ -178,12 +178,12 @@ async fn the_territory_counts_per_state_are_exact() {
     assert_eq!(
         rows,
         vec![
-            ("CA".to_string(), 27, 27),
+            ("CA".to_string(), 28, 28),
             ("NY".to_string(), 47, 47),
             ("TX".to_string(), 26, 26)
         ]
     );
-    assert_eq!(count(&db, "SELECT count(*) FROM territory_factors").await, 100);
+    assert_eq!(count(&db, "SELECT count(*) FROM territory_factors").await, 101);
     assert_eq!(
         count(
             &db,
@@ -272,7 +272,7 @@ async fn every_active_rate_was_applied_through_a_four_eyes_rate_change_request()
     .fetch_one(db.pool())
     .await
     .expect("approval trail");
-    assert_eq!(active, 124);
+    assert_eq!(active, 125);
     assert_eq!(trailed, active, "every active rate has an applied, four-eyes request");
     // One request per rate, proposed by the proposer account and reviewed by the approver.
     let (requests, by_seed_accounts): (i64, i64) = sqlx::query_as(
@@ -287,7 +287,7 @@ async fn every_active_rate_was_applied_through_a_four_eyes_rate_change_request()
     .fetch_one(db.pool())
     .await
     .expect("requests");
-    assert_eq!((requests, by_seed_accounts), (124, 124));
+    assert_eq!((requests, by_seed_accounts), (125, 125));
 }
 
 #[tokio::test]
@@ -527,7 +527,7 @@ async fn a_non_superuser_schema_owner_can_load_the_seeds() {
     tx.rollback().await.expect("rollback");
     assert_eq!(
         (admins, settings_rows as usize, active_rates),
-        (2, settings::ALL.len(), 124)
+        (2, settings::ALL.len(), 125)
     );
     conn.execute("RESET ROLE").await.expect("reset role");
 }
@@ -551,7 +551,7 @@ async fn two_concurrent_loads_leave_one_copy_of_the_seeds() {
     .fetch_one(db.pool())
     .await
     .expect("counts");
-    assert_eq!((requests, active), (124, 124));
+    assert_eq!((requests, active), (125, 125));
 }
 
 #[tokio::test]
