@@ -2,9 +2,13 @@
 //! security.
 //!
 //! [`Activity::record`] gathers the [`ActivityContext`] in one statement (the admin's login
-//! state and allow-list, the permission's registered risk level, whether the admin holds it,
-//! whether the resource is a sensitive setting, the transaction time), scores it with the pure
-//! [`risk::score`](super::risk::score) and appends the entry. `risk_factors` stores the factor
+//! state and allow-list, the permission's registered risk level, whether the admin holds it, the
+//! transaction time), scores it with the pure [`risk::score`] and appends
+//! the entry. Whether a setting resource is sensitive is looked up as the System actor (a short
+//! read-only transaction before the actor's, only for setting resources): an admin without
+//! `settings:read_sensitive` cannot see a sensitive row, yet acting on one is exactly what must
+//! score high. (A SECURITY DEFINER `setting_is_sensitive(key)` would fold it into the one
+//! statement; see the schema needs in the report.) `risk_factors` stores the factor
 //! names (as the column documents, so `risk_factors ? 'new_ip'` works); the full explanation
 //! (weights and reasons) goes into `details` under [`EXPLANATION_KEY`].
 //!
@@ -280,20 +284,25 @@ impl<'a> Activity<'a> {
         let setting_key = (resource_type == SETTINGS_RESOURCE)
             .then_some(activity.resource_id.as_deref())
             .flatten();
+        let sensitive_setting = match setting_key {
+            Some(key) => super::settings::is_sensitive_as_system(self.db.pool(), key)
+                .await
+                .map_err(ActivityError::Database)?
+                .unwrap_or(false),
+            None => false,
+        };
 
         let mut tx = begin_as(self.db.pool(), actor).await.map_err(ActivityError::Database)?;
         let ctx = sqlx::query!(
             r#"SELECT au.failed_login_attempts, au.last_login_ip, au.allowed_ip_ranges,
                       p.risk_level AS "risk_level?: AdminPermissionRiskLevel",
                       admin_has_permission(au.user_id, $2) AS "holds!",
-                      EXISTS (SELECT 1 FROM system_settings s WHERE s.key = $3 AND s.is_sensitive) AS "sensitive!",
                       now() AS "now!"
                FROM admin_users au
                LEFT JOIN admin_permissions p ON p.code = $2
                WHERE au.id = $1"#,
             admin.0,
             permission.as_ref().map(PermissionCode::as_str),
-            setting_key,
         )
         .fetch_optional(&mut *tx)
         .await
@@ -311,7 +320,7 @@ impl<'a> Activity<'a> {
             allowed_ip_ranges: ctx.allowed_ip_ranges,
             failed_login_attempts: u32::try_from(ctx.failed_login_attempts).unwrap_or(0),
             affected_count: activity.affected_count,
-            sensitive_setting: ctx.sensitive,
+            sensitive_setting,
         };
         let assessment = risk::score(&context);
 

@@ -114,6 +114,18 @@ pub fn value_type_of(value: &Value) -> Option<SystemSettingValueType> {
     }
 }
 
+/// Whether setting `key` is sensitive (`None`: no such setting), looked up as the System actor
+/// whatever the caller may see: risk scoring needs the fact even for admins who cannot read the
+/// row. Reveals only the flag, never the value.
+pub(crate) async fn is_sensitive_as_system(pool: &sqlx::PgPool, key: &str) -> Result<Option<bool>, sqlx::Error> {
+    let mut tx = begin_as(pool, &Actor::System).await?;
+    let sensitive = sqlx::query_scalar!("SELECT is_sensitive FROM system_settings WHERE key = $1", key)
+        .fetch_optional(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(sensitive)
+}
+
 /// Settings API, from [`Admin::settings`](super::Admin::settings).
 #[derive(Debug, Clone, Copy)]
 pub struct Settings<'a> {
