@@ -966,14 +966,22 @@ GRANT EXECUTE ON FUNCTION admin_has_permission(uuid, text), app_admin_user_id(),
 
 -- Non-sensitive settings are reference data the application reads outside any actor's
 -- transaction (rating reads the discount cap in its one round trip). system_settings is under
--- FORCED row level security, so the lookup runs as the owner with app.system switched on for the
--- duration of the call only (function SET clause), and it can never return a sensitive row.
+-- FORCED row level security, so the lookup runs as the owner with app.system switched on for this
+-- one read and restored right after (a function SET clause on a custom parameter would need
+-- GRANT SET ON PARAMETER for a non-superuser owner), and it can never return a sensitive row.
 CREATE FUNCTION public_setting(p_key text) RETURNS jsonb
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, public
-    SET app.system = 'on'
 AS $$
-    SELECT s.value FROM public.system_settings s WHERE s.key = p_key AND NOT s.is_sensitive
+DECLARE
+    v_previous text := current_setting('app.system', true);
+    v_value    jsonb;
+BEGIN
+    PERFORM set_config('app.system', 'on', true);
+    SELECT s.value INTO v_value FROM public.system_settings s WHERE s.key = p_key AND NOT s.is_sensitive;
+    PERFORM set_config('app.system', coalesce(v_previous, ''), true);
+    RETURN v_value;
+END
 $$;
 COMMENT ON FUNCTION public_setting(text) IS
     'The value of a NON-sensitive system setting (NULL when missing or sensitive), readable without an acting user: reference values such as rating.discount_cap.';

@@ -462,3 +462,23 @@ async fn public_setting_reads_non_sensitive_settings_without_an_actor_and_never_
     assert_eq!(direct, 0, "without an actor, the table itself shows nothing");
     tx.rollback().await.expect("rollback");
 }
+
+#[tokio::test]
+async fn public_setting_does_not_leave_the_system_flag_on() {
+    let db = TestDb::new().await;
+    let mut tx = db.pool().begin().await.expect("begin");
+    sqlx::query("SET LOCAL ROLE quotedb_app")
+        .execute(&mut *tx)
+        .await
+        .expect("set role");
+    sqlx::query("SELECT public_setting('rating.discount_cap')")
+        .execute(&mut *tx)
+        .await
+        .expect("call");
+    let system: bool = sqlx::query_scalar("SELECT app_is_system()")
+        .fetch_one(&mut *tx)
+        .await
+        .expect("flag");
+    assert!(!system, "the caller's transaction must not become the system actor");
+    tx.rollback().await.expect("rollback");
+}
