@@ -6,12 +6,12 @@
 //! | handle | tables | RLS | acting user |
 //! |---|---|---|---|
 //! | [`Admin::has_permission`] | `admin_has_permission()` | – | none (SECURITY DEFINER, one statement) |
-//! | [`Admin::roles`] | `admin_roles`, `admin_permissions`, `admin_role_permissions` | no | [`Actor`] on writes (System or `admin_users:manage`) |
+//! | [`Admin::roles`] | `admin_roles`, `admin_permissions`, `admin_role_permissions` | no | [`Actor`] on writes (System or `roles:manage`) |
 //! | [`Admin::users`] | `admin_users` | yes | [`Actor`] |
 //! | [`Admin::activity`] | `admin_activity_logs` | yes | [`Actor`] |
 //! | [`Admin::settings`] | `system_settings` | yes | [`Actor`] |
 //! | [`Admin::dashboards`] | `admin_dashboards` | no | the owning [`AdminUserId`] |
-//! | [`Admin::rate_changes`] | `rate_change_requests` | no | [`Actor`] on writes (an active, unlocked admin) |
+//! | [`Admin::rate_changes`] | `rate_change_requests` | no | [`Actor`] on writes (an active, unlocked admin holding `rates:propose` / `rates:approve` / `rates:apply`) |
 //!
 //! # Permissions flow up
 //!
@@ -168,6 +168,24 @@ impl<'a> Admin<'a> {
     pub fn rate_changes(&self) -> RateChanges<'a> {
         RateChanges::new(self.db)
     }
+}
+
+/// Permission codes the admin API checks itself (no RLS policy names them). They are registered
+/// by the reference seeds (`crates/seeds/data/02_admin_roles_permissions.sql`), not by 0006, so
+/// without the seeds only the System actor manages roles and nobody works rate changes (fail
+/// closed). Candidates for `quotedb_schema::admin::permissions`.
+pub mod app_permissions {
+    /// Create roles, change the hierarchy, register, grant and revoke permissions.
+    pub const ROLES_MANAGE: &str = "roles:manage";
+    /// Draft, submit and withdraw rate change requests.
+    pub const RATES_PROPOSE: &str = "rates:propose";
+    /// Approve or reject other admins' pending rate change requests.
+    pub const RATES_APPROVE: &str = "rates:approve";
+    /// Apply approved rate change requests (activates the rate).
+    pub const RATES_APPLY: &str = "rates:apply";
+
+    /// Every code of this module.
+    pub const ALL: &[&str] = &[ROLES_MANAGE, RATES_PROPOSE, RATES_APPROVE, RATES_APPLY];
 }
 
 /// Validate a page size: 1 to [`MAX_PAGE_SIZE`].

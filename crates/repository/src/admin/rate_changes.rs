@@ -10,14 +10,15 @@
 //! The table is not under row level security, but every write takes an [`Actor`] and runs as
 //! that actor so the database resolves *who* (`app_admin_user_id()`) for `requested_by`,
 //! `reviewed_by` and `applied_by`: the actor must be an active, unlocked admin (a deactivated
-//! admin is refused in Rust — the database itself would accept one as reviewer or applier).
+//! admin is refused by the repository — the table's rules would accept one as reviewer or applier).
 //! Only the requester submits or withdraws; nobody reviews their own request
 //! (`rate_change_requests_four_eyes`). The database decides every move
 //! (`rate_change_requests_status_transition`, `…_history_frozen`).
 //!
-//! Migration 0006 registers no permission for reviewing or applying rates (its permission codes
-//! are those its RLS policies check), so approving and applying need no permission here; once a
-//! code such as `rates:approve` exists it belongs in the `me` guard of these statements.
+//! Each step also needs a permission, checked inside the statement (`admin_has_permission`, which
+//! also refuses locked and deactivated admins): `rates:propose` to draft, submit and withdraw,
+//! `rates:approve` to approve or reject, `rates:apply` to apply. These codes come from the
+//! reference seeds (0006 registers none): without them nobody works rate changes.
 
 use quotedb_schema::admin::{RateChangeKind, RateChangeStatus, rules};
 use quotedb_schema::quotes::CoverageType;
@@ -25,6 +26,7 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 use time::{Date, OffsetDateTime};
 
+use super::app_permissions::{RATES_APPLY, RATES_APPROVE, RATES_PROPOSE};
 use super::{page_limit, present};
 use crate::actor::{Actor, begin_as};
 use crate::error::rule_of;
@@ -254,7 +256,12 @@ pub enum RateChangeError {
         /// When the lock ends.
         until: OffsetDateTime,
     },
+    /// The acting admin lacks the permission the step needs (`rates:propose`, `rates:approve`,
+    /// `rates:apply`).
+    #[error("the acting admin does not hold {0}")]
+    MissingPermission(&'static str),
     /// Only the requester submits or withdraws a request.
+
     #[error("only the requester can submit or withdraw rate change request {0}")]
     NotRequester(RateChangeRequestId),
     /// Four eyes: nobody reviews their own request (`rate_change_requests_four_eyes`).
@@ -352,8 +359,7 @@ impl<'a> RateChanges<'a> {
             .map_err(RateChangeError::Database)?;
         let request = sqlx::query_as!(
             RateChangeRequest,
-            r#"WITH me AS (SELECT au.id AS me_id FROM admin_users au
-                           WHERE au.id = app_admin_user_id() AND (au.locked_until IS NULL OR au.locked_until <= now()))
+            r#"WITH me AS (SELECT app_admin_user_id() AS me_id WHERE admin_has_permission(app_user_id(), $4))
                INSERT INTO rate_change_requests (kind, proposed_change, justification, requested_by)
                SELECT $1, $2, $3, me.me_id FROM me
                RETURNING id AS "id: RateChangeRequestId", kind AS "kind: RateChangeKind", proposed_change,
@@ -365,12 +371,13 @@ impl<'a> RateChanges<'a> {
             change.kind() as RateChangeKind,
             proposed,
             justification,
+            RATES_PROPOSE,
         )
         .fetch_optional(&mut *tx)
         .await
         .map_err(RateChangeError::from_db)?;
         let Some(request) = request else {
-            return Err(refusal(&mut tx, None, false).await);
+            return Err(refusal(&mut tx, None, false, RATES_PROPOSE).await);
         };
         tx.commit().await.map_err(RateChangeError::Database)?;
         Ok(request)
@@ -384,8 +391,7 @@ impl<'a> RateChanges<'a> {
             .map_err(RateChangeError::Database)?;
         let request = sqlx::query_as!(
             RateChangeRequest,
-            r#"WITH me AS (SELECT au.id AS me_id FROM admin_users au
-                           WHERE au.id = app_admin_user_id() AND (au.locked_until IS NULL OR au.locked_until <= now()))
+            r#"WITH me AS (SELECT app_admin_user_id() AS me_id WHERE admin_has_permission(app_user_id(), $2))
                UPDATE rate_change_requests SET status = 'pending', submitted_at = now()
                FROM me WHERE id = $1 AND requested_by = me.me_id
                RETURNING id AS "id: RateChangeRequestId", kind AS "kind: RateChangeKind", proposed_change,
@@ -395,12 +401,13 @@ impl<'a> RateChanges<'a> {
                          submitted_at, reviewed_by AS "reviewed_by: AdminUserId", reviewed_at, review_note,
                          applied_by AS "applied_by: AdminUserId", applied_at, created_at, updated_at"#,
             id.0,
+            RATES_PROPOSE,
         )
         .fetch_optional(&mut *tx)
         .await
         .map_err(RateChangeError::from_db)?;
         let Some(request) = request else {
-            return Err(refusal(&mut tx, Some(id), true).await);
+            return Err(refusal(&mut tx, Some(id), true, RATES_PROPOSE).await);
         };
         tx.commit().await.map_err(RateChangeError::Database)?;
         Ok(request)
@@ -447,8 +454,7 @@ impl<'a> RateChanges<'a> {
             .map_err(RateChangeError::Database)?;
         let request = sqlx::query_as!(
             RateChangeRequest,
-            r#"WITH me AS (SELECT au.id AS me_id FROM admin_users au
-                           WHERE au.id = app_admin_user_id() AND (au.locked_until IS NULL OR au.locked_until <= now()))
+            r#"WITH me AS (SELECT app_admin_user_id() AS me_id WHERE admin_has_permission(app_user_id(), $4))
                UPDATE rate_change_requests
                SET status = $2, reviewed_by = me.me_id, reviewed_at = now(), review_note = $3
                FROM me WHERE id = $1
@@ -461,12 +467,13 @@ impl<'a> RateChanges<'a> {
             id.0,
             outcome as RateChangeStatus,
             note,
+            RATES_APPROVE,
         )
         .fetch_optional(&mut *tx)
         .await
         .map_err(RateChangeError::from_db)?;
         let Some(request) = request else {
-            return Err(refusal(&mut tx, Some(id), false).await);
+            return Err(refusal(&mut tx, Some(id), false, RATES_APPROVE).await);
         };
         tx.commit().await.map_err(RateChangeError::Database)?;
         Ok(request)
@@ -480,8 +487,7 @@ impl<'a> RateChanges<'a> {
             .map_err(RateChangeError::Database)?;
         let request = sqlx::query_as!(
             RateChangeRequest,
-            r#"WITH me AS (SELECT au.id AS me_id FROM admin_users au
-                           WHERE au.id = app_admin_user_id() AND (au.locked_until IS NULL OR au.locked_until <= now()))
+            r#"WITH me AS (SELECT app_admin_user_id() AS me_id WHERE admin_has_permission(app_user_id(), $2))
                UPDATE rate_change_requests SET status = 'withdrawn'
                FROM me WHERE id = $1 AND requested_by = me.me_id
                RETURNING id AS "id: RateChangeRequestId", kind AS "kind: RateChangeKind", proposed_change,
@@ -491,12 +497,13 @@ impl<'a> RateChanges<'a> {
                          submitted_at, reviewed_by AS "reviewed_by: AdminUserId", reviewed_at, review_note,
                          applied_by AS "applied_by: AdminUserId", applied_at, created_at, updated_at"#,
             id.0,
+            RATES_PROPOSE,
         )
         .fetch_optional(&mut *tx)
         .await
         .map_err(RateChangeError::from_db)?;
         let Some(request) = request else {
-            return Err(refusal(&mut tx, Some(id), true).await);
+            return Err(refusal(&mut tx, Some(id), true, RATES_PROPOSE).await);
         };
         tx.commit().await.map_err(RateChangeError::Database)?;
         Ok(request)
@@ -513,19 +520,19 @@ impl<'a> RateChanges<'a> {
             .map_err(RateChangeError::Database)?;
         let row = sqlx::query!(
             r#"SELECT r.kind AS "kind: RateChangeKind", r.status AS "status: RateChangeStatus",
-                      (SELECT au.id FROM admin_users au
-                       WHERE au.id = app_admin_user_id() AND (au.locked_until IS NULL OR au.locked_until <= now()))
+                      CASE WHEN admin_has_permission(app_user_id(), $2) THEN app_admin_user_id() END
                       AS "me?: AdminUserId"
                FROM rate_change_requests r WHERE r.id = $1
                FOR UPDATE OF r"#,
             id.0,
+            RATES_APPLY,
         )
         .fetch_optional(&mut *tx)
         .await
         .map_err(RateChangeError::Database)?
         .ok_or(RateChangeError::NotFound(id))?;
         let Some(me) = row.me else {
-            return Err(refusal(&mut tx, None, false).await);
+            return Err(refusal(&mut tx, None, false, RATES_APPLY).await);
         };
         if row.status != RateChangeStatus::Approved {
             return Err(RateChangeError::NotApproved { id, status: row.status });
@@ -604,18 +611,22 @@ impl<'a> RateChanges<'a> {
 }
 
 /// Why a workflow statement touched no row (error path only): the actor is not an active,
-/// unlocked admin; the request does not exist; or the actor is not its requester.
+/// unlocked admin holding `permission`; the request does not exist; or the actor is not its
+/// requester.
 async fn refusal(
     tx: &mut sqlx::PgConnection,
     id: Option<RateChangeRequestId>,
     requester_only: bool,
+    permission: &'static str,
 ) -> RateChangeError {
     let row = sqlx::query!(
         r#"SELECT app_admin_user_id() AS "me?: AdminUserId",
                   (SELECT au.locked_until FROM admin_users au WHERE au.id = app_admin_user_id()) AS "locked_until?",
                   now() AS "now!",
+                  admin_has_permission(app_user_id(), $2) AS "holds!",
                   (SELECT r.requested_by FROM rate_change_requests r WHERE r.id = $1) AS "requested_by?: AdminUserId""#,
         id.map(|i| i.0),
+        permission,
     )
     .fetch_one(tx)
     .await;
@@ -628,6 +639,9 @@ async fn refusal(
     };
     if let Some(until) = row.locked_until.filter(|u| *u > row.now) {
         return RateChangeError::Locked { until };
+    }
+    if !row.holds {
+        return RateChangeError::MissingPermission(permission);
     }
     match (id, row.requested_by) {
         (Some(id), None) => RateChangeError::NotFound(id),

@@ -4,10 +4,11 @@
 //! (`admin_role_effective_permissions`), so a senior role holds everything its subordinates hold.
 //!
 //! Writes take an [`Actor`] and are allowed to the System actor and to admins holding
-//! `admin_users:manage` (0006 registers no dedicated `roles:manage` code and puts no RLS on these
-//! tables, so this guard is the repository's; it runs inside the write statement itself).
+//! `roles:manage` ([`ROLE_MANAGEMENT_PERMISSION`]; 0006 puts no RLS on these tables, so this guard
+//! is the repository's; it runs inside the write statement itself). Without it any admin could
+//! grant their own role anything.
 
-use quotedb_schema::admin::{AdminPermissionRiskLevel, permissions, rules};
+use quotedb_schema::admin::{AdminPermissionRiskLevel, rules};
 use time::OffsetDateTime;
 
 use super::{is_snake_ident, present};
@@ -17,7 +18,7 @@ use crate::ids::{AdminPermissionId, AdminRoleId, UserId};
 use crate::{Db, InvalidInput};
 
 /// The permission that guards role and grant management (see the module docs).
-pub const ROLE_MANAGEMENT_PERMISSION: &str = permissions::ADMIN_USERS_MANAGE;
+pub const ROLE_MANAGEMENT_PERMISSION: &str = super::app_permissions::ROLES_MANAGE;
 
 validated_text!(
     /// An admin role name: a snake_case identifier of 2 to 63 characters (`admin_roles_name_format`).
@@ -125,7 +126,7 @@ pub enum RoleError {
     /// No admin account with this user is visible to the actor.
     #[error("no admin account for user {0}")]
     AdminNotFound(UserId),
-    /// The actor is neither the System nor an admin holding `admin_users:manage`.
+    /// The actor is neither the System nor an active, unlocked admin holding `roles:manage`.
     #[error("role management needs the system actor or an admin holding {ROLE_MANAGEMENT_PERMISSION}")]
     Forbidden,
     /// Any other database error.

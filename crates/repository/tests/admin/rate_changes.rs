@@ -1,5 +1,6 @@
 //! The four-eyes rate change workflow and applying (activating) rates.
 
+use quotedb_repository::admin::app_permissions::{RATES_APPLY, RATES_APPROVE, RATES_PROPOSE};
 use quotedb_repository::admin::rate_changes::ActivatedRate;
 use quotedb_repository::admin::{
     BaseRateChange, DeactivationReason, ProposedChange, RateChangeError, RateChangeRequest, TerritoryFactorChange,
@@ -13,13 +14,17 @@ use time::macros::date;
 
 use crate::support::{TestAdmin, World};
 
-/// Two admins (a requester and a reviewer) and state CA.
+/// Every rates permission.
+const RATES: [&str; 3] = [RATES_PROPOSE, RATES_APPROVE, RATES_APPLY];
+
+/// Two admins holding every rates permission (a requester and a reviewer) and state CA.
 async fn desk(w: &World) -> (TestAdmin, TestAdmin) {
     sqlx::query("INSERT INTO states (code, name) VALUES ('CA', 'California') ON CONFLICT DO NOTHING")
         .execute(w.db.pool())
         .await
         .expect("state");
-    (w.admin_with(&[]).await, w.admin_with(&[]).await)
+    let role = w.role(None, &RATES).await;
+    (w.admin_in(&role).await, w.admin_in(&role).await)
 }
 
 fn base_rate(coverage: CoverageType, from: Date) -> ProposedChange {
@@ -349,6 +354,55 @@ async fn the_workflow_refuses_skipping_or_repeating_steps() {
         .await
         .expect_err("withdraw approved");
     assert!(matches!(err, RateChangeError::TransitionRefused(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn each_step_needs_its_rates_permission() {
+    let w = World::new().await;
+    let (requester, _) = desk(&w).await;
+    let nobody = w.admin_with(&[]).await;
+    let proposer = w.admin_with(&[RATES_PROPOSE]).await;
+    let approver = w.admin_with(&[RATES_APPROVE]).await;
+    let rc = w.admin().rate_changes();
+    let change = base_rate(CoverageType::Collision, date!(2033 - 01 - 01));
+
+    let err = rc
+        .propose(&nobody.actor, &change, "filing")
+        .await
+        .expect_err("no rates:propose");
+    assert!(
+        matches!(err, RateChangeError::MissingPermission(p) if p == RATES_PROPOSE),
+        "{err:?}"
+    );
+    let draft = rc
+        .propose(&proposer.actor, &change, "filing")
+        .await
+        .expect("proposer drafts");
+    rc.submit(&proposer.actor, draft.id).await.expect("proposer submits");
+    for actor in [&proposer.actor, &nobody.actor] {
+        let err = rc.approve(actor, draft.id, None).await.expect_err("no rates:approve");
+        assert!(
+            matches!(err, RateChangeError::MissingPermission(p) if p == RATES_APPROVE),
+            "{err:?}"
+        );
+        let err = rc.reject(actor, draft.id, "no").await.expect_err("no rates:approve");
+        assert!(
+            matches!(err, RateChangeError::MissingPermission(p) if p == RATES_APPROVE),
+            "{err:?}"
+        );
+    }
+    rc.approve(&approver.actor, draft.id, None)
+        .await
+        .expect("approver approves");
+    let err = rc.apply(&approver.actor, draft.id).await.expect_err("no rates:apply");
+    assert!(
+        matches!(err, RateChangeError::MissingPermission(p) if p == RATES_APPLY),
+        "{err:?}"
+    );
+    assert_eq!(rc.get(draft.id).await.expect("get").status, RateChangeStatus::Approved);
+    rc.apply(&requester.actor, draft.id)
+        .await
+        .expect("an admin holding rates:apply applies");
 }
 
 #[tokio::test]

@@ -1,6 +1,6 @@
 //! Roles, permissions, grants and the permission check through the hierarchy.
 
-use quotedb_repository::admin::{DeactivationReason, PermissionCode, RoleError, RoleName};
+use quotedb_repository::admin::{DeactivationReason, PermissionCode, RoleError, RoleName, app_permissions};
 use quotedb_repository::schema::admin::{AdminPermissionRiskLevel, permissions};
 use quotedb_repository::{Actor, AdminRoleId, UserId};
 
@@ -239,7 +239,7 @@ async fn granting_and_revoking_change_what_the_role_holds() {
         .await;
     let role = w.role(None, &[]).await;
     let admin = w.admin_in(&role).await;
-    let manager = w.admin_with(&[permissions::ADMIN_USERS_MANAGE]).await;
+    let manager = w.admin_with(&[app_permissions::ROLES_MANAGE]).await;
 
     assert!(roles.grant(&manager.actor, role.id, &code).await.expect("grant"));
     assert!(
@@ -281,15 +281,17 @@ async fn granting_and_revoking_change_what_the_role_holds() {
 }
 
 #[tokio::test]
-async fn role_management_needs_the_system_or_admin_users_manage() {
+async fn role_management_needs_the_system_or_roles_manage() {
     let w = World::new().await;
     let roles = w.admin().roles();
     let clerk = w.admin_with(&[]).await;
+    let account_manager = w.admin_with(&[permissions::ADMIN_USERS_MANAGE]).await;
     let customer = Actor::Customer(w.user().await);
     let code = w.permission(&(unique("x") + ":y"), AdminPermissionRiskLevel::Low).await;
     let name = RoleName::parse(&unique("sneaky")).expect("name");
 
-    for actor in [&clerk.actor, &customer] {
+    // admin_users:manage is not enough: role management is roles:manage.
+    for actor in [&clerk.actor, &account_manager.actor, &customer] {
         let err = roles.create(actor, &name, "nope", None).await.expect_err("create");
         assert!(matches!(err, RoleError::Forbidden), "{err:?}");
         // No self-promotion: a clerk cannot grant their own role anything.
@@ -308,7 +310,7 @@ async fn role_management_needs_the_system_or_admin_users_manage() {
     }
     assert_eq!(roles.by_name(&name).await.expect("lookup"), None);
 
-    let manager = w.admin_with(&[permissions::ADMIN_USERS_MANAGE]).await;
+    let manager = w.admin_with(&[app_permissions::ROLES_MANAGE]).await;
     roles
         .create(&manager.actor, &name, "allowed", None)
         .await
@@ -338,5 +340,52 @@ async fn the_effective_permissions_of_an_admin_are_visible_to_them_and_to_manage
     assert!(
         matches!(err, RoleError::AdminNotFound(u) if u == holder.user),
         "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_seeded_super_admin_holds_everything_the_roles_below_it_hold() {
+    let w = World::new().await;
+    let roles = w.admin().roles();
+    let seeded = |name: &str| {
+        let name = RoleName::parse(name).expect("name");
+        async move { roles.by_name(&name).await.expect("lookup").expect("seeded role") }
+    };
+    let (super_admin, admin, support) = (
+        seeded("super_admin").await,
+        seeded("admin").await,
+        seeded("support").await,
+    );
+    assert_eq!(support.parent_id, Some(admin.id));
+    assert_eq!(admin.parent_id, Some(super_admin.id));
+    let codes = |role| async move {
+        let held = roles.effective_permissions(role).await.expect("effective");
+        held.into_iter()
+            .map(|p| p.code)
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    let (top, middle, bottom) = (
+        codes(super_admin.id).await,
+        codes(admin.id).await,
+        codes(support.id).await,
+    );
+    assert!(bottom.is_subset(&middle) && middle.is_subset(&top));
+    assert!(top.contains(app_permissions::RATES_APPROVE) && !bottom.contains(app_permissions::RATES_APPROVE));
+    for code in permissions::ALL {
+        assert!(top.contains(*code), "super_admin holds {code}");
+    }
+
+    let helper = w.admin_in(&support).await;
+    assert!(
+        w.admin()
+            .has_permission(helper.user, permissions::SESSIONS_MANAGE)
+            .await
+            .expect("check")
+    );
+    assert!(
+        !w.admin()
+            .has_permission(helper.user, app_permissions::RATES_APPROVE)
+            .await
+            .expect("check")
     );
 }
