@@ -7,7 +7,8 @@
 //!
 //! The declared `value_type` is derived from the JSON value itself, so it always matches
 //! `jsonb_typeof(value)` (`system_settings_value_type_matches`); JSON `null` has no type and is
-//! refused.
+//! refused. Once created, a setting keeps its type: replacing its value with one of another JSON
+//! type is refused ([`SettingError::TypeChange`]).
 
 use quotedb_schema::admin::{SystemSettingValueType, rules};
 use serde::Serialize;
@@ -67,6 +68,17 @@ pub enum SettingError {
     /// `settings:read_sensitive`).
     #[error("not allowed to write setting {0:?}")]
     Forbidden(String),
+    /// The setting exists with another JSON type: settings are typed, a type change is a delete
+    /// and a new setting (readers rely on the type, e.g. the rating engine on numbers).
+    #[error("setting {key:?} holds a {stored}, not a {given}")]
+    TypeChange {
+        /// The key.
+        key: String,
+        /// Its stored type.
+        stored: SystemSettingValueType,
+        /// The type of the value given.
+        given: SystemSettingValueType,
+    },
     /// The stored value does not deserialize into the requested type.
     #[error("setting {key:?} holds a {value_type} that is not the requested type: {source}")]
     WrongType {
@@ -183,8 +195,12 @@ impl<'a> Settings<'a> {
         Ok(settings)
     }
 
-    /// Create or replace `key` with `value` (its JSON type becomes the declared type), its
+    /// Create `key` with `value` (its JSON type becomes the declared type), or replace the value
+    /// of an existing setting of the same type ([`SettingError::TypeChange`] otherwise), with its
     /// description and sensitivity; `updated_by` records the acting admin.
+    ///
+    /// Mind the JSON a type produces: a `rust_decimal::Decimal` serializes as a JSON *string*;
+    /// pass an `f64`, an integer or a `serde_json::Number` for a number setting.
     #[tracing::instrument(skip_all, fields(key = %key, sensitive), err)]
     pub async fn set(
         &self,
@@ -205,8 +221,9 @@ impl<'a> Settings<'a> {
             r#"INSERT INTO system_settings (key, value, value_type, description, is_sensitive, updated_by)
                VALUES ($1, $2, $3, $4, $5, app_admin_user_id())
                ON CONFLICT (key) DO UPDATE
-               SET value = EXCLUDED.value, value_type = EXCLUDED.value_type, description = EXCLUDED.description,
+               SET value = EXCLUDED.value, description = EXCLUDED.description,
                    is_sensitive = EXCLUDED.is_sensitive, updated_by = EXCLUDED.updated_by
+               WHERE system_settings.value_type = EXCLUDED.value_type
                RETURNING key, value, value_type AS "value_type: SystemSettingValueType", description, is_sensitive,
                          updated_by AS "updated_by: AdminUserId", updated_at"#,
             key.as_str(),
@@ -215,9 +232,27 @@ impl<'a> Settings<'a> {
             description,
             sensitive,
         )
-        .fetch_one(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await
         .map_err(|e| SettingError::from_db(e, key))?;
+        let Some(setting) = setting else {
+            // The conflict's WHERE refused: the stored type differs.
+            let stored = sqlx::query_scalar!(
+                r#"SELECT value_type AS "value_type: SystemSettingValueType" FROM system_settings WHERE key = $1"#,
+                key.as_str()
+            )
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(SettingError::Database)?;
+            return Err(match stored {
+                Some(stored) => SettingError::TypeChange {
+                    key: key.to_string(),
+                    stored,
+                    given: value_type,
+                },
+                None => SettingError::Forbidden(key.to_string()),
+            });
+        };
         tx.commit().await.map_err(SettingError::Database)?;
         Ok(setting)
     }

@@ -9,9 +9,12 @@
 //! # Lockout
 //!
 //! [`record_login_failure`](AdminUsers::record_login_failure) counts consecutive failures; the
-//! [`MAX_FAILED_LOGINS`]th (5th) one locks the account for [`LOCKOUT_SECONDS`] (15 minutes), and
-//! every further failure while the counter is still at or above the limit locks it again from
-//! that moment (the counter is reset only by a successful login or an unlock). A locked admin
+//! Nth one locks the account for M minutes, N and M being the system settings
+//! `admin.max_failed_logins` and `admin.lockout_minutes` (seeded as 5 and 30; read in the same
+//! statement through `public_setting`; [`DEFAULT_MAX_FAILED_LOGINS`] and
+//! [`DEFAULT_LOCKOUT_MINUTES`] when a setting is missing or not a number). Every further failure
+//! while the counter is still at or above N locks it again from that moment (the counter is reset
+//! only by a successful login or an unlock). A locked admin
 //! holds no permission (`admin_has_permission`) and [`record_login_success`](AdminUsers::record_login_success)
 //! refuses them.
 
@@ -26,10 +29,14 @@ use crate::error::{is_rls_refusal, rule_of};
 use crate::ids::{AdminRoleId, AdminUserId, UserId};
 use crate::{Db, InvalidInput};
 
-/// Consecutive failed logins that lock an admin account.
-pub const MAX_FAILED_LOGINS: i32 = 5;
-/// How long a lock lasts, in seconds (15 minutes).
-pub const LOCKOUT_SECONDS: i32 = 15 * 60;
+/// The setting holding how many consecutive failed logins lock an admin account.
+pub const MAX_FAILED_LOGINS_SETTING: &str = "admin.max_failed_logins";
+/// The setting holding how many minutes a lock lasts.
+pub const LOCKOUT_MINUTES_SETTING: &str = "admin.lockout_minutes";
+/// Consecutive failed logins that lock an admin account when [`MAX_FAILED_LOGINS_SETTING`] is unset.
+pub const DEFAULT_MAX_FAILED_LOGINS: i32 = 5;
+/// Minutes a lock lasts when [`LOCKOUT_MINUTES_SETTING`] is unset.
+pub const DEFAULT_LOCKOUT_MINUTES: i32 = 30;
 /// The shortest deactivation reason, in characters once trimmed (`admin_users_deactivation_reason_meaningful`).
 pub const MIN_DEACTIVATION_REASON_CHARS: usize = 10;
 
@@ -368,9 +375,9 @@ impl<'a> AdminUsers<'a> {
         Ok(row.into())
     }
 
-    /// Record a failed login: one more consecutive failure; the [`MAX_FAILED_LOGINS`]th locks the
-    /// account for [`LOCKOUT_SECONDS`] (see the module docs). Normally called by the System actor
-    /// (the login flow).
+    /// Record a failed login: one more consecutive failure; reaching `admin.max_failed_logins`
+    /// locks the account for `admin.lockout_minutes` (see the module docs). Normally called by the
+    /// System actor (the login flow).
     #[tracing::instrument(skip_all, fields(admin = %id), err)]
     pub async fn record_login_failure(&self, actor: &Actor, id: AdminUserId) -> Result<LoginState, AdminUserError> {
         let mut tx = begin_as(self.db.pool(), actor)
@@ -378,16 +385,26 @@ impl<'a> AdminUsers<'a> {
             .map_err(AdminUserError::Database)?;
         let state = sqlx::query_as!(
             LoginState,
-            r#"UPDATE admin_users
+            r#"WITH setting AS (SELECT public_setting($4) AS max_failed, public_setting($5) AS lock_minutes),
+                    policy AS (
+                        SELECT coalesce(CASE WHEN jsonb_typeof(max_failed) = 'number'
+                                             THEN max_failed::numeric END, $2) AS max_failed,
+                               coalesce(CASE WHEN jsonb_typeof(lock_minutes) = 'number'
+                                             THEN lock_minutes::numeric END, $3) AS lock_minutes
+                        FROM setting)
+               UPDATE admin_users
                SET failed_login_attempts = failed_login_attempts + 1,
-                   locked_until = CASE WHEN failed_login_attempts + 1 >= $2
-                                       THEN now() + make_interval(secs => $3)
+                   locked_until = CASE WHEN failed_login_attempts + 1 >= policy.max_failed
+                                       THEN now() + policy.lock_minutes * interval '1 minute'
                                        ELSE locked_until END
+               FROM policy
                WHERE id = $1
                RETURNING failed_login_attempts, locked_until"#,
             id.0,
-            MAX_FAILED_LOGINS,
-            f64::from(LOCKOUT_SECONDS),
+            rust_decimal::Decimal::from(DEFAULT_MAX_FAILED_LOGINS),
+            rust_decimal::Decimal::from(DEFAULT_LOCKOUT_MINUTES),
+            MAX_FAILED_LOGINS_SETTING,
+            LOCKOUT_MINUTES_SETTING,
         )
         .fetch_optional(&mut *tx)
         .await

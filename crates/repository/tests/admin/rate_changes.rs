@@ -422,7 +422,7 @@ async fn only_an_active_unlocked_admin_acts_on_rate_changes() {
     }
 
     let users = w.admin().users();
-    for _ in 0..quotedb_repository::admin::users::MAX_FAILED_LOGINS {
+    for _ in 0..quotedb_repository::admin::users::DEFAULT_MAX_FAILED_LOGINS {
         users
             .record_login_failure(&Actor::System, reviewer.account.id)
             .await

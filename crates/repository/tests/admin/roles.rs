@@ -77,7 +77,7 @@ async fn has_permission_is_false_for_unknown_codes_non_admins_and_locked_or_deac
     );
     assert!(!admin.has_permission(stranger, &code).await.expect("check"));
 
-    for _ in 0..quotedb_repository::admin::users::MAX_FAILED_LOGINS {
+    for _ in 0..quotedb_repository::admin::users::DEFAULT_MAX_FAILED_LOGINS {
         admin
             .users()
             .record_login_failure(&Actor::System, holder.account.id)

@@ -45,13 +45,28 @@ async fn a_writer_sets_typed_values_and_reads_them_back() {
     assert_eq!(stored.value_type, SystemSettingValueType::Object);
     assert_eq!(settings.get::<Retry>(&writer.actor, &retry).await.expect("get"), value);
 
-    // Replacing a value may change its type; the declared type follows.
+    // A value of the same type replaces it; another type is refused (settings are typed).
     let replaced = settings
-        .set(&writer.actor, &cap, "none", "cap on stackable discounts", false)
+        .set(&writer.actor, &cap, 0.3, "cap on stackable discounts", false)
         .await
         .expect("replace");
-    assert_eq!(replaced.value_type, SystemSettingValueType::String);
-    assert_eq!(settings.get::<String>(&writer.actor, &cap).await.expect("get"), "none");
+    assert_eq!(replaced.value_type, SystemSettingValueType::Number);
+    let err = settings
+        .set(&writer.actor, &cap, "none", "cap on stackable discounts", false)
+        .await
+        .expect_err("type change");
+    assert!(
+        matches!(
+            err,
+            SettingError::TypeChange {
+                stored: SystemSettingValueType::Number,
+                given: SystemSettingValueType::String,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(settings.get::<f64>(&writer.actor, &cap).await.expect("get"), 0.3);
 
     // Any authenticated user reads non-sensitive settings.
     let customer = Actor::Customer(w.user().await);

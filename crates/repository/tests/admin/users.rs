@@ -2,8 +2,10 @@
 
 use std::net::IpAddr;
 
-use quotedb_repository::admin::users::{LOCKOUT_SECONDS, MAX_FAILED_LOGINS};
-use quotedb_repository::admin::{AdminUserError, DeactivationReason, NewAdminUser};
+use quotedb_repository::admin::users::{
+    DEFAULT_LOCKOUT_MINUTES, DEFAULT_MAX_FAILED_LOGINS, LOCKOUT_MINUTES_SETTING, MAX_FAILED_LOGINS_SETTING,
+};
+use quotedb_repository::admin::{AdminUserError, DeactivationReason, NewAdminUser, SettingKey};
 use quotedb_repository::schema::admin::permissions;
 use quotedb_repository::{Actor, AdminRoleId, AdminUserId, UserId};
 
@@ -176,27 +178,47 @@ async fn the_system_cannot_deactivate_an_admin_anonymously() {
     assert!(still.is_active);
 }
 
+/// Sets the lockout policy settings (as the System).
+async fn lockout_policy(w: &World, max_failed: i32, minutes: i32) {
+    let settings = w.admin().settings();
+    for (key, value) in [
+        (MAX_FAILED_LOGINS_SETTING, max_failed),
+        (LOCKOUT_MINUTES_SETTING, minutes),
+    ] {
+        let key = SettingKey::parse(key).expect("key");
+        settings
+            .set(&Actor::System, &key, value, "admin lockout policy", false)
+            .await
+            .expect("set lockout setting");
+    }
+}
+
 #[tokio::test]
-async fn repeated_failed_logins_lock_the_account_until_unlocked() {
+async fn repeated_failed_logins_lock_the_account_as_the_settings_say_until_unlocked() {
     let w = World::new().await;
+    lockout_policy(&w, 3, 10).await;
     let target = w.admin_with(&[]).await;
     let users = w.admin().users();
     let id = target.account.id;
     let ip: IpAddr = [10, 0, 0, 7].into();
 
-    for n in 1..MAX_FAILED_LOGINS {
+    for n in 1..3 {
         let state = users.record_login_failure(&Actor::System, id).await.expect("failure");
-        assert_eq!(state.failed_login_attempts, n);
-        assert_eq!(state.locked_until, None);
+        assert_eq!((state.failed_login_attempts, state.locked_until), (n, None));
     }
     let locked = users
         .record_login_failure(&Actor::System, id)
         .await
         .expect("last failure");
-    assert_eq!(locked.failed_login_attempts, MAX_FAILED_LOGINS);
+    assert_eq!(locked.failed_login_attempts, 3);
     let until = locked.locked_until.expect("locked");
     let account = users.get(&Actor::System, id).await.expect("get");
-    assert!(account.is_locked_at(until - time::Duration::seconds(i64::from(LOCKOUT_SECONDS) / 2)));
+    assert_eq!(
+        until - account.updated_at,
+        time::Duration::minutes(10),
+        "locked for admin.lockout_minutes"
+    );
+    assert!(account.is_locked_at(account.updated_at));
 
     let err = users
         .record_login_success(&Actor::System, id, ip)
@@ -376,5 +398,38 @@ async fn a_user_has_at_most_one_admin_account_and_must_exist() {
     assert!(
         matches!(err, AdminUserError::NotFoundForUser(u) if u == ghost),
         "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn without_the_lockout_settings_the_defaults_apply() {
+    let w = World::new().await;
+    for key in [MAX_FAILED_LOGINS_SETTING, LOCKOUT_MINUTES_SETTING] {
+        let key = SettingKey::parse(key).expect("key");
+        match w.admin().settings().delete(&Actor::System, &key).await {
+            Ok(()) | Err(quotedb_repository::admin::SettingError::NotFound(_)) => {}
+            Err(e) => panic!("delete {key}: {e}"),
+        }
+    }
+    let target = w.admin_with(&[]).await;
+    let users = w.admin().users();
+    let mut state = None;
+    for _ in 0..DEFAULT_MAX_FAILED_LOGINS {
+        assert_eq!(
+            state.and_then(|s: quotedb_repository::admin::LoginState| s.locked_until),
+            None
+        );
+        state = Some(
+            users
+                .record_login_failure(&Actor::System, target.account.id)
+                .await
+                .expect("failure"),
+        );
+    }
+    let until = state.and_then(|s| s.locked_until).expect("locked at the default count");
+    let account = users.get(&Actor::System, target.account.id).await.expect("get");
+    assert_eq!(
+        until - account.updated_at,
+        time::Duration::minutes(i64::from(DEFAULT_LOCKOUT_MINUTES))
     );
 }
