@@ -61,6 +61,7 @@ DROP TABLE admin_dashboards;
 DROP TABLE admin_activity_logs;
 DROP FUNCTION admin_activity_logs_append_only_fn();
 DROP FUNCTION public_setting(text);
+DROP FUNCTION setting_is_sensitive(text);
 DROP TABLE system_settings;
 
 DROP VIEW admin_role_effective_permissions;

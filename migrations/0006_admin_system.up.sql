@@ -362,7 +362,7 @@ COMMENT ON CONSTRAINT admin_activity_logs_risk_factors_is_array ON admin_activit
     'Risk factors are a JSON array of factor names.';
 
 CREATE INDEX admin_activity_logs_admin_user_id_occurred_at_idx ON admin_activity_logs (admin_user_id, occurred_at DESC);
-CREATE INDEX admin_activity_logs_occurred_at_high_risk_idx ON admin_activity_logs (occurred_at DESC)
+CREATE INDEX admin_activity_logs_occurred_at_high_risk_idx ON admin_activity_logs (occurred_at DESC, id DESC)
     WHERE risk_score >= 70;
 COMMENT ON INDEX admin_activity_logs_occurred_at_high_risk_idx IS
     'The high-risk review queue: entries scored 70 or more, newest first. Query with the literal predicate risk_score >= 70.';
@@ -543,7 +543,7 @@ COMMENT ON CONSTRAINT rate_change_requests_application_recorded ON rate_change_r
 COMMENT ON CONSTRAINT rate_change_requests_timeline_order ON rate_change_requests IS
     'A request is reviewed after it was submitted and applied after it was reviewed.';
 
-CREATE INDEX rate_change_requests_submitted_at_pending_idx ON rate_change_requests (submitted_at)
+CREATE INDEX rate_change_requests_submitted_at_pending_idx ON rate_change_requests (submitted_at, id)
     WHERE status = 'pending';
 COMMENT ON INDEX rate_change_requests_submitted_at_pending_idx IS
     'The review queue: pending requests, oldest submission first. Query with the literal predicate status = ''pending''.';
@@ -1006,6 +1006,27 @@ BEGIN
     RETURN v_value;
 END
 $$;
+-- Risk scoring of admin activity needs to know whether a setting is sensitive without being
+-- allowed to read it: same owner-side lookup as public_setting(), returning only the flag.
+CREATE FUNCTION setting_is_sensitive(p_key text) RETURNS boolean
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, public
+AS $$
+DECLARE
+    v_previous  text := current_setting('app.system', true);
+    v_sensitive boolean;
+BEGIN
+    PERFORM set_config('app.system', 'on', true);
+    SELECT s.is_sensitive INTO v_sensitive FROM public.system_settings s WHERE s.key = p_key;
+    PERFORM set_config('app.system', coalesce(v_previous, ''), true);
+    RETURN v_sensitive;
+END
+$$;
+COMMENT ON FUNCTION setting_is_sensitive(text) IS
+    'Whether a setting is sensitive (NULL when missing), for risk scoring; never returns the value.';
+REVOKE ALL ON FUNCTION setting_is_sensitive(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION setting_is_sensitive(text) TO quotedb_app;
+
 COMMENT ON FUNCTION public_setting(text) IS
     'The value of a NON-sensitive system setting (NULL when missing or sensitive), readable without an acting user: reference values such as rating.discount_cap.';
 REVOKE ALL ON FUNCTION public_setting(text) FROM PUBLIC;
