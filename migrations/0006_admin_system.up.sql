@@ -833,26 +833,51 @@ COMMENT ON POLICY quotes_system_all ON quotes IS 'The system actor (app.system =
 COMMENT ON POLICY quotes_readonly_select ON quotes IS 'Reporting reads every quote (conversion and premium analytics).';
 
 -- quote_versions and quote_coverages: a quote's lines and ratings are as visible as the quote
--- itself. The policy defers to quotes' own policies (the subquery on quotes is filtered by them),
--- so who sees a quote is decided in one place.
+-- itself. The policies defer to quotes' own policies (a subquery on quotes is filtered by them), so
+-- who sees a quote is decided in one place. The check is quote_is_visible(), VOLATILE so it takes a
+-- fresh snapshot and also sees a quote inserted earlier in the same statement (the repository
+-- creates a quote, its version and its lines in one statement of data-modifying CTEs). SELECT
+-- policies use it too: INSERT ... RETURNING also checks the new row against the SELECT policies.
+CREATE FUNCTION quote_is_visible(p_quote_id uuid) RETURNS boolean
+    LANGUAGE sql VOLATILE
+    SET search_path = pg_catalog, public
+AS $$
+    SELECT EXISTS (SELECT 1 FROM public.quotes q WHERE q.id = p_quote_id)
+$$;
+COMMENT ON FUNCTION quote_is_visible(uuid) IS
+    'Whether the acting user may see the quote (its RLS policies decide), with a fresh snapshot so a quote inserted earlier in the same statement counts; used by the write policies of quote_versions and quote_coverages.';
+REVOKE ALL ON FUNCTION quote_is_visible(uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION quote_is_visible(uuid) TO quotedb_app;
+
 ALTER TABLE quote_versions ENABLE ROW LEVEL SECURITY;
 ALTER TABLE quote_versions FORCE ROW LEVEL SECURITY;
-CREATE POLICY quote_versions_via_quote ON quote_versions FOR ALL TO quotedb_app, CURRENT_USER
-    USING (EXISTS (SELECT 1 FROM quotes q WHERE q.id = quote_id))
-    WITH CHECK (EXISTS (SELECT 1 FROM quotes q WHERE q.id = quote_id));
+CREATE POLICY quote_versions_via_quote_select ON quote_versions FOR SELECT TO quotedb_app, CURRENT_USER
+    USING (quote_is_visible(quote_id));
+CREATE POLICY quote_versions_via_quote_insert ON quote_versions FOR INSERT TO quotedb_app, CURRENT_USER
+    WITH CHECK (quote_is_visible(quote_id));
 CREATE POLICY quote_versions_readonly_select ON quote_versions FOR SELECT TO quotedb_readonly USING (true);
-COMMENT ON POLICY quote_versions_via_quote ON quote_versions IS
-    'A quote version is visible and writable exactly when its quote is (quotes'' policies decide).';
+COMMENT ON POLICY quote_versions_via_quote_select ON quote_versions IS
+    'A quote version is visible exactly when its quote is (quotes'' policies decide).';
+COMMENT ON POLICY quote_versions_via_quote_insert ON quote_versions IS
+    'A version is added only to a quote the actor can see (versions are never updated or deleted).';
 COMMENT ON POLICY quote_versions_readonly_select ON quote_versions IS 'Reporting reads every version (premium analytics).';
 
 ALTER TABLE quote_coverages ENABLE ROW LEVEL SECURITY;
 ALTER TABLE quote_coverages FORCE ROW LEVEL SECURITY;
-CREATE POLICY quote_coverages_via_quote ON quote_coverages FOR ALL TO quotedb_app, CURRENT_USER
-    USING (EXISTS (SELECT 1 FROM quotes q WHERE q.id = quote_id))
-    WITH CHECK (EXISTS (SELECT 1 FROM quotes q WHERE q.id = quote_id));
+CREATE POLICY quote_coverages_via_quote_select ON quote_coverages FOR SELECT TO quotedb_app, CURRENT_USER
+    USING (quote_is_visible(quote_id));
+CREATE POLICY quote_coverages_via_quote_insert ON quote_coverages FOR INSERT TO quotedb_app, CURRENT_USER
+    WITH CHECK (quote_is_visible(quote_id));
+CREATE POLICY quote_coverages_via_quote_update ON quote_coverages FOR UPDATE TO quotedb_app, CURRENT_USER
+    USING (EXISTS (SELECT 1 FROM quotes q WHERE q.id = quote_id)) WITH CHECK (quote_is_visible(quote_id));
+CREATE POLICY quote_coverages_via_quote_delete ON quote_coverages FOR DELETE TO quotedb_app, CURRENT_USER
+    USING (EXISTS (SELECT 1 FROM quotes q WHERE q.id = quote_id));
 CREATE POLICY quote_coverages_readonly_select ON quote_coverages FOR SELECT TO quotedb_readonly USING (true);
-COMMENT ON POLICY quote_coverages_via_quote ON quote_coverages IS
-    'A coverage line is visible and writable exactly when its quote is (quotes'' policies decide).';
+COMMENT ON POLICY quote_coverages_via_quote_select ON quote_coverages IS
+    'A coverage line is visible exactly when its quote is (quotes'' policies decide).';
+COMMENT ON POLICY quote_coverages_via_quote_insert ON quote_coverages IS 'Lines are added only to a quote the actor can see.';
+COMMENT ON POLICY quote_coverages_via_quote_update ON quote_coverages IS 'Lines are changed only on a quote the actor can see.';
+COMMENT ON POLICY quote_coverages_via_quote_delete ON quote_coverages IS 'Lines are removed only from a quote the actor can see.';
 COMMENT ON POLICY quote_coverages_readonly_select ON quote_coverages IS 'Reporting reads every coverage line.';
 
 -- user_sessions
