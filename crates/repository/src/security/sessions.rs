@@ -312,10 +312,13 @@ impl<'a> Sessions<'a> {
             Some(rules::USER_SESSIONS_USER_FK) => SessionError::UnknownUser(new.user_id),
             _ => SessionError::from_db(e),
         })?;
-        let row = row.ok_or(SessionError::Setting {
-            key: LIFETIME_SETTING,
-            reason: "missing, or not a number",
-        })?;
+        let Some(row) = row else {
+            tx.rollback().await?;
+            return Err(SessionError::Setting {
+                key: LIFETIME_SETTING,
+                reason: "missing, or not a number",
+            });
+        };
         tx.commit().await?;
         Ok(CreatedSession {
             session: row.into(),

@@ -388,9 +388,18 @@ impl<'a, 'k> SsoProviders<'a, 'k> {
             tx.rollback().await?;
             return Ok(Some(current));
         }
-        let old = Sealed::from_parts(&key_id, &nonce, ct)?;
-        let plain = self.keys.open(&old, &aad(id))?;
-        let new = self.keys.seal(&plain, &aad(id))?;
+        let resealed = Sealed::from_parts(&key_id, &nonce, ct)
+            .and_then(|old| self.keys.open(&old, &aad(id)))
+            .and_then(|plain| self.keys.seal(&plain, &aad(id)));
+        let new = match resealed {
+            Ok(new) => new,
+            Err(e) => {
+                // Release the row lock now, not whenever the pool flushes the implicit rollback
+                // (a concurrent SKIP LOCKED backlog run would skip the row meanwhile).
+                tx.rollback().await?;
+                return Err(e.into());
+            }
+        };
         sqlx::query!(
             "UPDATE sso_providers SET client_secret_ciphertext = $2, client_secret_nonce = $3,
                                       client_secret_key_id = $4
