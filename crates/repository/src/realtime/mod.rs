@@ -13,10 +13,10 @@
 //!
 //! None of these tables is under row level security; the calls take no actor.
 
-mod connections;
-mod events;
-mod metrics;
-mod notifications;
+pub mod connections;
+pub mod events;
+pub mod metrics;
+pub mod notifications;
 
 pub use connections::{Connection, ConnectionError, Connections, NewConnection};
 pub use events::{AnalyticsEvent, EventError, Events, HourlyCount, NewEvent};

@@ -63,7 +63,10 @@ pub(crate) fn random_token() -> Result<String, CryptoError> {
 
 /// A secret text value (client secret, …). Its `Debug` never prints the value; read it with
 /// [`SecretString::expose_secret`].
-#[derive(Clone, PartialEq, Eq, serde::Deserialize)]
+///
+/// No `PartialEq`: comparing secrets with `==` is not constant-time; verify through the owning
+/// API instead.
+#[derive(Clone, serde::Deserialize)]
 #[serde(transparent)]
 pub struct SecretString(String);
 
@@ -91,8 +94,9 @@ impl fmt::Debug for SecretString {
     }
 }
 
-/// A 256-bit XChaCha20-Poly1305 key. Its `Debug` never prints the key material.
-#[derive(Clone, PartialEq, Eq)]
+/// A 256-bit XChaCha20-Poly1305 key. Its `Debug` never prints the key material (and it has no
+/// `PartialEq`, whose comparison would not be constant-time).
+#[derive(Clone)]
 pub struct SecretKey([u8; KEY_LEN]);
 
 impl SecretKey {

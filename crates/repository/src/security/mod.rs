@@ -11,11 +11,11 @@
 //!   `"sso_providers.client_secret:" || id`; rotation re-seals under the new key.
 //! - [`AuditLog`]: append and read an entity's history, newest first (keyset pages).
 
-mod audit;
-mod crypto;
-mod oauth;
-mod sessions;
-mod sso;
+pub mod audit;
+pub mod crypto;
+pub mod oauth;
+pub mod sessions;
+pub mod sso;
 
 pub use audit::{AuditCursor, AuditEntry, AuditError, AuditLog, AuditPage, AuditQuery, NewAuditEntry};
 pub use crypto::{CryptoError, KEY_LEN, KeyId, KeyRing, NONCE_LEN, Sealed, SecretKey, SecretString, TAG_LEN};
