@@ -23,6 +23,14 @@ DROP POLICY user_sessions_own_all ON user_sessions;
 ALTER TABLE user_sessions NO FORCE ROW LEVEL SECURITY;
 ALTER TABLE user_sessions DISABLE ROW LEVEL SECURITY;
 
+DROP POLICY quote_coverages_readonly_select ON quote_coverages;
+DROP POLICY quote_coverages_via_quote ON quote_coverages;
+ALTER TABLE quote_coverages NO FORCE ROW LEVEL SECURITY;
+ALTER TABLE quote_coverages DISABLE ROW LEVEL SECURITY;
+DROP POLICY quote_versions_readonly_select ON quote_versions;
+DROP POLICY quote_versions_via_quote ON quote_versions;
+ALTER TABLE quote_versions NO FORCE ROW LEVEL SECURITY;
+ALTER TABLE quote_versions DISABLE ROW LEVEL SECURITY;
 DROP POLICY quotes_readonly_select ON quotes;
 DROP POLICY quotes_system_all ON quotes;
 DROP POLICY quotes_admin_select ON quotes;

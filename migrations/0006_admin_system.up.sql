@@ -832,6 +832,29 @@ COMMENT ON POLICY quotes_admin_select ON quotes IS 'Admins holding quotes:read s
 COMMENT ON POLICY quotes_system_all ON quotes IS 'The system actor (app.system = on: workers, maintenance) sees and changes every quote.';
 COMMENT ON POLICY quotes_readonly_select ON quotes IS 'Reporting reads every quote (conversion and premium analytics).';
 
+-- quote_versions and quote_coverages: a quote's lines and ratings are as visible as the quote
+-- itself. The policy defers to quotes' own policies (the subquery on quotes is filtered by them),
+-- so who sees a quote is decided in one place.
+ALTER TABLE quote_versions ENABLE ROW LEVEL SECURITY;
+ALTER TABLE quote_versions FORCE ROW LEVEL SECURITY;
+CREATE POLICY quote_versions_via_quote ON quote_versions FOR ALL TO quotedb_app, CURRENT_USER
+    USING (EXISTS (SELECT 1 FROM quotes q WHERE q.id = quote_id))
+    WITH CHECK (EXISTS (SELECT 1 FROM quotes q WHERE q.id = quote_id));
+CREATE POLICY quote_versions_readonly_select ON quote_versions FOR SELECT TO quotedb_readonly USING (true);
+COMMENT ON POLICY quote_versions_via_quote ON quote_versions IS
+    'A quote version is visible and writable exactly when its quote is (quotes'' policies decide).';
+COMMENT ON POLICY quote_versions_readonly_select ON quote_versions IS 'Reporting reads every version (premium analytics).';
+
+ALTER TABLE quote_coverages ENABLE ROW LEVEL SECURITY;
+ALTER TABLE quote_coverages FORCE ROW LEVEL SECURITY;
+CREATE POLICY quote_coverages_via_quote ON quote_coverages FOR ALL TO quotedb_app, CURRENT_USER
+    USING (EXISTS (SELECT 1 FROM quotes q WHERE q.id = quote_id))
+    WITH CHECK (EXISTS (SELECT 1 FROM quotes q WHERE q.id = quote_id));
+CREATE POLICY quote_coverages_readonly_select ON quote_coverages FOR SELECT TO quotedb_readonly USING (true);
+COMMENT ON POLICY quote_coverages_via_quote ON quote_coverages IS
+    'A coverage line is visible and writable exactly when its quote is (quotes'' policies decide).';
+COMMENT ON POLICY quote_coverages_readonly_select ON quote_coverages IS 'Reporting reads every coverage line.';
+
 -- user_sessions
 ALTER TABLE user_sessions ENABLE ROW LEVEL SECURITY;
 ALTER TABLE user_sessions FORCE ROW LEVEL SECURITY;
@@ -966,14 +989,22 @@ GRANT EXECUTE ON FUNCTION admin_has_permission(uuid, text), app_admin_user_id(),
 
 -- Non-sensitive settings are reference data the application reads outside any actor's
 -- transaction (rating reads the discount cap in its one round trip). system_settings is under
--- FORCED row level security, so the lookup runs as the owner with app.system switched on for the
--- duration of the call only (function SET clause), and it can never return a sensitive row.
+-- FORCED row level security, so the lookup runs as the owner with app.system switched on for this
+-- one read and restored right after (a function SET clause on a custom parameter would need
+-- GRANT SET ON PARAMETER for a non-superuser owner), and it can never return a sensitive row.
 CREATE FUNCTION public_setting(p_key text) RETURNS jsonb
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, public
-    SET app.system = 'on'
 AS $$
-    SELECT s.value FROM public.system_settings s WHERE s.key = p_key AND NOT s.is_sensitive
+DECLARE
+    v_previous text := current_setting('app.system', true);
+    v_value    jsonb;
+BEGIN
+    PERFORM set_config('app.system', 'on', true);
+    SELECT s.value INTO v_value FROM public.system_settings s WHERE s.key = p_key AND NOT s.is_sensitive;
+    PERFORM set_config('app.system', coalesce(v_previous, ''), true);
+    RETURN v_value;
+END
 $$;
 COMMENT ON FUNCTION public_setting(text) IS
     'The value of a NON-sensitive system setting (NULL when missing or sensitive), readable without an acting user: reference values such as rating.discount_cap.';

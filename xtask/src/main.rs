@@ -31,6 +31,12 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Read criterion's results: a graded table (ratio to the SELECT 1 floor) to the terminal and docs/performance.md.
+    BenchReport {
+        /// Print only; do not write docs/performance.md.
+        #[arg(long)]
+        print_only: bool,
+    },
     /// Generate docs/database_schema.md from the catalog of a freshly migrated database.
     Docs {
         /// Fail if docs/database_schema.md is stale instead of writing it.
@@ -62,6 +68,7 @@ fn main() -> anyhow::Result<()> {
             Command::Migrate => xtask::migrate().await?,
             Command::Seed => xtask::seed().await?,
             Command::Prepare { check } => xtask::prepare(check).await?,
+            Command::BenchReport { print_only } => xtask::bench_report::bench_report(print_only)?,
             Command::Docs { check } => xtask::docs::docs(quotedb_testkit::server().await?, check).await?,
         }
         Ok(())
