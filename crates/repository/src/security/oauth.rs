@@ -90,7 +90,7 @@ pub struct NewOAuthClient {
     pub name: String,
     /// Confidential (gets a secret) or public (PKCE, no secret).
     pub confidential: bool,
-    /// Exact redirect URIs: https, or http on localhost / 127.0.0.1 / [::1]; no fragment.
+    /// Exact redirect URIs: https, or http on localhost / 127.0.0.1 / `[::1]`; no fragment.
     pub redirect_uris: Vec<String>,
     /// Scopes the client may request (RFC 6749 scope tokens).
     pub scopes: Vec<String>,
