@@ -67,6 +67,7 @@ DROP TABLE admin_activity_logs;
 DROP FUNCTION admin_activity_logs_append_only_fn();
 DROP FUNCTION public_setting(text);
 DROP FUNCTION setting_is_sensitive(text);
+DROP FUNCTION session_by_token_hash(bytea);
 DROP TABLE system_settings;
 
 DROP VIEW admin_role_effective_permissions;

@@ -1031,6 +1031,35 @@ BEGIN
     RETURN v_value;
 END
 $$;
+-- The hot authentication path: a session token's hash -> the active session and its user, before
+-- any acting user is known. user_sessions is under FORCED row level security, so the lookup runs as
+-- the owner with app.system on for this one read (restored after); it returns only an active
+-- (unrevoked, unexpired) session matching the 32-byte hash, so it reveals nothing to a caller
+-- without the token. One round trip instead of BEGIN / SELECT / COMMIT.
+CREATE FUNCTION session_by_token_hash(p_token_hash bytea)
+    RETURNS TABLE (id uuid, user_id uuid, ip inet, user_agent text, created_at timestamptz,
+                   last_seen_at timestamptz, expires_at timestamptz, email text, full_name text, role user_role)
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, public
+AS $$
+DECLARE
+    v_previous text := current_setting('app.system', true);
+BEGIN
+    PERFORM set_config('app.system', 'on', true);
+    RETURN QUERY
+        SELECT s.id, s.user_id, s.ip, s.user_agent, s.created_at, s.last_seen_at, s.expires_at,
+               u.email::text, u.full_name, u.role
+        FROM public.user_sessions s
+        JOIN public.users u ON u.id = s.user_id
+        WHERE s.token_hash = p_token_hash AND s.revoked_at IS NULL AND s.expires_at > now();
+    PERFORM set_config('app.system', coalesce(v_previous, ''), true);
+END
+$$;
+COMMENT ON FUNCTION session_by_token_hash(bytea) IS
+    'Authentication lookup: the active session with this token hash and its user, without an acting user; one round trip.';
+REVOKE ALL ON FUNCTION session_by_token_hash(bytea) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION session_by_token_hash(bytea) TO quotedb_app;
+
 -- Risk scoring of admin activity needs to know whether a setting is sensitive without being
 -- allowed to read it: same owner-side lookup as public_setting(), returning only the flag.
 CREATE FUNCTION setting_is_sensitive(p_key text) RETURNS boolean

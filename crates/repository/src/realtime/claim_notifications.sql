@@ -2,7 +2,7 @@
 -- notification_queue_claim_idx's literally (status IN ('pending', 'failed')) so the partial
 -- index serves it under generic plans too; SKIP LOCKED lets concurrent workers take disjoint
 -- rows without waiting. last_error is cleared: notification_queue_last_error_iff_failed allows
--- it only on failed/dead rows (the claim SQL in quotedb_schema::realtime's docs omits this).
+-- it only on failed/dead rows.
 UPDATE notification_queue n
    SET status = 'processing', locked_at = now(), locked_by = $2, attempts = n.attempts + 1,
        last_error = NULL

@@ -327,15 +327,13 @@ impl<'a> Sessions<'a> {
     }
 
     /// The hot authentication path: the active (not revoked, not expired) session of `token`
-    /// and its user, or `None`. One statement by the unique token hash, as the system actor.
+    /// and its user, or `None`. One round trip: `session_by_token_hash()` looks it up by the unique token hash.
     #[tracing::instrument(skip_all, err)]
     pub async fn validate(&self, token: &SessionToken) -> Result<Option<ValidSession>, SessionError> {
         let hash = token.hash();
-        let mut tx = begin_as(self.db.pool(), &Actor::System).await?;
         let row = sqlx::query_file_as!(ValidRow, "src/security/validate_session.sql", &hash[..])
-            .fetch_optional(&mut *tx)
+            .fetch_optional(self.db.pool())
             .await?;
-        tx.commit().await?;
         Ok(row.map(|r| ValidSession {
             session: Session {
                 id: r.id,
