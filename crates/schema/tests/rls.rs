@@ -487,13 +487,13 @@ async fn public_setting_does_not_leave_the_system_flag_on() {
 async fn quote_versions_and_coverages_are_as_visible_as_their_quote() {
     let db = TestDb::new().await;
     let pool = db.pool();
-    let ann: uuid::Uuid = sqlx::query_scalar(
+    let ann: Uuid = sqlx::query_scalar(
         "INSERT INTO users (email, full_name, role) VALUES ('ann@example.com', 'Ann', 'customer') RETURNING id",
     )
     .fetch_one(pool)
     .await
     .expect("ann");
-    let bob: uuid::Uuid = sqlx::query_scalar(
+    let bob: Uuid = sqlx::query_scalar(
         "INSERT INTO users (email, full_name, role) VALUES ('bob@example.com', 'Bob', 'customer') RETURNING id",
     )
     .fetch_one(pool)
@@ -504,7 +504,7 @@ async fn quote_versions_and_coverages_are_as_visible_as_their_quote() {
         .await
         .expect("state");
     let mut tx = pool.begin().await.expect("begin");
-    let quote: uuid::Uuid = sqlx::query_scalar(
+    let quote: Uuid = sqlx::query_scalar(
         "INSERT INTO quotes (customer_id, state_code, zip, status, premium, current_version, effective_date, expires_at, metadata)
          VALUES ($1, 'XV', '12345', 'rated', 100.00, 1, current_date, now() + interval '30 days', '{}') RETURNING id",
     )
