@@ -161,3 +161,172 @@ pub async fn prepare(check: bool) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// The URL `seed-volume` loads into: `--database-url`, else the dev database (which must exist).
+pub async fn volume_target_url(database_url: Option<&str>) -> anyhow::Result<String> {
+    if let Some(url) = database_url {
+        return Ok(url.to_string());
+    }
+    let server = quotedb_testkit::server().await?;
+    let name = dev_database_name();
+    if !server.database_exists(&name).await? {
+        bail!("the dev database {name} does not exist yet: run `cargo xtask db-reset`");
+    }
+    Ok(server.url_for(&name))
+}
+
+/// `cargo xtask seed-volume`: generate and load the volume data set; returns the report.
+pub async fn seed_volume(
+    database_url: &str,
+    cfg: &quotedb_seeds::volume::VolumeConfig,
+) -> anyhow::Result<quotedb_seeds::volume::LoadReport> {
+    let plan = quotedb_seeds::volume::Plan::for_scale(cfg.scale)?;
+    eprintln!(
+        "xtask: loading volume scale {} seed {} anchor {} ({} customers, {} agents, {} quotes) into {}",
+        cfg.scale,
+        cfg.seed,
+        cfg.anchor,
+        plan.customers,
+        plan.agents,
+        plan.quotes,
+        redact(database_url)
+    );
+    let mut conn = PgConnection::connect(database_url).await?;
+    let report = quotedb_seeds::volume::load(&mut conn, cfg).await?;
+    conn.close().await?;
+    Ok(report)
+}
+
+/// A URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.find(':') {
+                Some(c) => format!("{}{}:***{}", &url[..s + 3], &creds[..c], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Peak resident set size of this process (VmHWM from /proc/self/status), in KiB.
+pub fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// Where psql is: next to the server binaries the testkit uses, else on PATH.
+fn psql_path() -> std::path::PathBuf {
+    quotedb_testkit::cluster::find_bindir()
+        .map(|b| b.join("psql"))
+        .filter(|p| p.exists())
+        .unwrap_or_else(|| "psql".into())
+}
+
+/// What `volume-report` measured.
+#[derive(Debug)]
+pub struct VolumeComparison {
+    /// Rows loaded (the same in both databases).
+    pub rows: u64,
+    /// psql running the equivalent script (`\copy` from the files), wall time.
+    pub psql: std::time::Duration,
+    /// The loader (generating while loading): load + commit + analyze.
+    pub loader: std::time::Duration,
+    /// The loader's report.
+    pub report: quotedb_seeds::volume::LoadReport,
+    /// Size of the data files psql read.
+    pub bytes: u64,
+    /// Time it took to write the data files.
+    pub generate_files: std::time::Duration,
+}
+
+/// `cargo xtask volume-report`: load the same rows twice into scratch clones of the seeded
+/// template - once with psql `\copy` from files the generator wrote beforehand, once with the
+/// loader generating as it streams - and time both (prepare steps excluded from both).
+pub async fn volume_report(
+    cfg: &quotedb_seeds::volume::VolumeConfig,
+    dir: &std::path::Path,
+    keep: bool,
+) -> anyhow::Result<VolumeComparison> {
+    let server = quotedb_testkit::server().await?;
+    let pid = std::process::id();
+    let (db_psql, db_loader) = (format!("quotedb_volume_psql_{pid}"), format!("quotedb_volume_loader_{pid}"));
+    for db in [&db_psql, &db_loader] {
+        server.drop_database(db).await?;
+        server.create_database_from(db, Template::Seeded).await?;
+    }
+    let result = compare(server, cfg, dir, &db_psql, &db_loader).await;
+    if keep {
+        eprintln!(
+            "xtask: kept {} and {} and the files in {}",
+            server.url_for(&db_psql),
+            server.url_for(&db_loader),
+            dir.display()
+        );
+    } else {
+        server.drop_database(&db_psql).await?;
+        server.drop_database(&db_loader).await?;
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    result
+}
+
+async fn compare(
+    server: &Server,
+    cfg: &quotedb_seeds::volume::VolumeConfig,
+    dir: &std::path::Path,
+    db_psql: &str,
+    db_loader: &str,
+) -> anyhow::Result<VolumeComparison> {
+    let url_psql = server.url_for(db_psql);
+    let mut conn = PgConnection::connect(&url_psql).await?;
+    eprintln!("xtask: writing the data files and the psql script to {}", dir.display());
+    let script = quotedb_seeds::volume::write_psql_script(&mut conn, cfg, dir).await?;
+    conn.close().await?;
+    eprintln!(
+        "xtask: {} rows, {:.1} MiB of binary COPY data written in {:.2}s; running psql",
+        script.rows(),
+        script.bytes as f64 / 1_048_576.0,
+        script.generate.as_secs_f64()
+    );
+    let started = std::time::Instant::now();
+    let status = Command::new(psql_path())
+        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", &url_psql, "-f"])
+        .arg(&script.path)
+        .status()
+        .context("cannot run psql")?;
+    let psql = started.elapsed();
+    if !status.success() {
+        bail!("psql failed on {} ({status})", script.path.display());
+    }
+    eprintln!("xtask: psql done in {:.2}s; running the loader", psql.as_secs_f64());
+    let mut conn = PgConnection::connect(&server.url_for(db_loader)).await?;
+    let report = quotedb_seeds::volume::load(&mut conn, cfg).await?;
+    conn.close().await?;
+
+    // Same rows on both sides: compare the counts of every table.
+    let mut a = PgConnection::connect(&url_psql).await?;
+    let mut b = PgConnection::connect(&server.url_for(db_loader)).await?;
+    for t in &report.tables {
+        // Table names come from the loader's own list, not from input.
+        let sql = format!("SELECT count(*) FROM {}", t.table);
+        let na: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone())).fetch_one(&mut a).await?;
+        let nb: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(&mut b).await?;
+        if na != nb || nb as u64 != t.rows {
+            bail!("{}: psql loaded {na} rows, the loader {nb} (reported {})", t.table, t.rows);
+        }
+    }
+    Ok(VolumeComparison {
+        rows: report.rows(),
+        psql,
+        loader: report.load_total(),
+        report,
+        bytes: script.bytes,
+        generate_files: script.generate,
+    })
+}

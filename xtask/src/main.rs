@@ -37,12 +37,77 @@ enum Command {
         #[arg(long)]
         print_only: bool,
     },
+    /// Generate and load the deterministic volume data set (scale 1 = 10 000 quotes, ~190 000 rows)
+    /// into the dev database (or --database-url); prints rows per table and the peak RSS.
+    SeedVolume {
+        #[command(flatten)]
+        volume: VolumeArgs,
+        /// Target database (default: the dev database, see db-url).
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// Time the volume loader against psql \copy of the same rows (two scratch clones of the
+    /// seeded template; the files are written first, then psql, then the loader).
+    VolumeReport {
+        #[command(flatten)]
+        volume: VolumeArgs,
+        /// Directory for the data files (default: a temporary directory, removed afterwards).
+        #[arg(long)]
+        dir: Option<std::path::PathBuf>,
+        /// Keep the scratch databases and the files.
+        #[arg(long)]
+        keep: bool,
+    },
     /// Generate docs/database_schema.md from the catalog of a freshly migrated database.
     Docs {
         /// Fail if docs/database_schema.md is stale instead of writing it.
         #[arg(long)]
         check: bool,
     },
+}
+
+/// Options shared by the volume commands.
+#[derive(Debug, clap::Args)]
+struct VolumeArgs {
+    /// Size: 1 = 10 000 quotes (2 500 customers, ~190 000 rows); fractions allowed.
+    #[arg(long)]
+    scale: f64,
+    /// Random seed: the same seed and anchor give the same rows.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// The data set's "now" (YYYY-MM-DD or RFC 3339); default: the current UTC midnight.
+    #[arg(long)]
+    now: Option<String>,
+    /// No progress bars.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+impl VolumeArgs {
+    fn config(&self) -> anyhow::Result<quotedb_seeds::volume::VolumeConfig> {
+        let mut cfg = quotedb_seeds::volume::VolumeConfig::new(self.scale, self.seed);
+        if let Some(now) = &self.now {
+            cfg.anchor = parse_anchor(now)?;
+        }
+        cfg.progress = !self.quiet;
+        Ok(cfg)
+    }
+}
+
+fn parse_anchor(s: &str) -> anyhow::Result<time::OffsetDateTime> {
+    use time::format_description::well_known::Rfc3339;
+    if let Ok(t) = time::OffsetDateTime::parse(s, &Rfc3339) {
+        return Ok(t);
+    }
+    let date = time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]"))
+        .map_err(|e| anyhow::anyhow!("--now {s:?}: expected YYYY-MM-DD or RFC 3339 ({e})"))?;
+    Ok(date.midnight().assume_utc())
+}
+
+fn print_rss() {
+    if let Some(kib) = xtask::peak_rss_kib() {
+        println!("peak RSS (VmHWM): {:.1} MiB", kib as f64 / 1024.0);
+    }
 }
 
 fn main() -> anyhow::Result<()> {
@@ -69,6 +134,31 @@ fn main() -> anyhow::Result<()> {
             Command::Seed => xtask::seed().await?,
             Command::Prepare { check } => xtask::prepare(check).await?,
             Command::BenchReport { print_only } => xtask::bench_report::bench_report(print_only)?,
+            Command::SeedVolume { volume, database_url } => {
+                let cfg = volume.config()?;
+                let url = xtask::volume_target_url(database_url.as_deref()).await?;
+                let report = xtask::seed_volume(&url, &cfg).await?;
+                println!("{report}");
+                print_rss();
+            }
+            Command::VolumeReport { volume, dir, keep } => {
+                let cfg = volume.config()?;
+                let dir = dir.unwrap_or_else(|| std::env::temp_dir().join(format!("quotedb-volume-{}", std::process::id())));
+                let c = xtask::volume_report(&cfg, &dir, keep).await?;
+                println!("{}", c.report);
+                println!();
+                println!(
+                    "same {} rows ({:.1} MiB binary COPY, files written in {:.2}s):",
+                    c.rows,
+                    c.bytes as f64 / 1_048_576.0,
+                    c.generate_files.as_secs_f64()
+                );
+                let rate = |d: std::time::Duration| c.rows as f64 / d.as_secs_f64().max(1e-9);
+                println!("  psql \\copy from files : {:>8.2}s {:>10.0} rows/s", c.psql.as_secs_f64(), rate(c.psql));
+                println!("  volume loader         : {:>8.2}s {:>10.0} rows/s", c.loader.as_secs_f64(), rate(c.loader));
+                println!("  loader / psql time    : {:>8.2}x (goal <= 1.5x)", c.loader.as_secs_f64() / c.psql.as_secs_f64());
+                print_rss();
+            }
             Command::Docs { check } => xtask::docs::docs(quotedb_testkit::server().await?, check).await?,
         }
         Ok(())

@@ -78,3 +78,4 @@ pub async fn apply_reference(conn: &mut PgConnection) -> Result<(), SeedError> {
     tx.commit().await?;
     Ok(())
 }
+pub mod volume;

@@ -1,0 +1,1 @@
+ANALYZE volume_quote_moves

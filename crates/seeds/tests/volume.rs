@@ -1,0 +1,300 @@
+//! The volume generator: deterministic, and every row goes through the schema's rules.
+
+use quotedb_seeds::volume::{self, LoadReport, VolumeConfig, VolumeError};
+use quotedb_testkit::TestDb;
+use sqlx::PgPool;
+use time::macros::datetime;
+
+/// Small enough to keep the tests fast (200 quotes, ~3 500 rows), big enough to hit every table.
+const SCALE: f64 = 0.02;
+
+fn config(seed: u64) -> VolumeConfig {
+    VolumeConfig {
+        scale: SCALE,
+        seed,
+        anchor: datetime!(2025-06-15 00:00 UTC),
+        progress: false,
+    }
+}
+
+async fn load(pool: &PgPool, cfg: &VolumeConfig) -> Result<LoadReport, VolumeError> {
+    let mut conn = pool.acquire().await.expect("connection");
+    volume::load(&mut conn, cfg).await
+}
+
+/// md5 of every row of each loaded table, rows ordered by their text. updated_at of the rows the
+/// load moves with UPDATE is stamped by the set_updated_at trigger (load time), so it is left out.
+const FINGERPRINTS: &[(&str, &str)] = &[
+    ("users", "SELECT * FROM users"),
+    ("drivers", "SELECT * FROM drivers"),
+    ("vehicles", "SELECT * FROM vehicles"),
+    ("admin_users", "SELECT * FROM admin_users"),
+    (
+        "quotes",
+        "SELECT id, quote_number, customer_id, agent_id, state_code, zip, status, premium, current_version, \
+         effective_date, expires_at, bound_at, metadata, created_at FROM quotes",
+    ),
+    ("quote_coverages", "SELECT * FROM quote_coverages"),
+    ("quote_versions", "SELECT * FROM quote_versions"),
+    ("user_sessions", "SELECT * FROM user_sessions"),
+    ("websocket_connections", "SELECT * FROM websocket_connections"),
+    ("analytics_events", "SELECT * FROM analytics_events"),
+    ("notification_queue", "SELECT * FROM notification_queue"),
+    ("audit_logs", "SELECT * FROM audit_logs"),
+    ("admin_activity_logs", "SELECT * FROM admin_activity_logs"),
+    (
+        "rate_change_requests",
+        "SELECT id, kind, proposed_change, justification, status, requested_by, submitted_at, created_at \
+         FROM rate_change_requests",
+    ),
+];
+
+async fn fingerprints(pool: &PgPool) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    for (table, select) in FINGERPRINTS {
+        let sql = format!("SELECT md5(coalesce(string_agg(x::text, E'\\n' ORDER BY x::text), '')) FROM ({select}) x");
+        let md5: String = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .fetch_one(pool)
+            .await
+            .expect("fingerprint");
+        out.push((*table, md5));
+    }
+    out
+}
+
+async fn count(pool: &PgPool, sql: &str) -> i64 {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string()))
+        .fetch_one(pool)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+#[tokio::test]
+async fn the_same_seed_and_anchor_load_the_same_rows_into_two_databases() {
+    let (a, b) = (TestDb::seeded().await, TestDb::seeded().await);
+    let ra = load(a.pool(), &config(42)).await.expect("load a");
+    let rb = load(b.pool(), &config(42)).await.expect("load b");
+    assert_eq!(
+        ra.tables.iter().map(|t| (t.table, t.rows)).collect::<Vec<_>>(),
+        rb.tables.iter().map(|t| (t.table, t.rows)).collect::<Vec<_>>()
+    );
+    let (fa, fb) = (fingerprints(a.pool()).await, fingerprints(b.pool()).await);
+    for ((table, x), (_, y)) in fa.iter().zip(&fb) {
+        assert_eq!(x, y, "{table} differs between two loads of the same seed");
+    }
+}
+
+#[tokio::test]
+async fn a_different_seed_loads_different_rows() {
+    let (a, b) = (TestDb::seeded().await, TestDb::seeded().await);
+    load(a.pool(), &config(1)).await.expect("load seed 1");
+    load(b.pool(), &config(2)).await.expect("load seed 2");
+    let (fa, fb) = (fingerprints(a.pool()).await, fingerprints(b.pool()).await);
+    for ((table, x), (_, y)) in fa.iter().zip(&fb) {
+        assert_ne!(x, y, "{table} is the same for seeds 1 and 2");
+    }
+}
+
+/// Every table the loader reports, counted in the database.
+async fn assert_counts_match(pool: &PgPool, report: &LoadReport) {
+    assert!(report.tables.len() >= 14, "{report}");
+    for t in &report.tables {
+        let n = count(pool, &format!("SELECT count(*) FROM {}", t.table)).await;
+        assert!(t.rows > 0, "{} is empty", t.table);
+        assert_eq!(
+            n as u64, t.rows,
+            "{}: the loader reported {} rows, the table has {n}",
+            t.table, t.rows
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_small_load_goes_through_every_rule_fills_every_table_and_reports_true_counts() {
+    let db = TestDb::seeded().await;
+    let pool = db.pool();
+    // The load commits: every CHECK, FK and trigger accepted the rows, and the deferred
+    // quotes_current_version_in_step ran at COMMIT.
+    let report = load(pool, &config(7)).await.expect("load");
+    assert_counts_match(pool, &report).await;
+    assert_eq!(report.rows_of("quotes"), report.plan.quotes);
+    assert_eq!(report.rows_of("users"), report.plan.users());
+
+    // The deferred rule holds for every quote (checked again, now, on all rows).
+    assert_eq!(
+        count(
+            pool,
+            "SELECT count(*) FROM quotes q WHERE q.current_version <> (SELECT coalesce(max(v.version), 0) \
+             FROM quote_versions v WHERE v.quote_id = q.id) OR q.premium IS DISTINCT FROM (SELECT v.premium \
+             FROM quote_versions v WHERE v.quote_id = q.id AND v.version = q.current_version)"
+        )
+        .await,
+        0
+    );
+    // Status mix: most draft / rated, every status present at this size.
+    let statuses = count(pool, "SELECT count(DISTINCT status) FROM quotes").await;
+    assert_eq!(statuses, 7, "every quote status appears");
+    let open = count(pool, "SELECT count(*) FROM quotes WHERE status IN ('draft', 'rated')").await;
+    assert!(
+        open * 2 > report.plan.quotes as i64,
+        "most quotes are draft or rated ({open})"
+    );
+    assert!(
+        count(pool, "SELECT count(*) FROM quote_versions WHERE version > 1").await > 0,
+        "re-rated quotes"
+    );
+    // Nothing after the anchor; most quotes from its last 3 months.
+    assert_eq!(
+        count(pool, "SELECT count(*) FROM quotes WHERE created_at > '2025-06-15'").await,
+        0
+    );
+    let recent = count(
+        pool,
+        "SELECT count(*) FROM quotes WHERE created_at > timestamptz '2025-06-15' - interval '90 days'",
+    )
+    .await;
+    assert!(recent * 10 > report.plan.quotes as i64 * 7, "{recent} recent quotes");
+    // Skew: the busiest customer has several times the average.
+    let busiest = count(
+        pool,
+        "SELECT max(n) FROM (SELECT count(*) AS n FROM quotes GROUP BY customer_id) c",
+    )
+    .await;
+    assert!(
+        busiest as f64 > 2.0 * report.plan.quotes as f64 / report.plan.customers as f64,
+        "busiest customer: {busiest}"
+    );
+    // Audit rows all landed in monthly partitions.
+    assert_eq!(
+        count(pool, "SELECT count(*) FROM audit_log_default_partition_rows()").await,
+        0
+    );
+    assert_eq!(count(pool, "SELECT count(*) FROM ONLY audit_logs_default").await, 0);
+    // Some live websocket connections and notifications in flight, most not.
+    assert!(
+        count(
+            pool,
+            "SELECT count(*) FROM websocket_connections WHERE disconnected_at IS NULL"
+        )
+        .await
+            > 0
+    );
+    assert!(count(pool, "SELECT count(*) FROM notification_queue WHERE status = 'sent'").await > 0);
+    assert!(
+        count(
+            pool,
+            "SELECT count(*) FROM notification_queue WHERE status IN ('pending', 'failed')"
+        )
+        .await
+            > 0
+    );
+    // Pending rate change requests, submitted.
+    assert_eq!(
+        count(
+            pool,
+            "SELECT count(*) FROM rate_change_requests WHERE status = 'pending' AND submitted_at IS NOT NULL"
+        )
+        .await as u64,
+        report.plan.rate_requests
+    );
+    // Risk scores: mostly low, a few high.
+    let high = count(pool, "SELECT count(*) FROM admin_activity_logs WHERE risk_score >= 70").await;
+    let all = report.rows_of("admin_activity_logs") as i64;
+    assert!(high > 0 && high * 5 < all, "{high} of {all} entries are high risk");
+    // Session tokens are 32-byte hashes; VINs carry a valid check digit.
+    assert_eq!(
+        count(
+            pool,
+            "SELECT count(*) FROM user_sessions WHERE octet_length(token_hash) <> 32"
+        )
+        .await,
+        0
+    );
+    let vins: Vec<String> = sqlx::query_scalar("SELECT vin::text FROM vehicles")
+        .fetch_all(pool)
+        .await
+        .expect("vins");
+    for vin in &vins {
+        assert!(vin_check_digit_ok(vin), "{vin} has a wrong check digit");
+    }
+
+    // A second load of the same data set is refused and changes nothing.
+    let again = load(pool, &config(7)).await;
+    assert!(matches!(again, Err(VolumeError::AlreadyLoaded)), "{again:?}");
+    assert_counts_match(pool, &report).await;
+}
+
+fn vin_check_digit_ok(vin: &str) -> bool {
+    let value = |c: u8| -> u32 {
+        match c {
+            b'0'..=b'9' => u32::from(c - b'0'),
+            b'A'..=b'H' => u32::from(c - b'A') + 1,
+            b'J'..=b'N' => u32::from(c - b'J') + 1,
+            b'P' => 7,
+            b'R' => 9,
+            _ => u32::from(c - b'S') + 2,
+        }
+    };
+    let weights = [8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2];
+    let sum: u32 = vin.bytes().zip(weights).map(|(c, w)| value(c) * w).sum();
+    let check = vin.as_bytes()[8];
+    (sum % 11 == 10 && check == b'X') || (sum % 11 < 10 && check == b'0' + (sum % 11) as u8)
+}
+
+#[tokio::test]
+async fn a_load_without_reference_seeds_creates_the_states_and_roles_it_needs() {
+    let db = TestDb::new().await;
+    let report = load(db.pool(), &config(3))
+        .await
+        .expect("load into a migrated database without seeds");
+    assert_counts_match(db.pool(), &report).await;
+    assert_eq!(
+        count(
+            db.pool(),
+            "SELECT count(*) FROM states WHERE code IN ('CA', 'TX', 'NY')"
+        )
+        .await,
+        3
+    );
+    assert_eq!(
+        count(
+            db.pool(),
+            "SELECT count(DISTINCT state_code) FROM quotes WHERE state_code IN ('CA', 'TX', 'NY')"
+        )
+        .await,
+        3
+    );
+}
+
+#[tokio::test]
+async fn the_psql_script_holds_the_same_rows_as_the_load() {
+    let (a, b) = (TestDb::seeded().await, TestDb::seeded().await);
+    let dir = std::env::temp_dir().join(format!("quotedb-volume-test-{}", std::process::id()));
+    let mut conn = a.pool().acquire().await.expect("connection");
+    let script = volume::write_psql_script(&mut conn, &config(5), &dir)
+        .await
+        .expect("script");
+    let report = load(b.pool(), &config(5)).await.expect("load");
+    let text = std::fs::read_to_string(&script.path).expect("script text");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(
+        script.tables.iter().map(|t| (t.table, t.rows)).collect::<Vec<_>>(),
+        report.tables.iter().map(|t| (t.table, t.rows)).collect::<Vec<_>>()
+    );
+    assert!(text.starts_with("\\set ON_ERROR_STOP on\nBEGIN;"), "{text}");
+    assert!(text.contains("\\copy quotes ("), "{text}");
+    assert!(text.contains("COMMIT;\nANALYZE "), "{text}");
+}
+
+#[tokio::test]
+async fn an_invalid_scale_is_refused_before_anything_is_written() {
+    let db = TestDb::seeded().await;
+    for scale in [0.0, -1.0, f64::NAN] {
+        let cfg = VolumeConfig { scale, ..config(1) };
+        assert!(matches!(
+            load(db.pool(), &cfg).await,
+            Err(VolumeError::InvalidConfig(_))
+        ));
+    }
+    assert_eq!(count(db.pool(), "SELECT count(*) FROM users").await, 0);
+}
