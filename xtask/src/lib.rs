@@ -255,7 +255,10 @@ pub async fn volume_report(
 ) -> anyhow::Result<VolumeComparison> {
     let server = quotedb_testkit::server().await?;
     let pid = std::process::id();
-    let (db_psql, db_loader) = (format!("quotedb_volume_psql_{pid}"), format!("quotedb_volume_loader_{pid}"));
+    let (db_psql, db_loader) = (
+        format!("quotedb_volume_psql_{pid}"),
+        format!("quotedb_volume_loader_{pid}"),
+    );
     for db in [&db_psql, &db_loader] {
         server.drop_database(db).await?;
         server.create_database_from(db, Template::Seeded).await?;
@@ -315,10 +318,16 @@ async fn compare(
     for t in &report.tables {
         // Table names come from the loader's own list, not from input.
         let sql = format!("SELECT count(*) FROM {}", t.table);
-        let na: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone())).fetch_one(&mut a).await?;
+        let na: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))
+            .fetch_one(&mut a)
+            .await?;
         let nb: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(&mut b).await?;
         if na != nb || nb as u64 != t.rows {
-            bail!("{}: psql loaded {na} rows, the loader {nb} (reported {})", t.table, t.rows);
+            bail!(
+                "{}: psql loaded {na} rows, the loader {nb} (reported {})",
+                t.table,
+                t.rows
+            );
         }
     }
     Ok(VolumeComparison {

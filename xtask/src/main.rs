@@ -143,7 +143,8 @@ fn main() -> anyhow::Result<()> {
             }
             Command::VolumeReport { volume, dir, keep } => {
                 let cfg = volume.config()?;
-                let dir = dir.unwrap_or_else(|| std::env::temp_dir().join(format!("quotedb-volume-{}", std::process::id())));
+                let dir =
+                    dir.unwrap_or_else(|| std::env::temp_dir().join(format!("quotedb-volume-{}", std::process::id())));
                 let c = xtask::volume_report(&cfg, &dir, keep).await?;
                 println!("{}", c.report);
                 println!();
@@ -154,9 +155,20 @@ fn main() -> anyhow::Result<()> {
                     c.generate_files.as_secs_f64()
                 );
                 let rate = |d: std::time::Duration| c.rows as f64 / d.as_secs_f64().max(1e-9);
-                println!("  psql \\copy from files : {:>8.2}s {:>10.0} rows/s", c.psql.as_secs_f64(), rate(c.psql));
-                println!("  volume loader         : {:>8.2}s {:>10.0} rows/s", c.loader.as_secs_f64(), rate(c.loader));
-                println!("  loader / psql time    : {:>8.2}x (goal <= 1.5x)", c.loader.as_secs_f64() / c.psql.as_secs_f64());
+                println!(
+                    "  psql \\copy from files : {:>8.2}s {:>10.0} rows/s",
+                    c.psql.as_secs_f64(),
+                    rate(c.psql)
+                );
+                println!(
+                    "  volume loader         : {:>8.2}s {:>10.0} rows/s",
+                    c.loader.as_secs_f64(),
+                    rate(c.loader)
+                );
+                println!(
+                    "  loader / psql time    : {:>8.2}x (goal <= 1.5x)",
+                    c.loader.as_secs_f64() / c.psql.as_secs_f64()
+                );
                 print_rss();
             }
             Command::Docs { check } => xtask::docs::docs(quotedb_testkit::server().await?, check).await?,

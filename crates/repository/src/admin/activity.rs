@@ -375,22 +375,10 @@ impl<'a> Activity<'a> {
         let limit = page_limit(limit)?;
         let (at, id) = after.map_or(NO_CURSOR, |c| (c.occurred_at, c.id.0));
         let mut tx = begin_as(self.db.pool(), actor).await.map_err(ActivityError::Database)?;
-        let rows = sqlx::query_as!(
-            Row,
-            r#"SELECT id AS "id: AdminActivityId", admin_user_id AS "admin_user_id: AdminUserId", action,
-                      resource_type, resource_id, details, ip, risk_score, risk_factors, occurred_at
-               FROM admin_activity_logs
-               WHERE risk_score >= 70
-                 AND (occurred_at, id) < ($1, $2)
-               ORDER BY occurred_at DESC, id DESC
-               LIMIT $3"#,
-            at,
-            id,
-            limit + 1,
-        )
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(ActivityError::Database)?;
+        let rows = sqlx::query_file_as!(Row, "src/admin/high_risk_page.sql", at, id, limit + 1)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(ActivityError::Database)?;
         tx.commit().await.map_err(ActivityError::Database)?;
         Ok(page(rows, limit))
     }

@@ -575,21 +575,12 @@ impl<'a> RateChanges<'a> {
     pub async fn list_pending(&self, after: Option<PendingCursor>, limit: u32) -> Result<PendingPage, RateChangeError> {
         let limit = page_limit(limit)?;
         let (at, id) = after.map_or(NO_CURSOR, |c| (c.submitted_at, c.id.0));
-        let mut requests = sqlx::query_as!(
+        let mut requests = sqlx::query_file_as!(
             RateChangeRequest,
-            r#"SELECT id AS "id: RateChangeRequestId", kind AS "kind: RateChangeKind", proposed_change,
-                      justification, base_rate_id AS "base_rate_id: BaseRateId",
-                      territory_factor_id AS "territory_factor_id: TerritoryFactorId",
-                      status AS "status: RateChangeStatus", requested_by AS "requested_by: AdminUserId",
-                      submitted_at, reviewed_by AS "reviewed_by: AdminUserId", reviewed_at, review_note,
-                      applied_by AS "applied_by: AdminUserId", applied_at, created_at, updated_at
-               FROM rate_change_requests
-               WHERE status = 'pending' AND (submitted_at, id) > ($1, $2)
-               ORDER BY submitted_at, id
-               LIMIT $3"#,
+            "src/admin/pending_rate_changes.sql",
             at,
             id,
-            limit + 1,
+            limit + 1
         )
         .fetch_all(self.db.pool())
         .await

@@ -273,10 +273,10 @@ fn write_notification(
             1 => State::Failed {
                 attempts: 1 + below(r, (MAX_ATTEMPTS - 1) as u64) as i16,
                 next: anchor + range(r, -10 * MIN, 30 * MIN),
-                error: *pick(r, NOTIFICATION_ERRORS),
+                error: pick::<&str>(r, NOTIFICATION_ERRORS),
             },
             2 => State::Dead {
-                error: *pick(r, NOTIFICATION_ERRORS),
+                error: pick::<&str>(r, NOTIFICATION_ERRORS),
                 last: (at + range(r, HOUR, 2 * DAY)).min(anchor),
             },
             // A due row nobody claimed yet (backlog).

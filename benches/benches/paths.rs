@@ -1,0 +1,320 @@
+//! `cargo bench`: quotedb's hot paths through the public repository API (the way consumers call
+//! them), each compared with the `SELECT 1` floor measured through the same pool in the same run.
+//! `cargo xtask bench-report` turns the results into a graded table.
+//!
+//! The bench database is filled by the volume generator at `QUOTEDB_BENCH_SCALE` (default 10 =
+//! 100,000 quotes) and reused between runs; `cargo bench -- --test` runs every bench once on the
+//! small scale.
+
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use quotedb_benches::params::{Params, params};
+use quotedb_benches::{BenchDb, TEST_SCALE, bench_db, bench_scale, criterion_test_mode};
+use quotedb_repository::admin::SettingKey;
+use quotedb_repository::quotes::{CoverageRequest, NewQuote, PageRequest};
+use quotedb_repository::rating::{Eligibility, RatingInput, price};
+use quotedb_repository::realtime::{MetricSample, NewNotification, Observation, Recipient};
+use quotedb_repository::schema::quotes::CoverageType;
+use quotedb_repository::schema::rating::{DiscountCode, SurchargeCode};
+use quotedb_repository::schema::realtime::{MetricBucketWidth, NotificationChannel};
+use quotedb_repository::{StateCode, Zip};
+use rust_decimal::Decimal;
+use tokio::runtime::Runtime;
+
+fn runtime() -> Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
+
+fn setup(rt: &Runtime, scale: f64) -> (BenchDb, Params) {
+    rt.block_on(async {
+        let env = bench_db(scale).await?;
+        let p = params(&env.pool).await?;
+        Ok::<_, quotedb_benches::BoxError>((env, p))
+    })
+    .unwrap_or_else(|e| panic!("bench database at scale {scale}: {e}"))
+}
+
+const COVERAGES: [CoverageType; 4] = [
+    CoverageType::BodilyInjury,
+    CoverageType::PropertyDamage,
+    CoverageType::Collision,
+    CoverageType::Comprehensive,
+];
+
+fn eligibility() -> Eligibility {
+    Eligibility {
+        discounts: vec![
+            DiscountCode::GoodDriver,
+            DiscountCode::Paperless,
+            DiscountCode::MultiPolicy,
+        ],
+        surcharges: vec![SurchargeCode::SpeedingViolation],
+    }
+}
+
+fn new_quote(p: &Params) -> NewQuote {
+    NewQuote {
+        customer_id: p.customer,
+        agent_id: None,
+        state_code: StateCode::parse("CA").expect("state"),
+        zip: Zip::parse(p.zip).expect("zip"),
+        effective_date: time::OffsetDateTime::now_utc().date(),
+        coverages: COVERAGES
+            .iter()
+            .map(|&coverage_type| CoverageRequest {
+                coverage_type,
+                limit_amount: Some(Decimal::from(50_000)),
+                deductible: Decimal::from(500),
+            })
+            .collect(),
+        eligibility: eligibility(),
+        metadata: serde_json::Map::new(),
+    }
+}
+
+fn floor(c: &mut Criterion, rt: &Runtime, env: &BenchDb) {
+    let mut group = c.benchmark_group("floor");
+    group.bench_function("sqlx_select_1", |b| {
+        b.to_async(rt).iter(|| async {
+            let one: Option<i32> = sqlx::query_scalar!("SELECT 1")
+                .fetch_one(&env.pool)
+                .await
+                .expect("SELECT 1");
+            one
+        })
+    });
+    let client = rt.block_on(async {
+        let (client, connection) = tokio_postgres::connect(&env.url, tokio_postgres::NoTls)
+            .await
+            .expect("tokio-postgres connect");
+        tokio::spawn(connection);
+        client
+    });
+    let statement = rt.block_on(client.prepare("SELECT 1")).expect("prepare");
+    group.bench_function("tokio_postgres_select_1", |b| {
+        b.to_async(rt).iter(|| async {
+            let row = client.query_one(&statement, &[]).await.expect("SELECT 1");
+            row.get::<_, i32>(0)
+        })
+    });
+    group.finish();
+}
+
+fn quote_paths(c: &mut Criterion, rt: &Runtime, env: &BenchDb, p: &Params) {
+    let quotes = env.db.quotes();
+    let actor = p.customer_actor();
+    let mut group = c.benchmark_group("quote_paths");
+    group.bench_function("quote_by_number", |b| {
+        b.to_async(rt).iter(|| async {
+            quotes
+                .get_by_number(&actor, &p.quote_number)
+                .await
+                .expect("quote by number")
+        })
+    });
+    group.bench_function("keyset_page_20", |b| {
+        b.to_async(rt).iter(|| async {
+            quotes
+                .list_for_customer(&actor, p.customer, &PageRequest::first(20))
+                .await
+                .expect("keyset page")
+        })
+    });
+    let new = new_quote(p);
+    group.bench_function("create_with_rating", |b| {
+        b.to_async(rt)
+            .iter(|| async { quotes.create(&actor, &new).await.expect("create with rating") })
+    });
+    // Re-rate a fresh quote of the customer, tracking its version (optimistic concurrency).
+    let fresh = rt.block_on(quotes.create(&actor, &new)).expect("quote to re-rate");
+    let version = AtomicI32::new(fresh.quote.current_version);
+    let elig = eligibility();
+    group.bench_function("rerate", |b| {
+        b.to_async(rt).iter(|| async {
+            let rated = quotes
+                .rerate(&actor, fresh.quote.id, version.load(Ordering::Relaxed), &elig)
+                .await
+                .expect("re-rate");
+            version.store(rated.quote.current_version, Ordering::Relaxed);
+        })
+    });
+    group.finish();
+}
+
+fn rate_paths(c: &mut Criterion, rt: &Runtime, env: &BenchDb, p: &Params) {
+    let rating = env.db.rating();
+    let state = StateCode::parse("CA").expect("state");
+    let zip = Zip::parse(p.zip).expect("zip");
+    let today = time::OffsetDateTime::now_utc().date();
+    let mut group = c.benchmark_group("rate_paths");
+    group.bench_function("resolve", |b| {
+        b.to_async(rt)
+            .iter(|| async { rating.resolve(&state, &zip, &COVERAGES, today).await.expect("resolve") })
+    });
+    let ctx = rt
+        .block_on(rating.resolve(&state, &zip, &COVERAGES, today))
+        .expect("resolve");
+    let input = RatingInput {
+        coverages: COVERAGES.to_vec(),
+        eligibility: eligibility(),
+    };
+    group.bench_function("price_pure", |b| b.iter(|| price(&ctx, &input).expect("price")));
+    group.finish();
+}
+
+fn admin_paths(c: &mut Criterion, rt: &Runtime, env: &BenchDb, p: &Params) {
+    let admin = env.db.admin();
+    let actor = p.admin_actor();
+    let key = SettingKey::parse("rating.discount_cap").expect("key");
+    let mut group = c.benchmark_group("admin_paths");
+    group.bench_function("permission_check", |b| {
+        b.to_async(rt).iter(|| async {
+            // reports:read is granted to analyst, below admin: the check walks the hierarchy.
+            assert!(
+                admin
+                    .has_permission(p.admin, "reports:read")
+                    .await
+                    .expect("permission check")
+            );
+        })
+    });
+    group.bench_function("high_risk_page", |b| {
+        b.to_async(rt).iter(|| async {
+            admin
+                .activity()
+                .high_risk_page(&actor, None, 20)
+                .await
+                .expect("high-risk page")
+        })
+    });
+    group.bench_function("pending_rate_changes", |b| {
+        b.to_async(rt)
+            .iter(|| async { admin.rate_changes().list_pending(None, 20).await.expect("pending") })
+    });
+    group.bench_function("settings_read", |b| {
+        b.to_async(rt).iter(|| async {
+            admin
+                .settings()
+                .get::<serde_json::Value>(&actor, &key)
+                .await
+                .expect("settings read")
+        })
+    });
+    group.finish();
+}
+
+fn analytics_paths(c: &mut Criterion, rt: &Runtime, env: &BenchDb, p: &Params) {
+    let realtime = env.db.realtime();
+    let mut group = c.benchmark_group("analytics_paths");
+    let sample = MetricSample {
+        metric: "quotes.created".into(),
+        dimensions: serde_json::json!({ "state": "CA" }),
+        width: MetricBucketWidth::Minute,
+        at: None,
+        observation: Observation::Value(Decimal::new(241_088, 2)),
+    };
+    group.bench_function("metrics_upsert", |b| {
+        b.to_async(rt)
+            .iter(|| async { realtime.metrics().record(&sample).await.expect("metrics upsert") })
+    });
+    group.bench_function("dashboard_24h", |b| {
+        b.to_async(rt)
+            .iter(|| async { realtime.events().dashboard_24h().await.expect("dashboard") })
+    });
+    // Each measured claim takes 10 notifications enqueued (untimed) just before it.
+    let batch: Vec<NewNotification> = (0..10)
+        .map(|i| NewNotification {
+            channel: NotificationChannel::InApp,
+            recipient: Recipient::User { user_id: p.customer },
+            template: "quote.ready".into(),
+            payload: serde_json::json!({ "n": i }),
+            priority: 9,
+            not_before: None,
+            max_attempts: None,
+        })
+        .collect();
+    group.bench_function("notification_claim_batch", |b| {
+        b.to_async(rt).iter_custom(|iters| {
+            let batch = &batch;
+            async move {
+                let notifications = realtime.notifications();
+                let mut measured = Duration::ZERO;
+                for _ in 0..iters {
+                    notifications.enqueue_batch(batch).await.expect("enqueue");
+                    let started = Instant::now();
+                    let claimed = notifications.claim("bench-worker", 10).await.expect("claim");
+                    measured += started.elapsed();
+                    assert!(!claimed.is_empty());
+                }
+                measured
+            }
+        })
+    });
+    group.finish();
+}
+
+/// The same three paths at two scales 10× apart: the ratio shows whether they stay logarithmic.
+fn scale_curve(c: &mut Criterion, rt: &Runtime, small: &(BenchDb, Params), large: &(BenchDb, Params)) {
+    let mut group = c.benchmark_group("scale_curve");
+    for (label, (env, p)) in [("small", small), ("large", large)] {
+        let actor = p.customer_actor();
+        let quotes = env.db.quotes();
+        let admin = env.db.admin();
+        group.bench_function(format!("quote_by_number/{label}"), |b| {
+            b.to_async(rt).iter(|| async {
+                quotes
+                    .get_by_number(&actor, &p.quote_number)
+                    .await
+                    .expect("quote by number")
+            })
+        });
+        group.bench_function(format!("keyset_page_20/{label}"), |b| {
+            b.to_async(rt).iter(|| async {
+                quotes
+                    .list_for_customer(&actor, p.customer, &PageRequest::first(20))
+                    .await
+                    .expect("keyset page")
+            })
+        });
+        group.bench_function(format!("permission_check/{label}"), |b| {
+            b.to_async(rt)
+                .iter(|| async { admin.has_permission(p.admin, "reports:read").await.expect("permission") })
+        });
+    }
+    group.finish();
+}
+
+fn all(c: &mut Criterion) {
+    let rt = runtime();
+    let test_mode = criterion_test_mode();
+    let main_scale = bench_scale(test_mode);
+    let main = setup(&rt, main_scale);
+    let (env, p) = &main;
+    rt.block_on(quotedb_benches::record_index_paths(env, p))
+        .unwrap_or_else(|e| panic!("index paths: {e}"));
+    floor(c, &rt, env);
+    quote_paths(c, &rt, env, p);
+    rate_paths(c, &rt, env, p);
+    admin_paths(c, &rt, env, p);
+    analytics_paths(c, &rt, env, p);
+    if test_mode {
+        scale_curve(c, &rt, &main, &main);
+    } else {
+        let small_scale = (main_scale / 10.0).max(TEST_SCALE / 10.0);
+        let small = setup(&rt, small_scale);
+        scale_curve(c, &rt, &small, &main);
+    }
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3)).sample_size(50);
+    targets = all
+}
+criterion_main!(benches);
