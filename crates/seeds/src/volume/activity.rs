@@ -10,7 +10,7 @@ use super::Ctx;
 use super::clock::{DAY, HOUR, MIN, SEC};
 use super::copy::{CopyEncode as _, arr, write_uuid};
 use super::names::{SERVER_NODES, USER_AGENTS};
-use super::pipeline::Out;
+use super::pipeline::{Out, Part};
 use super::rng::{Stream, below, bytes, chance, pick, range, uuid, weighted};
 use super::users::{self, Kind, MAX_SESSIONS, MAX_WS};
 
@@ -42,7 +42,7 @@ pub(crate) fn client_ip(r: &mut ChaCha8Rng) -> IpAddr {
 
 /// COPY user_sessions (id, user_id, token_hash, ip, user_agent, created_at, updated_at,
 /// last_seen_at, expires_at, revoked_at, revoke_reason)
-pub(crate) fn gen_sessions(ctx: &Ctx, out: &mut Out, _: u32) {
+pub(crate) fn gen_sessions(ctx: &Ctx, out: &mut Out, _: Part) {
     for idx in 0..ctx.plan.users() {
         let u = users::core(ctx, idx);
         for j in 0..u.sessions {
@@ -96,7 +96,7 @@ pub(crate) fn gen_sessions(ctx: &Ctx, out: &mut Out, _: u32) {
 /// COPY websocket_connections (id, user_id, session_id, server_node, ip, subscriptions,
 /// connected_at, last_heartbeat_at, disconnected_at): most disconnected, some live (a few of
 /// those with a stale heartbeat, for the sweeper).
-pub(crate) fn gen_websockets(ctx: &Ctx, out: &mut Out, _: u32) {
+pub(crate) fn gen_websockets(ctx: &Ctx, out: &mut Out, _: Part) {
     for idx in 0..ctx.plan.users() {
         let u = users::core(ctx, idx);
         for j in 0..u.websockets {

@@ -15,7 +15,7 @@ use super::activity::{client_ip, session_id};
 use super::clock::{DAY, HOUR, MIN, SEC};
 use super::copy::{CopyEncode as _, Obj, obj, write_uuid};
 use super::names::NOTIFICATION_ERRORS;
-use super::pipeline::Out;
+use super::pipeline::{Out, Part};
 use super::quotes::{self, QuoteCore, Status, pricing};
 use super::rng::{Stream, below, bytes, chance, pick, range, weighted};
 use super::users::{self, Kind};
@@ -51,7 +51,7 @@ fn quote_props(o: &mut Obj<'_>, ctx: &Ctx, q: &QuoteCore) {
 
 /// COPY analytics_events (event_type, user_id, session_id, quote_id, properties, occurred_at,
 /// created_at)
-pub(crate) fn gen_events(ctx: &Ctx, out: &mut Out, _: u32) {
+pub(crate) fn gen_events(ctx: &Ctx, out: &mut Out, _: Part) {
     for idx in 0..ctx.plan.quotes {
         let q = quotes::core(ctx, idx);
         let mut r = ctx.streams.rng(Stream::Events, idx);
@@ -155,7 +155,7 @@ fn write_event(
 /// COPY notification_queue (id, channel, recipient_user_id, recipient_address, template,
 /// payload, status, priority, attempts, max_attempts, next_attempt_at, locked_at, locked_by,
 /// sent_at, last_error, created_at, updated_at)
-pub(crate) fn gen_notifications(ctx: &Ctx, out: &mut Out, _: u32) {
+pub(crate) fn gen_notifications(ctx: &Ctx, out: &mut Out, _: Part) {
     for idx in 0..ctx.plan.quotes {
         let q = quotes::core(ctx, idx);
         let mut r = ctx.streams.rng(Stream::Notifications, idx);
@@ -359,7 +359,7 @@ fn write_notification(
 /// COPY audit_logs (occurred_at, actor_user_id, action, entity_type, entity_id, old_values,
 /// new_values, ip, request_id): registrations of the last year's users, then every quote's
 /// creation, ratings and status moves.
-pub(crate) fn gen_audit(ctx: &Ctx, out: &mut Out, _: u32) {
+pub(crate) fn gen_audit(ctx: &Ctx, out: &mut Out, _: Part) {
     let since = ctx.anchor - 365 * DAY;
     for idx in 0..ctx.plan.users() {
         let mut u = users::core(ctx, idx);

@@ -57,7 +57,7 @@ use std::time::{Duration, Instant};
 use sqlx::{Connection as _, PgConnection};
 
 use context::Ctx;
-use pipeline::{CopyStep, GenFn};
+use pipeline::{CopyStep, GenFn, Part};
 use users::Kind;
 
 /// Volume generation failed.
@@ -280,7 +280,7 @@ fn copy(
     columns: &'static str,
     units: u64,
     generator: GenFn,
-    arg: u32,
+    part: Part,
     label: impl Into<String>,
 ) -> Action {
     Action::Copy(CopyStep {
@@ -289,9 +289,12 @@ fn copy(
         columns,
         units,
         generator,
-        arg,
+        part,
     })
 }
+
+/// Quotes whose first versions are loaded before quote_versions is analyzed (see [`actions`]).
+const WARM_UP_QUOTES: u64 = 500;
 
 /// Tables (re)analyzed after the load.
 const ANALYZE: &str = "ANALYZE users, drivers, vehicles, admin_users, quotes, quote_coverages, quote_versions, \
@@ -307,7 +310,7 @@ fn actions(plan: &Plan) -> Vec<Action> {
             "id, email, full_name, role, phone, created_at, updated_at",
             u,
             users::gen_users,
-            0,
+            Part::ALL,
             "users",
         ),
         copy(
@@ -316,7 +319,7 @@ fn actions(plan: &Plan) -> Vec<Action> {
              license_number_ciphertext, license_number_nonce, license_number_key_id, license_number_hash",
             c,
             users::gen_drivers,
-            0,
+            Part::ALL,
             "drivers",
         ),
         copy(
@@ -324,7 +327,7 @@ fn actions(plan: &Plan) -> Vec<Action> {
             "id, user_id, vin, make, model, model_year, created_at, updated_at",
             c,
             users::gen_vehicles,
-            0,
+            Part::ALL,
             "vehicles",
         ),
         copy(
@@ -334,24 +337,55 @@ fn actions(plan: &Plan) -> Vec<Action> {
              created_at, updated_at",
             plan.staff,
             admin::gen_admin_users,
-            0,
+            Part::ALL,
             "admin_users",
         ),
-        copy("quotes", quotes::QUOTE_COLUMNS, q, quotes::gen_quotes, 0, "quotes"),
+        copy(
+            "quotes",
+            quotes::QUOTE_COLUMNS,
+            q,
+            quotes::gen_quotes,
+            Part::ALL,
+            "quotes",
+        ),
         copy(
             "quote_coverages",
             "id, quote_id, coverage_type, limit_amount, deductible, premium, created_at, updated_at",
             q,
             quotes::gen_coverages,
-            0,
+            Part::ALL,
             "quote_coverages",
         ),
+        // quote_versions_contiguous looks up max(version) of the quote. Its cached plan is made
+        // on the first rows, when quote_versions is empty - a sequential scan, which would make
+        // the load quadratic. So: a few quotes' versions, ANALYZE (which invalidates the plan),
+        // then the rest with an index plan. Same rows, same rules, same order.
         copy(
             "quote_versions",
             VERSION_COLUMNS,
-            q,
+            q.min(WARM_UP_QUOTES),
             quotes::gen_versions,
-            1,
+            Part {
+                arg: 1,
+                from: 0,
+                to: WARM_UP_QUOTES,
+            },
+            "quote_versions (v1 warm-up)",
+        ),
+        Action::Sql {
+            step: "analyze quote_versions",
+            sql: "ANALYZE quote_versions",
+        },
+        copy(
+            "quote_versions",
+            VERSION_COLUMNS,
+            q.saturating_sub(WARM_UP_QUOTES),
+            quotes::gen_versions,
+            Part {
+                arg: 1,
+                from: WARM_UP_QUOTES,
+                to: u64::MAX,
+            },
             "quote_versions (v1)",
         ),
         Action::Sql {
@@ -363,7 +397,7 @@ fn actions(plan: &Plan) -> Vec<Action> {
             quotes::MOVES_COLUMNS,
             q,
             quotes::gen_moves,
-            0,
+            Part::ALL,
             quotes::MOVES_TABLE,
         ),
         Action::Sql {
@@ -381,7 +415,11 @@ fn actions(plan: &Plan) -> Vec<Action> {
             VERSION_COLUMNS,
             q,
             quotes::gen_versions,
-            round,
+            Part {
+                arg: round,
+                from: 0,
+                to: u64::MAX,
+            },
             format!("quote_versions (v{round})"),
         ));
     }
@@ -400,7 +438,7 @@ fn actions(plan: &Plan) -> Vec<Action> {
              revoke_reason",
             u,
             activity::gen_sessions,
-            0,
+            Part::ALL,
             "user_sessions",
         ),
         copy(
@@ -408,7 +446,7 @@ fn actions(plan: &Plan) -> Vec<Action> {
             "id, user_id, session_id, server_node, ip, subscriptions, connected_at, last_heartbeat_at, disconnected_at",
             u,
             activity::gen_websockets,
-            0,
+            Part::ALL,
             "websocket_connections",
         ),
         copy(
@@ -416,7 +454,7 @@ fn actions(plan: &Plan) -> Vec<Action> {
             "event_type, user_id, session_id, quote_id, properties, occurred_at, created_at",
             q,
             events::gen_events,
-            0,
+            Part::ALL,
             "analytics_events",
         ),
         copy(
@@ -425,7 +463,7 @@ fn actions(plan: &Plan) -> Vec<Action> {
              max_attempts, next_attempt_at, locked_at, locked_by, sent_at, last_error, created_at, updated_at",
             q,
             events::gen_notifications,
-            0,
+            Part::ALL,
             "notification_queue",
         ),
         copy(
@@ -433,7 +471,7 @@ fn actions(plan: &Plan) -> Vec<Action> {
             "occurred_at, actor_user_id, action, entity_type, entity_id, old_values, new_values, ip, request_id",
             u + q,
             events::gen_audit,
-            0,
+            Part::ALL,
             "audit_logs",
         ),
         copy(
@@ -441,7 +479,7 @@ fn actions(plan: &Plan) -> Vec<Action> {
             "admin_user_id, action, resource_type, resource_id, details, ip, risk_score, risk_factors, occurred_at",
             plan.activity_logs,
             admin::gen_activity,
-            0,
+            Part::ALL,
             "admin_activity_logs",
         ),
         copy(
@@ -449,7 +487,7 @@ fn actions(plan: &Plan) -> Vec<Action> {
             "id, kind, proposed_change, justification, status, requested_by, created_at, updated_at",
             plan.rate_requests,
             admin::gen_rate_requests,
-            0,
+            Part::ALL,
             "rate_change_requests",
         ),
         Action::Sql {
@@ -461,7 +499,7 @@ fn actions(plan: &Plan) -> Vec<Action> {
             admin::SUBMISSIONS_COLUMNS,
             plan.rate_requests,
             admin::gen_submissions,
-            0,
+            Part::ALL,
             admin::SUBMISSIONS_TABLE,
         ),
         Action::Sql {
@@ -574,7 +612,7 @@ pub async fn write_psql_script(conn: &mut PgConnection, cfg: &VolumeConfig, dir:
     std::fs::create_dir_all(dir)?;
     let started = Instant::now();
     let path = dir.join("load.sql");
-    let mut script = String::from("\\set ON_ERROR_STOP on\nBEGIN;\nSELECT set_config('app.system', 'on', true);\n");
+    let mut script = String::from("\\set ON_ERROR_STOP on\nBEGIN;\nSET LOCAL app.system = 'on';\n");
     let mut tables = Vec::new();
     let mut bytes = 0;
     for (n, action) in actions(&ctx.plan).into_iter().enumerate() {

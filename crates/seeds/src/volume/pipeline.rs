@@ -22,8 +22,26 @@ pub(crate) const CHUNK: usize = 1 << 20;
 /// Buffers in flight between the generator and the sender.
 const DEPTH: usize = 3;
 
-/// A generator: writes the rows of one COPY (the `u32` is a step argument, e.g. a version round).
-pub(crate) type GenFn = fn(&Ctx, &mut Out, u32);
+/// A generator: writes the rows of one COPY.
+pub(crate) type GenFn = fn(&Ctx, &mut Out, Part);
+
+/// Which part of a table a COPY step generates.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Part {
+    /// Step argument (the version round of quote_versions).
+    pub(crate) arg: u32,
+    /// Parent units `from..to` (generators that support splitting; others do all).
+    pub(crate) from: u64,
+    pub(crate) to: u64,
+}
+
+impl Part {
+    pub(crate) const ALL: Part = Part {
+        arg: 0,
+        from: 0,
+        to: u64::MAX,
+    };
+}
 
 /// One COPY of the load.
 #[derive(Debug, Clone)]
@@ -35,7 +53,7 @@ pub(crate) struct CopyStep {
     /// Parent units the generator walks (progress bar length).
     pub(crate) units: u64,
     pub(crate) generator: GenFn,
-    pub(crate) arg: u32,
+    pub(crate) part: Part,
 }
 
 impl CopyStep {
@@ -169,12 +187,12 @@ pub(crate) async fn copy_live(
     let (tx, mut rx) = mpsc::channel::<Vec<u8>>(DEPTH);
     let generator = {
         let ctx = Arc::clone(ctx);
-        let (generate, arg, bar) = (step.generator, step.arg, bar.clone());
+        let (generate, part, bar) = (step.generator, step.part, bar.clone());
         std::thread::Builder::new()
             .name(format!("volume-{}", step.table))
             .spawn(move || {
                 let mut out = Out::new(Target::Channel(tx), bar);
-                generate(&ctx, &mut out, arg);
+                generate(&ctx, &mut out, part);
                 out.finish().0
             })
     };
@@ -235,7 +253,7 @@ pub(crate) fn copy_to_file(
 ) -> Result<StepResult, VolumeError> {
     let started = Instant::now();
     let mut out = Out::new(Target::File(file), bar.clone());
-    (step.generator)(ctx, &mut out, step.arg);
+    (step.generator)(ctx, &mut out, step.part);
     let (rows, failed) = out.finish();
     bar.finish();
     if let Some(e) = failed {

@@ -18,7 +18,7 @@ use super::Ctx;
 use super::clock::{DAY, HOUR, MIN, SEC, civil_from_days, days_of, write_date};
 use super::copy::{CopyEncode as _, obj};
 use super::names::{CAMPAIGNS, CHANNELS};
-use super::pipeline::Out;
+use super::pipeline::{Out, Part};
 use super::rng::{Stream, below, chance, step, unit, uuid, weighted, zipf};
 use super::users::{self, customer_span};
 
@@ -392,7 +392,7 @@ pub(crate) fn pricing(ctx: &Ctx, q: &QuoteCore, k: u8) -> Pricing {
 pub(crate) const QUOTE_COLUMNS: &str = "id, quote_number, customer_id, agent_id, state_code, zip, status, premium, \
      current_version, effective_date, expires_at, bound_at, metadata, created_at, updated_at";
 
-pub(crate) fn gen_quotes(ctx: &Ctx, out: &mut Out, _: u32) {
+pub(crate) fn gen_quotes(ctx: &Ctx, out: &mut Out, _: Part) {
     for idx in 0..ctx.plan.quotes {
         let mut q = core(ctx, idx);
         let first = (q.versions > 0).then(|| pricing(ctx, &q, 1));
@@ -435,7 +435,7 @@ pub(crate) fn gen_quotes(ctx: &Ctx, out: &mut Out, _: u32) {
 
 /// COPY quote_coverages (id, quote_id, coverage_type, limit_amount, deductible, premium,
 /// created_at, updated_at): inserted while every quote is still draft or rated.
-pub(crate) fn gen_coverages(ctx: &Ctx, out: &mut Out, _: u32) {
+pub(crate) fn gen_coverages(ctx: &Ctx, out: &mut Out, _: Part) {
     for idx in 0..ctx.plan.quotes {
         let q = core(ctx, idx);
         let latest = (q.versions > 0).then(|| pricing(ctx, &q, q.versions));
@@ -471,10 +471,10 @@ pub(crate) fn gen_coverages(ctx: &Ctx, out: &mut Out, _: u32) {
 }
 
 /// COPY quote_versions (id, quote_id, version, premium, rating_inputs, breakdown, created_at):
-/// version `round` of every quote rated at least `round` times.
-pub(crate) fn gen_versions(ctx: &Ctx, out: &mut Out, round: u32) {
-    let k = round as u8;
-    for idx in 0..ctx.plan.quotes {
+/// version `part.arg` of every quote (of `part.from..part.to`) rated at least that many times.
+pub(crate) fn gen_versions(ctx: &Ctx, out: &mut Out, part: Part) {
+    let k = part.arg as u8;
+    for idx in part.from..part.to.min(ctx.plan.quotes) {
         let q = core(ctx, idx);
         if q.versions >= k {
             write_version(ctx, out, &q, k);
@@ -586,7 +586,7 @@ pub(crate) const MOVES_COLUMNS: &str = "quote_id, versions, status, premium, bou
 
 /// COPY volume_quote_moves: per quote that moves, its final version count, status, premium and
 /// bind time.
-pub(crate) fn gen_moves(ctx: &Ctx, out: &mut Out, _: u32) {
+pub(crate) fn gen_moves(ctx: &Ctx, out: &mut Out, _: Part) {
     for idx in 0..ctx.plan.quotes {
         let q = core(ctx, idx);
         if q.moves() {
