@@ -401,7 +401,7 @@ mod tests {
             });
         });
         assert_eq!(
-            String::from_utf8(b).unwrap(),
+            String::from_utf8(b).expect("utf-8"),
             r#"{"a":"x\"y","n":-3,"p":"10.05","l":["q",{"t":true,"z":null}]}"#
         );
     }

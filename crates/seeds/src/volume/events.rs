@@ -273,10 +273,10 @@ fn write_notification(
             1 => State::Failed {
                 attempts: 1 + below(r, (MAX_ATTEMPTS - 1) as u64) as i16,
                 next: anchor + range(r, -10 * MIN, 30 * MIN),
-                error: *pick(r, NOTIFICATION_ERRORS),
+                error: NOTIFICATION_ERRORS[below(r, NOTIFICATION_ERRORS.len() as u64) as usize],
             },
             2 => State::Dead {
-                error: *pick(r, NOTIFICATION_ERRORS),
+                error: NOTIFICATION_ERRORS[below(r, NOTIFICATION_ERRORS.len() as u64) as usize],
                 last: (at + range(r, HOUR, 2 * DAY)).min(anchor),
             },
             // A due row nobody claimed yet (backlog).

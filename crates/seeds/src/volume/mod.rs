@@ -584,6 +584,13 @@ pub async fn load(conn: &mut PgConnection, cfg: &VolumeConfig) -> Result<LoadRep
     })
 }
 
+/// Only the preparation [`load`] does before its transaction (states, admin roles, audit_logs
+/// partitions; refuses a database already holding the data set): what a database needs before
+/// the script of [`write_psql_script`] can run in it.
+pub async fn prepare(conn: &mut PgConnection, cfg: &VolumeConfig) -> Result<Plan, VolumeError> {
+    Ok(context::prepare(conn, cfg).await?.plan)
+}
+
 /// A psql script equivalent to [`load`], with its data files.
 #[derive(Debug, Clone)]
 pub struct Script {
