@@ -42,8 +42,8 @@ pub(crate) fn client_ip(r: &mut ChaCha8Rng) -> IpAddr {
 
 /// COPY user_sessions (id, user_id, token_hash, ip, user_agent, created_at, updated_at,
 /// last_seen_at, expires_at, revoked_at, revoke_reason)
-pub(crate) fn gen_sessions(ctx: &Ctx, out: &mut Out, _: Part) {
-    for idx in 0..ctx.plan.users() {
+pub(crate) fn gen_sessions(ctx: &Ctx, out: &mut Out, part: Part) {
+    for idx in part.units(ctx.plan.users()) {
         let u = users::core(ctx, idx);
         for j in 0..u.sessions {
             let mut r = ctx.streams.rng(Stream::Sessions, idx * MAX_SESSIONS + j);
@@ -96,8 +96,8 @@ pub(crate) fn gen_sessions(ctx: &Ctx, out: &mut Out, _: Part) {
 /// COPY websocket_connections (id, user_id, session_id, server_node, ip, subscriptions,
 /// connected_at, last_heartbeat_at, disconnected_at): most disconnected, some live (a few of
 /// those with a stale heartbeat, for the sweeper).
-pub(crate) fn gen_websockets(ctx: &Ctx, out: &mut Out, _: Part) {
-    for idx in 0..ctx.plan.users() {
+pub(crate) fn gen_websockets(ctx: &Ctx, out: &mut Out, part: Part) {
+    for idx in part.units(ctx.plan.users()) {
         let u = users::core(ctx, idx);
         for j in 0..u.websockets {
             let mut r = ctx.streams.rng(Stream::Websockets, idx * MAX_WS + j);

@@ -52,6 +52,38 @@ impl Ctx {
     }
 }
 
+#[cfg(test)]
+impl Ctx {
+    /// A context without a database: built-in territories and nominal rates.
+    pub(crate) fn offline(scale: f64, seed: u64, anchor: OffsetDateTime) -> Self {
+        let states = STATES
+            .iter()
+            .map(|(code, _, _)| StateCtx {
+                code,
+                territories: FALLBACK_TERRITORIES
+                    .iter()
+                    .filter(|t| t.0 == *code)
+                    .map(|t| Territory {
+                        zip: t.1.to_string(),
+                        city: t.2.to_string(),
+                        factor_milli: t.3,
+                    })
+                    .collect(),
+                base: NOMINAL_BASE,
+            })
+            .collect();
+        Ctx {
+            plan: Plan::for_scale(scale).expect("scale"),
+            anchor: unix_us(anchor),
+            streams: Streams::new(seed),
+            states,
+            state_weights: STATES.iter().map(|s| s.2).collect(),
+            admin_roles: [Uuid::nil(); 8],
+            number_offset: 12_345,
+        }
+    }
+}
+
 /// Unix microseconds of an OffsetDateTime.
 pub(crate) fn unix_us(t: OffsetDateTime) -> i64 {
     (t.unix_timestamp_nanos() / 1_000) as i64

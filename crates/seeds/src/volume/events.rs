@@ -51,8 +51,8 @@ fn quote_props(o: &mut Obj<'_>, ctx: &Ctx, q: &QuoteCore) {
 
 /// COPY analytics_events (event_type, user_id, session_id, quote_id, properties, occurred_at,
 /// created_at)
-pub(crate) fn gen_events(ctx: &Ctx, out: &mut Out, _: Part) {
-    for idx in 0..ctx.plan.quotes {
+pub(crate) fn gen_events(ctx: &Ctx, out: &mut Out, part: Part) {
+    for idx in part.units(ctx.plan.quotes) {
         let q = quotes::core(ctx, idx);
         let mut r = ctx.streams.rng(Stream::Events, idx);
         let session = |r: &mut ChaCha8Rng| {
@@ -155,8 +155,8 @@ fn write_event(
 /// COPY notification_queue (id, channel, recipient_user_id, recipient_address, template,
 /// payload, status, priority, attempts, max_attempts, next_attempt_at, locked_at, locked_by,
 /// sent_at, last_error, created_at, updated_at)
-pub(crate) fn gen_notifications(ctx: &Ctx, out: &mut Out, _: Part) {
-    for idx in 0..ctx.plan.quotes {
+pub(crate) fn gen_notifications(ctx: &Ctx, out: &mut Out, part: Part) {
+    for idx in part.units(ctx.plan.quotes) {
         let q = quotes::core(ctx, idx);
         let mut r = ctx.streams.rng(Stream::Notifications, idx);
         let mut n = 0;
@@ -359,9 +359,11 @@ fn write_notification(
 /// COPY audit_logs (occurred_at, actor_user_id, action, entity_type, entity_id, old_values,
 /// new_values, ip, request_id): registrations of the last year's users, then every quote's
 /// creation, ratings and status moves.
-pub(crate) fn gen_audit(ctx: &Ctx, out: &mut Out, _: Part) {
+pub(crate) fn gen_audit(ctx: &Ctx, out: &mut Out, part: Part) {
     let since = ctx.anchor - 365 * DAY;
-    for idx in 0..ctx.plan.users() {
+    // Units: the users, then the quotes.
+    let n_users = ctx.plan.users();
+    for idx in part.units(n_users) {
         let mut u = users::core(ctx, idx);
         if u.created_at >= since {
             let mut r = ctx.streams.rng(Stream::Audit, idx);
@@ -386,7 +388,12 @@ pub(crate) fn gen_audit(ctx: &Ctx, out: &mut Out, _: Part) {
             return;
         }
     }
-    for idx in 0..ctx.plan.quotes {
+    let quote_part = Part {
+        from: part.from.saturating_sub(n_users),
+        to: part.to.saturating_sub(n_users),
+        ..part
+    };
+    for idx in quote_part.units(ctx.plan.quotes) {
         let q = quotes::core(ctx, idx);
         let mut r = ctx.streams.rng(Stream::Audit, (1 << 40) + idx);
         let mut previous = (Status::Draft.label(), None::<i64>);

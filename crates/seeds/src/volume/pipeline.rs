@@ -41,6 +41,11 @@ impl Part {
         from: 0,
         to: u64::MAX,
     };
+
+    /// The units of `0..n` this part covers.
+    pub(crate) fn units(self, n: u64) -> std::ops::Range<u64> {
+        self.from.min(n)..self.to.min(n)
+    }
 }
 
 /// One COPY of the load.
@@ -50,7 +55,8 @@ pub(crate) struct CopyStep {
     pub(crate) label: String,
     pub(crate) table: &'static str,
     pub(crate) columns: &'static str,
-    /// Parent units the generator walks (progress bar length).
+    /// Parent units of the whole table (progress bar length; a table split into several COPY
+    /// steps shares one bar).
     pub(crate) units: u64,
     pub(crate) generator: GenFn,
     pub(crate) part: Part,
@@ -74,12 +80,14 @@ pub(crate) struct Out {
     rows: u64,
     units: u64,
     bar: ProgressBar,
+    /// Units before this part (progress of a table loaded in several steps).
+    offset: u64,
     failed: Option<std::io::Error>,
     closed: bool,
 }
 
 impl Out {
-    fn new(target: Target, bar: ProgressBar) -> Self {
+    fn new(target: Target, bar: ProgressBar, offset: u64) -> Self {
         let mut buf = Vec::with_capacity(CHUNK + CHUNK / 4);
         buf.extend_from_slice(HEADER);
         Self {
@@ -88,6 +96,7 @@ impl Out {
             rows: 0,
             units: 0,
             bar,
+            offset,
             failed: None,
             closed: false,
         }
@@ -107,7 +116,7 @@ impl Out {
     pub(crate) fn unit_done(&mut self) -> bool {
         self.units += 1;
         if self.units & 0x3ff == 0 {
-            self.bar.set_position(self.units);
+            self.bar.set_position(self.offset + self.units);
         }
         if self.buf.len() >= CHUNK {
             self.flush();
@@ -140,7 +149,7 @@ impl Out {
     fn finish(mut self) -> (u64, Option<std::io::Error>) {
         self.buf.extend_from_slice(TRAILER);
         self.flush();
-        self.bar.set_position(self.units);
+        self.bar.set_position(self.offset + self.units);
         (self.rows, self.failed)
     }
 }
@@ -191,7 +200,7 @@ pub(crate) async fn copy_live(
         std::thread::Builder::new()
             .name(format!("volume-{}", step.table))
             .spawn(move || {
-                let mut out = Out::new(Target::Channel(tx), bar);
+                let mut out = Out::new(Target::Channel(tx), bar, part.from);
                 generate(&ctx, &mut out, part);
                 out.finish().0
             })
@@ -215,7 +224,6 @@ pub(crate) async fn copy_live(
     // Closing the channel stops a generator still running (after a send error).
     drop(rx);
     let generated = generator.join();
-    bar.finish();
     if let Some(e) = send_error {
         // The connection is likely broken; try to leave COPY mode anyway.
         let _ = copy.abort("volume loader: sending failed").await;
@@ -252,10 +260,9 @@ pub(crate) fn copy_to_file(
     bar: ProgressBar,
 ) -> Result<StepResult, VolumeError> {
     let started = Instant::now();
-    let mut out = Out::new(Target::File(file), bar.clone());
+    let mut out = Out::new(Target::File(file), bar, step.part.from);
     (step.generator)(ctx, &mut out, step.part);
     let (rows, failed) = out.finish();
-    bar.finish();
     if let Some(e) = failed {
         return Err(VolumeError::Io(e));
     }

@@ -392,8 +392,8 @@ pub(crate) fn pricing(ctx: &Ctx, q: &QuoteCore, k: u8) -> Pricing {
 pub(crate) const QUOTE_COLUMNS: &str = "id, quote_number, customer_id, agent_id, state_code, zip, status, premium, \
      current_version, effective_date, expires_at, bound_at, metadata, created_at, updated_at";
 
-pub(crate) fn gen_quotes(ctx: &Ctx, out: &mut Out, _: Part) {
-    for idx in 0..ctx.plan.quotes {
+pub(crate) fn gen_quotes(ctx: &Ctx, out: &mut Out, part: Part) {
+    for idx in part.units(ctx.plan.quotes) {
         let mut q = core(ctx, idx);
         let first = (q.versions > 0).then(|| pricing(ctx, &q, 1));
         let device = ["desktop", "ios", "android"][weighted(&mut q.rng, &[60, 25, 15])];
@@ -435,8 +435,8 @@ pub(crate) fn gen_quotes(ctx: &Ctx, out: &mut Out, _: Part) {
 
 /// COPY quote_coverages (id, quote_id, coverage_type, limit_amount, deductible, premium,
 /// created_at, updated_at): inserted while every quote is still draft or rated.
-pub(crate) fn gen_coverages(ctx: &Ctx, out: &mut Out, _: Part) {
-    for idx in 0..ctx.plan.quotes {
+pub(crate) fn gen_coverages(ctx: &Ctx, out: &mut Out, part: Part) {
+    for idx in part.units(ctx.plan.quotes) {
         let q = core(ctx, idx);
         let latest = (q.versions > 0).then(|| pricing(ctx, &q, q.versions));
         for (cov, opt) in q.coverage.iter().enumerate() {
@@ -474,7 +474,7 @@ pub(crate) fn gen_coverages(ctx: &Ctx, out: &mut Out, _: Part) {
 /// version `part.arg` of every quote (of `part.from..part.to`) rated at least that many times.
 pub(crate) fn gen_versions(ctx: &Ctx, out: &mut Out, part: Part) {
     let k = part.arg as u8;
-    for idx in part.from..part.to.min(ctx.plan.quotes) {
+    for idx in part.units(ctx.plan.quotes) {
         let q = core(ctx, idx);
         if q.versions >= k {
             write_version(ctx, out, &q, k);
@@ -586,8 +586,8 @@ pub(crate) const MOVES_COLUMNS: &str = "quote_id, versions, status, premium, bou
 
 /// COPY volume_quote_moves: per quote that moves, its final version count, status, premium and
 /// bind time.
-pub(crate) fn gen_moves(ctx: &Ctx, out: &mut Out, _: Part) {
-    for idx in 0..ctx.plan.quotes {
+pub(crate) fn gen_moves(ctx: &Ctx, out: &mut Out, part: Part) {
+    for idx in part.units(ctx.plan.quotes) {
         let q = core(ctx, idx);
         if q.moves() {
             let latest = (q.versions > 0).then(|| pricing(ctx, &q, q.versions));
