@@ -23,6 +23,19 @@ DROP POLICY user_sessions_own_all ON user_sessions;
 ALTER TABLE user_sessions NO FORCE ROW LEVEL SECURITY;
 ALTER TABLE user_sessions DISABLE ROW LEVEL SECURITY;
 
+DROP POLICY quote_coverages_readonly_select ON quote_coverages;
+DROP POLICY quote_coverages_via_quote_delete ON quote_coverages;
+DROP POLICY quote_coverages_via_quote_update ON quote_coverages;
+DROP POLICY quote_coverages_via_quote_insert ON quote_coverages;
+DROP POLICY quote_coverages_via_quote_select ON quote_coverages;
+ALTER TABLE quote_coverages NO FORCE ROW LEVEL SECURITY;
+ALTER TABLE quote_coverages DISABLE ROW LEVEL SECURITY;
+DROP POLICY quote_versions_readonly_select ON quote_versions;
+DROP POLICY quote_versions_via_quote_insert ON quote_versions;
+DROP POLICY quote_versions_via_quote_select ON quote_versions;
+ALTER TABLE quote_versions NO FORCE ROW LEVEL SECURITY;
+ALTER TABLE quote_versions DISABLE ROW LEVEL SECURITY;
+DROP FUNCTION quote_is_visible(uuid);
 DROP POLICY quotes_readonly_select ON quotes;
 DROP POLICY quotes_system_all ON quotes;
 DROP POLICY quotes_admin_select ON quotes;
@@ -53,6 +66,8 @@ DROP TABLE admin_dashboards;
 DROP TABLE admin_activity_logs;
 DROP FUNCTION admin_activity_logs_append_only_fn();
 DROP FUNCTION public_setting(text);
+DROP FUNCTION setting_is_sensitive(text);
+DROP FUNCTION session_by_token_hash(bytea);
 DROP TABLE system_settings;
 
 DROP VIEW admin_role_effective_permissions;

@@ -362,7 +362,7 @@ COMMENT ON CONSTRAINT admin_activity_logs_risk_factors_is_array ON admin_activit
     'Risk factors are a JSON array of factor names.';
 
 CREATE INDEX admin_activity_logs_admin_user_id_occurred_at_idx ON admin_activity_logs (admin_user_id, occurred_at DESC);
-CREATE INDEX admin_activity_logs_occurred_at_high_risk_idx ON admin_activity_logs (occurred_at DESC)
+CREATE INDEX admin_activity_logs_occurred_at_high_risk_idx ON admin_activity_logs (occurred_at DESC, id DESC)
     WHERE risk_score >= 70;
 COMMENT ON INDEX admin_activity_logs_occurred_at_high_risk_idx IS
     'The high-risk review queue: entries scored 70 or more, newest first. Query with the literal predicate risk_score >= 70.';
@@ -543,7 +543,7 @@ COMMENT ON CONSTRAINT rate_change_requests_application_recorded ON rate_change_r
 COMMENT ON CONSTRAINT rate_change_requests_timeline_order ON rate_change_requests IS
     'A request is reviewed after it was submitted and applied after it was reviewed.';
 
-CREATE INDEX rate_change_requests_submitted_at_pending_idx ON rate_change_requests (submitted_at)
+CREATE INDEX rate_change_requests_submitted_at_pending_idx ON rate_change_requests (submitted_at, id)
     WHERE status = 'pending';
 COMMENT ON INDEX rate_change_requests_submitted_at_pending_idx IS
     'The review queue: pending requests, oldest submission first. Query with the literal predicate status = ''pending''.';
@@ -832,6 +832,54 @@ COMMENT ON POLICY quotes_admin_select ON quotes IS 'Admins holding quotes:read s
 COMMENT ON POLICY quotes_system_all ON quotes IS 'The system actor (app.system = on: workers, maintenance) sees and changes every quote.';
 COMMENT ON POLICY quotes_readonly_select ON quotes IS 'Reporting reads every quote (conversion and premium analytics).';
 
+-- quote_versions and quote_coverages: a quote's lines and ratings are as visible as the quote
+-- itself. The policies defer to quotes' own policies (a subquery on quotes is filtered by them), so
+-- who sees a quote is decided in one place. The check is quote_is_visible(), VOLATILE so it takes a
+-- fresh snapshot and also sees a quote inserted earlier in the same statement (the repository
+-- creates a quote, its version and its lines in one statement of data-modifying CTEs). SELECT
+-- policies use it too: INSERT ... RETURNING also checks the new row against the SELECT policies.
+CREATE FUNCTION quote_is_visible(p_quote_id uuid) RETURNS boolean
+    LANGUAGE sql VOLATILE
+    SET search_path = pg_catalog, public
+AS $$
+    SELECT EXISTS (SELECT 1 FROM public.quotes q WHERE q.id = p_quote_id)
+$$;
+COMMENT ON FUNCTION quote_is_visible(uuid) IS
+    'Whether the acting user may see the quote (its RLS policies decide), with a fresh snapshot so a quote inserted earlier in the same statement counts; used by the write policies of quote_versions and quote_coverages.';
+REVOKE ALL ON FUNCTION quote_is_visible(uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION quote_is_visible(uuid) TO quotedb_app;
+
+ALTER TABLE quote_versions ENABLE ROW LEVEL SECURITY;
+ALTER TABLE quote_versions FORCE ROW LEVEL SECURITY;
+CREATE POLICY quote_versions_via_quote_select ON quote_versions FOR SELECT TO quotedb_app, CURRENT_USER
+    USING (quote_is_visible(quote_id));
+CREATE POLICY quote_versions_via_quote_insert ON quote_versions FOR INSERT TO quotedb_app, CURRENT_USER
+    WITH CHECK (quote_is_visible(quote_id));
+CREATE POLICY quote_versions_readonly_select ON quote_versions FOR SELECT TO quotedb_readonly USING (true);
+COMMENT ON POLICY quote_versions_via_quote_select ON quote_versions IS
+    'A quote version is visible exactly when its quote is (quotes'' policies decide).';
+COMMENT ON POLICY quote_versions_via_quote_insert ON quote_versions IS
+    'A version is added only to a quote the actor can see (versions are never updated or deleted).';
+COMMENT ON POLICY quote_versions_readonly_select ON quote_versions IS 'Reporting reads every version (premium analytics).';
+
+ALTER TABLE quote_coverages ENABLE ROW LEVEL SECURITY;
+ALTER TABLE quote_coverages FORCE ROW LEVEL SECURITY;
+CREATE POLICY quote_coverages_via_quote_select ON quote_coverages FOR SELECT TO quotedb_app, CURRENT_USER
+    USING (quote_is_visible(quote_id));
+CREATE POLICY quote_coverages_via_quote_insert ON quote_coverages FOR INSERT TO quotedb_app, CURRENT_USER
+    WITH CHECK (quote_is_visible(quote_id));
+CREATE POLICY quote_coverages_via_quote_update ON quote_coverages FOR UPDATE TO quotedb_app, CURRENT_USER
+    USING (EXISTS (SELECT 1 FROM quotes q WHERE q.id = quote_id)) WITH CHECK (quote_is_visible(quote_id));
+CREATE POLICY quote_coverages_via_quote_delete ON quote_coverages FOR DELETE TO quotedb_app, CURRENT_USER
+    USING (EXISTS (SELECT 1 FROM quotes q WHERE q.id = quote_id));
+CREATE POLICY quote_coverages_readonly_select ON quote_coverages FOR SELECT TO quotedb_readonly USING (true);
+COMMENT ON POLICY quote_coverages_via_quote_select ON quote_coverages IS
+    'A coverage line is visible exactly when its quote is (quotes'' policies decide).';
+COMMENT ON POLICY quote_coverages_via_quote_insert ON quote_coverages IS 'Lines are added only to a quote the actor can see.';
+COMMENT ON POLICY quote_coverages_via_quote_update ON quote_coverages IS 'Lines are changed only on a quote the actor can see.';
+COMMENT ON POLICY quote_coverages_via_quote_delete ON quote_coverages IS 'Lines are removed only from a quote the actor can see.';
+COMMENT ON POLICY quote_coverages_readonly_select ON quote_coverages IS 'Reporting reads every coverage line.';
+
 -- user_sessions
 ALTER TABLE user_sessions ENABLE ROW LEVEL SECURITY;
 ALTER TABLE user_sessions FORCE ROW LEVEL SECURITY;
@@ -966,15 +1014,73 @@ GRANT EXECUTE ON FUNCTION admin_has_permission(uuid, text), app_admin_user_id(),
 
 -- Non-sensitive settings are reference data the application reads outside any actor's
 -- transaction (rating reads the discount cap in its one round trip). system_settings is under
--- FORCED row level security, so the lookup runs as the owner with app.system switched on for the
--- duration of the call only (function SET clause), and it can never return a sensitive row.
+-- FORCED row level security, so the lookup runs as the owner with app.system switched on for this
+-- one read and restored right after (a function SET clause on a custom parameter would need
+-- GRANT SET ON PARAMETER for a non-superuser owner), and it can never return a sensitive row.
 CREATE FUNCTION public_setting(p_key text) RETURNS jsonb
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, public
-    SET app.system = 'on'
 AS $$
-    SELECT s.value FROM public.system_settings s WHERE s.key = p_key AND NOT s.is_sensitive
+DECLARE
+    v_previous text := current_setting('app.system', true);
+    v_value    jsonb;
+BEGIN
+    PERFORM set_config('app.system', 'on', true);
+    SELECT s.value INTO v_value FROM public.system_settings s WHERE s.key = p_key AND NOT s.is_sensitive;
+    PERFORM set_config('app.system', coalesce(v_previous, ''), true);
+    RETURN v_value;
+END
 $$;
+-- The hot authentication path: a session token's hash -> the active session and its user, before
+-- any acting user is known. user_sessions is under FORCED row level security, so the lookup runs as
+-- the owner with app.system on for this one read (restored after); it returns only an active
+-- (unrevoked, unexpired) session matching the 32-byte hash, so it reveals nothing to a caller
+-- without the token. One round trip instead of BEGIN / SELECT / COMMIT.
+CREATE FUNCTION session_by_token_hash(p_token_hash bytea)
+    RETURNS TABLE (id uuid, user_id uuid, ip inet, user_agent text, created_at timestamptz,
+                   last_seen_at timestamptz, expires_at timestamptz, email text, full_name text, role user_role)
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, public
+AS $$
+DECLARE
+    v_previous text := current_setting('app.system', true);
+BEGIN
+    PERFORM set_config('app.system', 'on', true);
+    RETURN QUERY
+        SELECT s.id, s.user_id, s.ip, s.user_agent, s.created_at, s.last_seen_at, s.expires_at,
+               u.email::text, u.full_name, u.role
+        FROM public.user_sessions s
+        JOIN public.users u ON u.id = s.user_id
+        WHERE s.token_hash = p_token_hash AND s.revoked_at IS NULL AND s.expires_at > now();
+    PERFORM set_config('app.system', coalesce(v_previous, ''), true);
+END
+$$;
+COMMENT ON FUNCTION session_by_token_hash(bytea) IS
+    'Authentication lookup: the active session with this token hash and its user, without an acting user; one round trip.';
+REVOKE ALL ON FUNCTION session_by_token_hash(bytea) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION session_by_token_hash(bytea) TO quotedb_app;
+
+-- Risk scoring of admin activity needs to know whether a setting is sensitive without being
+-- allowed to read it: same owner-side lookup as public_setting(), returning only the flag.
+CREATE FUNCTION setting_is_sensitive(p_key text) RETURNS boolean
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, public
+AS $$
+DECLARE
+    v_previous  text := current_setting('app.system', true);
+    v_sensitive boolean;
+BEGIN
+    PERFORM set_config('app.system', 'on', true);
+    SELECT s.is_sensitive INTO v_sensitive FROM public.system_settings s WHERE s.key = p_key;
+    PERFORM set_config('app.system', coalesce(v_previous, ''), true);
+    RETURN v_sensitive;
+END
+$$;
+COMMENT ON FUNCTION setting_is_sensitive(text) IS
+    'Whether a setting is sensitive (NULL when missing), for risk scoring; never returns the value.';
+REVOKE ALL ON FUNCTION setting_is_sensitive(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION setting_is_sensitive(text) TO quotedb_app;
+
 COMMENT ON FUNCTION public_setting(text) IS
     'The value of a NON-sensitive system setting (NULL when missing or sensitive), readable without an acting user: reference values such as rating.discount_cap.';
 REVOKE ALL ON FUNCTION public_setting(text) FROM PUBLIC;

@@ -88,7 +88,7 @@ async fn generate(conn: &mut PgConnection) -> anyhow::Result<String> {
         conn,
         "SELECT json_build_array(conrelid::regclass::text, confrelid::regclass::text, conname)
          FROM pg_constraint WHERE contype = 'f' AND connamespace = 'public'::regnamespace AND conparentid = 0
-         ORDER BY 1, 2, 3",
+         ORDER BY conrelid::regclass::text, confrelid::regclass::text, conname",
     )
     .await?;
     let counts = rows(
@@ -119,14 +119,14 @@ async fn generate(conn: &mut PgConnection) -> anyhow::Result<String> {
     }
 
     writeln!(out, "## Entity-relationship diagram\n\n```mermaid\nerDiagram")?;
-    let mut seen = BTreeMap::new();
+    let mut seen: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
     for fk in &fks {
         let (from, to) = (&fk[0], &fk[1]);
         let label = fk[2].strip_prefix(&format!("{from}_")).unwrap_or(&fk[2]).to_string();
-        seen.entry((to.clone(), from.clone())).or_insert(label);
+        seen.entry((to.clone(), from.clone())).or_default().push(label);
     }
-    for ((to, from), label) in &seen {
-        writeln!(out, "    {to} ||--o{{ {from} : \"{label}\"")?;
+    for ((to, from), labels) in &seen {
+        writeln!(out, "    {to} ||--o{{ {from} : \"{}\"", labels.join(", "))?;
     }
     writeln!(out, "```\n")?;
 
@@ -150,7 +150,7 @@ async fn generate(conn: &mut PgConnection) -> anyhow::Result<String> {
                                               WHEN 'c' THEN 'CHECK' WHEN 'x' THEN 'EXCLUDE' ELSE contype::text END,
                                  pg_get_constraintdef(oid), coalesce(obj_description(oid, 'pg_constraint'), ''))
          FROM pg_constraint WHERE connamespace = 'public'::regnamespace AND conparentid = 0 AND conrelid <> 0
-         ORDER BY 1, 2",
+         ORDER BY conrelid::regclass::text, conname",
     )
     .await?;
     let indexes = rows(
@@ -159,7 +159,7 @@ async fn generate(conn: &mut PgConnection) -> anyhow::Result<String> {
          FROM pg_indexes i JOIN pg_class c ON c.relname = i.indexname AND c.relnamespace = 'public'::regnamespace
          JOIN pg_class t ON t.relname = i.tablename AND t.relnamespace = 'public'::regnamespace
          WHERE i.schemaname = 'public' AND NOT t.relispartition
-         ORDER BY 1, 2",
+         ORDER BY i.tablename, i.indexname",
     )
     .await?;
     let triggers = rows(
@@ -167,13 +167,13 @@ async fn generate(conn: &mut PgConnection) -> anyhow::Result<String> {
         "SELECT json_build_array(c.relname, t.tgname, pg_get_triggerdef(t.oid), coalesce(obj_description(t.oid, 'pg_trigger'), ''))
          FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
          WHERE c.relnamespace = 'public'::regnamespace AND NOT t.tgisinternal AND t.tgparentid = 0
-         ORDER BY 1, 2",
+         ORDER BY c.relname, t.tgname",
     )
     .await?;
     let policies = rows(
         conn,
         "SELECT json_build_array(tablename, policyname, cmd, roles::text, coalesce(qual, ''), coalesce(with_check, ''))
-         FROM pg_policies WHERE schemaname = 'public' ORDER BY 1, 2",
+         FROM pg_policies WHERE schemaname = 'public' ORDER BY tablename, policyname",
     )
     .await?;
     let enums = rows(
@@ -181,7 +181,7 @@ async fn generate(conn: &mut PgConnection) -> anyhow::Result<String> {
         "SELECT json_build_array(t.typname, string_agg(e.enumlabel, ', ' ORDER BY e.enumsortorder),
                                  coalesce(obj_description(t.oid, 'pg_type'), ''))
          FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid
-         WHERE t.typnamespace = 'public'::regnamespace GROUP BY t.oid, t.typname ORDER BY 1",
+         WHERE t.typnamespace = 'public'::regnamespace GROUP BY t.oid, t.typname ORDER BY t.typname",
     )
     .await?;
     let functions = rows(
@@ -190,7 +190,7 @@ async fn generate(conn: &mut PgConnection) -> anyhow::Result<String> {
                                  pg_get_function_result(p.oid), coalesce(obj_description(p.oid, 'pg_proc'), ''))
          FROM pg_proc p WHERE p.pronamespace = 'public'::regnamespace
            AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
-         ORDER BY 1",
+         ORDER BY p.proname, pg_get_function_identity_arguments(p.oid)",
     )
     .await?;
 

@@ -1,5 +1,6 @@
 //! The library behind `cargo xtask`, so its commands can be tested.
 
+pub mod bench_report;
 pub mod docs;
 
 use std::process::Command;
@@ -142,7 +143,7 @@ pub async fn prepare(check: bool) -> anyhow::Result<()> {
     cmd.current_dir(quotedb_testkit::workspace_root())
         .args(["sqlx", "prepare", "--workspace"])
         .args(check.then_some("--check"))
-        .args(["--", "--all-targets", "--all-features"])
+        .args(["--", "--all-targets"])
         .env("DATABASE_URL", &url)
         .env("SQLX_OFFLINE", "false");
     eprintln!(

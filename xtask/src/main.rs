@@ -31,6 +31,12 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Read criterion's results: a graded table (ratio to the SELECT 1 floor) to the terminal and docs/performance.md.
+    BenchReport {
+        /// Print only; do not write docs/performance.md.
+        #[arg(long)]
+        print_only: bool,
+    },
     /// Generate and load the deterministic volume data set (scale 1 = 10 000 quotes, ~190 000 rows)
     /// into the dev database (or --database-url); prints rows per table and the peak RSS.
     SeedVolume {
@@ -130,6 +136,7 @@ fn main() -> anyhow::Result<()> {
             Command::Migrate => xtask::migrate().await?,
             Command::Seed => xtask::seed().await?,
             Command::Prepare { check } => xtask::prepare(check).await?,
+            Command::BenchReport { print_only } => xtask::bench_report::bench_report(print_only)?,
             Command::SeedVolume { volume, database_url } => {
                 let cfg = volume.config()?;
                 let url = xtask::volume_target_url(database_url.as_deref()).await?;

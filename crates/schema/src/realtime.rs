@@ -8,7 +8,8 @@
 //!
 //! ```sql
 //! UPDATE notification_queue n
-//!    SET status = 'processing', locked_at = now(), locked_by = $2, attempts = n.attempts + 1
+//!    SET status = 'processing', locked_at = now(), locked_by = $2, attempts = n.attempts + 1,
+//!        last_error = NULL  -- notification_queue_last_error_iff_failed: only failed/dead rows keep one
 //!  WHERE n.id IN (SELECT id FROM notification_queue
 //!                  WHERE status IN ('pending', 'failed') AND next_attempt_at <= now()
 //!                  ORDER BY priority DESC, next_attempt_at

@@ -462,3 +462,96 @@ async fn public_setting_reads_non_sensitive_settings_without_an_actor_and_never_
     assert_eq!(direct, 0, "without an actor, the table itself shows nothing");
     tx.rollback().await.expect("rollback");
 }
+
+#[tokio::test]
+async fn public_setting_does_not_leave_the_system_flag_on() {
+    let db = TestDb::new().await;
+    let mut tx = db.pool().begin().await.expect("begin");
+    sqlx::query("SET LOCAL ROLE quotedb_app")
+        .execute(&mut *tx)
+        .await
+        .expect("set role");
+    sqlx::query("SELECT public_setting('rating.discount_cap')")
+        .execute(&mut *tx)
+        .await
+        .expect("call");
+    let system: bool = sqlx::query_scalar("SELECT app_is_system()")
+        .fetch_one(&mut *tx)
+        .await
+        .expect("flag");
+    assert!(!system, "the caller's transaction must not become the system actor");
+    tx.rollback().await.expect("rollback");
+}
+
+#[tokio::test]
+async fn quote_versions_and_coverages_are_as_visible_as_their_quote() {
+    let db = TestDb::new().await;
+    let pool = db.pool();
+    let ann: Uuid = sqlx::query_scalar(
+        "INSERT INTO users (email, full_name, role) VALUES ('ann@example.com', 'Ann', 'customer') RETURNING id",
+    )
+    .fetch_one(pool)
+    .await
+    .expect("ann");
+    let bob: Uuid = sqlx::query_scalar(
+        "INSERT INTO users (email, full_name, role) VALUES ('bob@example.com', 'Bob', 'customer') RETURNING id",
+    )
+    .fetch_one(pool)
+    .await
+    .expect("bob");
+    sqlx::query("INSERT INTO states (code, name) VALUES ('XV', 'Versionland')")
+        .execute(pool)
+        .await
+        .expect("state");
+    let mut tx = pool.begin().await.expect("begin");
+    let quote: Uuid = sqlx::query_scalar(
+        "INSERT INTO quotes (customer_id, state_code, zip, status, premium, current_version, effective_date, expires_at, metadata)
+         VALUES ($1, 'XV', '12345', 'rated', 100.00, 1, current_date, now() + interval '30 days', '{}') RETURNING id",
+    )
+    .bind(ann)
+    .fetch_one(&mut *tx)
+    .await
+    .expect("quote");
+    sqlx::query(
+        "INSERT INTO quote_versions (quote_id, version, premium, rating_inputs, breakdown) VALUES ($1, 1, 100.00, '{}', '{}')",
+    )
+    .bind(quote)
+    .execute(&mut *tx)
+    .await
+    .expect("version");
+    sqlx::query(
+        "INSERT INTO quote_coverages (quote_id, coverage_type, deductible, premium) VALUES ($1, 'collision', 500, 100)",
+    )
+    .bind(quote)
+    .execute(&mut *tx)
+    .await
+    .expect("coverage");
+    tx.commit().await.expect("commit");
+
+    for (who, expected) in [(ann, 1_i64), (bob, 0)] {
+        let mut tx = pool.begin().await.expect("begin");
+        sqlx::query("SET LOCAL ROLE quotedb_app")
+            .execute(&mut *tx)
+            .await
+            .expect("role");
+        sqlx::query("SELECT set_config('app.user_id', $1, true)")
+            .bind(who.to_string())
+            .execute(&mut *tx)
+            .await
+            .expect("actor");
+        let versions: i64 = sqlx::query_scalar("SELECT count(*) FROM quote_versions")
+            .fetch_one(&mut *tx)
+            .await
+            .expect("versions");
+        let lines: i64 = sqlx::query_scalar("SELECT count(*) FROM quote_coverages")
+            .fetch_one(&mut *tx)
+            .await
+            .expect("coverages");
+        assert_eq!(
+            (versions, lines),
+            (expected, expected),
+            "visibility follows the quote's owner"
+        );
+        tx.rollback().await.expect("rollback");
+    }
+}

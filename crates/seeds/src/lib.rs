@@ -5,6 +5,8 @@
 //! active rows: they are proposed through rate change requests that are approved and applied,
 //! the same workflow the database enforces for everyone.
 
+pub mod reference;
+
 use sha2::{Digest as _, Sha256};
 use sqlx::{Connection as _, Executor as _, PgConnection};
 
@@ -23,8 +25,24 @@ pub enum SeedError {
     Sqlx(#[from] sqlx::Error),
 }
 
-/// The reference seed files, in the order they are applied.
-pub const REFERENCE: &[(&str, &str)] = &[];
+/// The reference seed files (`data/`), in the order they are applied.
+pub const REFERENCE: &[(&str, &str)] = &[
+    ("01_states.sql", include_str!("../data/01_states.sql")),
+    (
+        "02_admin_roles_permissions.sql",
+        include_str!("../data/02_admin_roles_permissions.sql"),
+    ),
+    (
+        "03_system_settings_and_accounts.sql",
+        include_str!("../data/03_system_settings_and_accounts.sql"),
+    ),
+    ("04_rating_rules.sql", include_str!("../data/04_rating_rules.sql")),
+    ("05_base_rates.sql", include_str!("../data/05_base_rates.sql")),
+    (
+        "06_territory_factors.sql",
+        include_str!("../data/06_territory_factors.sql"),
+    ),
+];
 
 /// A fingerprint of the seed data: templates holding seeds carry it in their name.
 pub fn fingerprint() -> String {
@@ -36,9 +54,20 @@ pub fn fingerprint() -> String {
     hex::encode(hasher.finalize())
 }
 
-/// Apply the reference seeds in one transaction. Idempotent.
+/// Apply the reference seeds in one transaction. Idempotent: loading them again changes nothing.
+///
+/// Runs as the connection's role. The seeds write tables under FORCEd row level security
+/// (`admin_users`, `system_settings`), so the transaction acts as the system actor
+/// (`app.system = 'on'`, transaction-local): a superuser bypasses RLS anyway, a non-superuser
+/// table owner passes the `*_system_all` policies. Concurrent loads are serialised by a
+/// transaction-level advisory lock.
 pub async fn apply_reference(conn: &mut PgConnection) -> Result<(), SeedError> {
     let mut tx = conn.begin().await?;
+    // Fixed utility statements (simple protocol, like the seed files): no query macro needed.
+    // The lock serialises concurrent loads (two `cargo xtask seed` runs): the seed files'
+    // "skip what exists" checks are then exact, and the second load changes nothing.
+    tx.execute("SET LOCAL app.system = 'on'; SELECT pg_advisory_xact_lock(hashtext('quotedb_seeds.reference'))")
+        .await?;
     for (file, sql) in REFERENCE {
         tracing::info!(file, "applying seed file");
         // Seed files are multi-statement SQL scripts (simple protocol), not parameterised queries.

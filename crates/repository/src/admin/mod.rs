@@ -1,0 +1,244 @@
+//! Admin (migration 0006): roles and permissions, admin accounts, the risk-scored activity log,
+//! system settings, dashboards and the four-eyes rate change workflow.
+//!
+//! Reach it through [`Db::admin`]; each part has its own handle and error enum:
+//!
+//! | handle | tables | RLS | acting user |
+//! |---|---|---|---|
+//! | [`Admin::has_permission`] | `admin_has_permission()` | – | none (SECURITY DEFINER, one statement) |
+//! | [`Admin::roles`] | `admin_roles`, `admin_permissions`, `admin_role_permissions` | no | [`Actor`] on writes (System or `roles:manage`) |
+//! | [`Admin::users`] | `admin_users` | yes | [`Actor`] |
+//! | [`Admin::activity`] | `admin_activity_logs` | yes | [`Actor`] |
+//! | [`Admin::settings`] | `system_settings` | yes | [`Actor`] |
+//! | [`Admin::dashboards`] | `admin_dashboards` | no | the owning [`AdminUserId`] |
+//! | [`Admin::rate_changes`] | `rate_change_requests` | no | [`Actor`] on writes (an active, unlocked admin holding `rates:propose` / `rates:approve` / `rates:apply`) |
+//!
+//! # Permissions flow up
+//!
+//! A role holds the permissions granted to it **and to every role below it** (its descendants):
+//! with super_admin > admin > underwriter / support / analyst, super_admin holds everything and
+//! support only support's grants (view `admin_role_effective_permissions`). Locked or deactivated
+//! admins hold nothing.
+//!
+//! # Who is acting
+//!
+//! Calls that take an [`Actor`] run in `crate::actor::begin_as` (role `quotedb_app`, the acting
+//! user in `app.user_id`): the row level security policies decide what is visible (a hidden row
+//! is "not found") and what may be written (a refused write is `Forbidden`). Where a column
+//! records *who* (`granted_by`, `deactivated_by`, `updated_by`, `requested_by`, `reviewed_by`,
+//! `applied_by`) the database resolves it from the actor with `app_admin_user_id()`, so a caller
+//! cannot act in another admin's name.
+//!
+//! [`Db::admin`]: crate::Db::admin
+//! [`Actor`]: crate::Actor
+//! [`AdminUserId`]: crate::AdminUserId
+
+/// Declares a validated string newtype (private field, `parse`, serde through `parse`).
+macro_rules! validated_text {
+    ($(#[$doc:meta])* $name:ident, $field:literal, $check:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            /// Validate (and trim) `raw`.
+            pub fn parse(raw: &str) -> Result<Self, crate::InvalidInput> {
+                let check: fn(&str) -> Result<String, String> = $check;
+                check(raw).map(Self).map_err(|reason| crate::InvalidInput::new($field, reason))
+            }
+
+            /// The text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = crate::InvalidInput;
+            fn try_from(raw: String) -> Result<Self, crate::InvalidInput> {
+                Self::parse(&raw)
+            }
+        }
+
+        impl TryFrom<&str> for $name {
+            type Error = crate::InvalidInput;
+            fn try_from(raw: &str) -> Result<Self, crate::InvalidInput> {
+                Self::parse(raw)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(v: $name) -> String {
+                v.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+    };
+}
+
+pub mod activity;
+pub mod dashboards;
+pub mod rate_changes;
+pub mod risk;
+pub mod roles;
+pub mod settings;
+pub mod users;
+
+pub use activity::{Activity, ActivityCursor, ActivityEntry, ActivityError, ActivityPage, NewActivity};
+pub use dashboards::{Dashboard, DashboardError, Dashboards};
+pub use rate_changes::{
+    ActivatedRate, BaseRateChange, PendingCursor, PendingPage, ProposedChange, RateChangeError, RateChangeRequest,
+    RateChanges, TerritoryFactorChange,
+};
+pub use risk::{ActivityContext, RiskAssessment, RiskFactor, RiskFactorCode};
+pub use roles::{EffectivePermission, Permission, PermissionCode, Role, RoleError, RoleName, Roles};
+pub use settings::{Setting, SettingError, SettingKey, Settings};
+pub use users::{AdminUser, AdminUserError, AdminUsers, DeactivationReason, LoginState, NewAdminUser};
+
+use crate::Db;
+use crate::ids::UserId;
+
+/// The admin API, from [`Db::admin`].
+#[derive(Debug, Clone, Copy)]
+pub struct Admin<'a> {
+    db: &'a Db,
+}
+
+impl<'a> Admin<'a> {
+    pub(crate) fn new(db: &'a Db) -> Self {
+        Self { db }
+    }
+
+    /// The handle this API works on.
+    pub fn db(&self) -> &'a Db {
+        self.db
+    }
+
+    /// Whether `user_id` (a `users.id`) is an active, unlocked admin whose role — or a role below
+    /// it in the hierarchy — holds permission `code` (e.g. [`quotedb_schema::admin::permissions`]).
+    ///
+    /// The hot path: ONE statement on the pool, no transaction (`admin_has_permission` is
+    /// SECURITY DEFINER and reads the hierarchy itself). An unknown code or a non-admin is `false`.
+    #[tracing::instrument(skip_all, fields(user_id = %user_id, code = %code), err)]
+    pub async fn has_permission(&self, user_id: UserId, code: &str) -> Result<bool, RoleError> {
+        sqlx::query_scalar!(r#"SELECT admin_has_permission($1, $2) AS "allowed!""#, user_id.0, code)
+            .fetch_one(self.db.pool())
+            .await
+            .map_err(RoleError::Database)
+    }
+
+    /// Roles, the permission registry, grants and effective permissions.
+    pub fn roles(&self) -> Roles<'a> {
+        Roles::new(self.db)
+    }
+
+    /// Admin accounts: create, deactivate, logins and lockout, role changes.
+    pub fn users(&self) -> AdminUsers<'a> {
+        AdminUsers::new(self.db)
+    }
+
+    /// The append-only, risk-scored admin activity log.
+    pub fn activity(&self) -> Activity<'a> {
+        Activity::new(self.db)
+    }
+
+    /// Typed system settings.
+    pub fn settings(&self) -> Settings<'a> {
+        Settings::new(self.db)
+    }
+
+    /// Saved dashboard layouts of an admin.
+    pub fn dashboards(&self) -> Dashboards<'a> {
+        Dashboards::new(self.db)
+    }
+
+    /// The four-eyes rate change workflow (the only way a rate becomes active).
+    pub fn rate_changes(&self) -> RateChanges<'a> {
+        RateChanges::new(self.db)
+    }
+}
+
+/// Permission codes the admin API checks itself (no RLS policy names them). They are registered
+/// by the reference seeds (`crates/seeds/data/02_admin_roles_permissions.sql`), not by 0006, so
+/// without the seeds only the System actor manages roles and nobody works rate changes (fail
+/// closed). Candidates for `quotedb_schema::admin::permissions`.
+pub mod app_permissions {
+    /// Create roles, change the hierarchy, register, grant and revoke permissions.
+    pub const ROLES_MANAGE: &str = "roles:manage";
+    /// Draft, submit and withdraw rate change requests.
+    pub const RATES_PROPOSE: &str = "rates:propose";
+    /// Approve or reject other admins' pending rate change requests.
+    pub const RATES_APPROVE: &str = "rates:approve";
+    /// Apply approved rate change requests (activates the rate).
+    pub const RATES_APPLY: &str = "rates:apply";
+
+    /// Every code of this module.
+    pub const ALL: &[&str] = &[ROLES_MANAGE, RATES_PROPOSE, RATES_APPROVE, RATES_APPLY];
+}
+
+/// Validate a page size: 1 to [`MAX_PAGE_SIZE`].
+pub(crate) fn page_limit(limit: u32) -> Result<i64, crate::InvalidInput> {
+    if (1..=MAX_PAGE_SIZE).contains(&limit) {
+        Ok(i64::from(limit))
+    } else {
+        Err(crate::InvalidInput::new(
+            "limit",
+            format!("a page holds 1 to {MAX_PAGE_SIZE} rows, not {limit}"),
+        ))
+    }
+}
+
+/// The largest page the admin pages return.
+pub const MAX_PAGE_SIZE: u32 = 500;
+
+/// Whether `s` is a snake_case identifier: `[a-z][a-z0-9_]*`.
+pub(crate) fn is_snake_ident(s: &str) -> bool {
+    let mut bytes = s.bytes();
+    bytes.next().is_some_and(|b| b.is_ascii_lowercase())
+        && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+/// A non-blank, trimmed text input.
+pub(crate) fn present(field: &'static str, raw: &str) -> Result<String, crate::InvalidInput> {
+    let s = raw.trim();
+    if s.is_empty() {
+        Err(crate::InvalidInput::new(field, "must not be blank"))
+    } else {
+        Ok(s.to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snake_identifiers() {
+        assert!(is_snake_ident("a"));
+        assert!(is_snake_ident("read_sensitive2"));
+        assert!(!is_snake_ident(""));
+        assert!(!is_snake_ident("2a"));
+        assert!(!is_snake_ident("Read"));
+        assert!(!is_snake_ident("a-b"));
+    }
+
+    #[test]
+    fn page_limits() {
+        assert_eq!(page_limit(1), Ok(1));
+        assert_eq!(page_limit(MAX_PAGE_SIZE), Ok(i64::from(MAX_PAGE_SIZE)));
+        assert!(page_limit(0).is_err());
+        assert!(page_limit(MAX_PAGE_SIZE + 1).is_err());
+    }
+}

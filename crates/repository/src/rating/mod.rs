@@ -1,0 +1,310 @@
+//! Rating: resolve the rates that apply to a quote in ONE round trip ([`Rating::resolve`]), then
+//! price it with a pure function ([`price`]).
+//!
+//! ```text
+//! per coverage: premium = base × territory × (1 + Σ surcharge %) × (1 − discount)
+//!               discount = max(min(Σ stackable %, cap), min(largest non-stackable %, cap))
+//!               rounded half-even to cents; total = Σ lines
+//! ```
+//!
+//! Rates are reference data (no row level security): resolving needs no [`crate::Actor`].
+//! What the applicant qualifies for is the caller's decision, passed as an [`Eligibility`] (sets of
+//! discount and surcharge codes); see [`price`] for the exact rules.
+
+mod pricing;
+
+pub use pricing::{
+    AppliedDiscount, AppliedSurcharge, DiscountBasis, Eligibility, LineBreakdown, PremiumBreakdown, PricingError,
+    RatingInput, price,
+};
+
+use quotedb_schema::quotes::CoverageType;
+use quotedb_schema::rating::{DiscountCode, SurchargeCode};
+use rust_decimal::Decimal;
+use serde_json::Value as JsonValue;
+use sqlx::PgExecutor;
+use time::Date;
+use uuid::Uuid; // named by the type overrides of resolve.sql
+
+use crate::Db;
+use crate::error::InvalidInput;
+use crate::ids::{BaseRateId, DiscountRuleId, SurchargeRuleId, TerritoryFactorId};
+use crate::types::{StateCode, Zip};
+
+/// Why rates could not be resolved.
+#[derive(Debug, thiserror::Error)]
+pub enum RatingError {
+    /// The request itself is invalid (no coverage, a coverage listed twice).
+    #[error(transparent)]
+    Invalid(#[from] InvalidInput),
+    /// No active base rate for this coverage in the state on the effective date.
+    #[error("no active base rate for {coverage} in the state on the effective date")]
+    NoBaseRate {
+        /// The first requested coverage without a rate.
+        coverage: CoverageType,
+    },
+    /// No active territory factor for this ZIP in the state on the effective date.
+    #[error("no active territory factor for ZIP {zip} in the state on the effective date")]
+    NoTerritory {
+        /// The ZIP code asked for.
+        zip: Zip,
+    },
+    /// The setting `rating.discount_cap` is missing, sensitive or not a JSON number.
+    #[error("setting rating.discount_cap is missing or not a number")]
+    NoDiscountCap,
+    /// The setting `rating.discount_cap` is a number outside [0, 1) (it is a fraction, e.g. 0.35).
+    #[error("setting rating.discount_cap is {0}, not a fraction in [0, 1)")]
+    InvalidDiscountCap(Decimal),
+    /// Any other database error.
+    #[error("database error: {0}")]
+    Database(#[source] sqlx::Error),
+}
+
+impl From<sqlx::Error> for RatingError {
+    fn from(err: sqlx::Error) -> Self {
+        Self::Database(err)
+    }
+}
+
+/// The active base rate of one coverage.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ResolvedBaseRate {
+    /// The `base_rates` row.
+    pub id: BaseRateId,
+    /// Coverage it prices.
+    pub coverage_type: CoverageType,
+    /// Annual base premium in dollars.
+    pub base_amount: Decimal,
+}
+
+/// The active territory factor of the garaging ZIP.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ResolvedTerritory {
+    /// The `territory_factors` row.
+    pub id: TerritoryFactorId,
+    /// City (or borough) of the ZIP.
+    pub city: String,
+    /// Multiplier on the base rate (0.5–3.0).
+    pub factor: Decimal,
+}
+
+/// An active discount rule applying in the state (the state row, else the countrywide one).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ResolvedDiscount {
+    /// The `discount_rules` row.
+    pub id: DiscountRuleId,
+    /// Which discount.
+    pub code: DiscountCode,
+    /// The state of the rule; `None` = countrywide.
+    pub state_code: Option<StateCode>,
+    /// Percentage off, in (0, 50] (10 = 10 %).
+    pub percent: Decimal,
+    /// Adds to the other stackable discounts (else applies only on its own).
+    pub stackable: bool,
+    /// The rule's eligibility conditions, for the caller's eligibility decision (not evaluated here).
+    pub eligibility: JsonValue,
+}
+
+/// An active surcharge rule applying in the state (the state row, else the countrywide one).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ResolvedSurcharge {
+    /// The `surcharge_rules` row.
+    pub id: SurchargeRuleId,
+    /// Which surcharge.
+    pub code: SurchargeCode,
+    /// The state of the rule; `None` = countrywide.
+    pub state_code: Option<StateCode>,
+    /// Percentage added, in (0, 200] (25 = 25 %).
+    pub percent: Decimal,
+    /// The rule's conditions, for the caller's eligibility decision (not evaluated here).
+    pub conditions: JsonValue,
+}
+
+/// Everything rating read for one quote: what [`price`] needs, and what a quote version records
+/// in `rating_inputs`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RatingContext {
+    /// Garaging state.
+    pub state_code: StateCode,
+    /// Garaging ZIP.
+    pub zip: Zip,
+    /// The date the rates are effective on (the quote's effective date).
+    pub effective_date: Date,
+    /// One active base rate per requested coverage, in request order.
+    pub base_rates: Vec<ResolvedBaseRate>,
+    /// The active territory factor of the ZIP.
+    pub territory: ResolvedTerritory,
+    /// Active discount rules of the state, one per code, in code order.
+    pub discounts: Vec<ResolvedDiscount>,
+    /// Active surcharge rules of the state, one per code, in code order.
+    pub surcharges: Vec<ResolvedSurcharge>,
+    /// Maximum total discount, a fraction (0.35 = 35 %), from setting `rating.discount_cap`.
+    pub discount_cap: Decimal,
+}
+
+impl RatingContext {
+    /// The base rate of `coverage`, if resolved.
+    pub fn base_rate(&self, coverage: CoverageType) -> Option<&ResolvedBaseRate> {
+        self.base_rates.iter().find(|r| r.coverage_type == coverage)
+    }
+}
+
+/// The rating API, from [`Db::rating`].
+#[derive(Debug, Clone, Copy)]
+pub struct Rating<'a> {
+    db: &'a Db,
+}
+
+impl<'a> Rating<'a> {
+    pub(crate) fn new(db: &'a Db) -> Self {
+        Self { db }
+    }
+
+    /// The handle this API works on.
+    pub fn db(&self) -> &'a Db {
+        self.db
+    }
+
+    /// Resolve, in one round trip, the rates for a quote in `state`/`zip` with `coverages`,
+    /// effective on `effective_date`: the active base rate of each coverage, the territory
+    /// factor, the discount and surcharge rules of the state (a state rule overrides the
+    /// countrywide rule of the same code) and the discount cap.
+    ///
+    /// Errors, checked in this order: [`RatingError::Invalid`] (no coverage, or one listed
+    /// twice), [`RatingError::NoBaseRate`] (first coverage without a rate),
+    /// [`RatingError::NoTerritory`], [`RatingError::NoDiscountCap`],
+    /// [`RatingError::InvalidDiscountCap`].
+    #[tracing::instrument(skip_all, fields(state = %state, zip = %zip, coverages = coverages.len()), err)]
+    pub async fn resolve(
+        &self,
+        state: &StateCode,
+        zip: &Zip,
+        coverages: &[CoverageType],
+        effective_date: Date,
+    ) -> Result<RatingContext, RatingError> {
+        resolve_with(self.db.pool(), state, zip, coverages, effective_date).await
+    }
+}
+
+/// Validate a requested coverage list: at least one, each at most once.
+pub(crate) fn check_coverages(coverages: &[CoverageType]) -> Result<(), InvalidInput> {
+    if coverages.is_empty() {
+        return Err(InvalidInput::new("coverages", "at least one coverage is required"));
+    }
+    for (i, c) in coverages.iter().enumerate() {
+        if coverages[..i].contains(c) {
+            return Err(InvalidInput::new("coverages", format!("{c} is listed more than once")));
+        }
+    }
+    Ok(())
+}
+
+/// [`Rating::resolve`] on any executor (the pool, or a transaction that is already open).
+pub(crate) async fn resolve_with<'e>(
+    executor: impl PgExecutor<'e>,
+    state: &StateCode,
+    zip: &Zip,
+    coverages: &[CoverageType],
+    effective_date: Date,
+) -> Result<RatingContext, RatingError> {
+    check_coverages(coverages)?;
+    let row = sqlx::query_file!(
+        "src/rating/resolve.sql",
+        state.as_str(),
+        zip.as_str(),
+        coverages as &[CoverageType],
+        effective_date
+    )
+    .fetch_one(executor)
+    .await?;
+
+    let mut base_rates = Vec::with_capacity(coverages.len());
+    for ((coverage_type, id), amount) in row.rate_coverages.into_iter().zip(row.rate_ids).zip(row.rate_amounts) {
+        match (id, amount) {
+            (Some(id), Some(base_amount)) => base_rates.push(ResolvedBaseRate {
+                id: BaseRateId(id),
+                coverage_type,
+                base_amount,
+            }),
+            _ => {
+                return Err(RatingError::NoBaseRate {
+                    coverage: coverage_type,
+                });
+            }
+        }
+    }
+    let territory = match (row.territory_id, row.territory_city, row.territory_factor) {
+        (Some(id), Some(city), Some(factor)) => ResolvedTerritory {
+            id: TerritoryFactorId(id),
+            city,
+            factor,
+        },
+        _ => return Err(RatingError::NoTerritory { zip: zip.clone() }),
+    };
+    let discount_cap = row.discount_cap.ok_or(RatingError::NoDiscountCap)?;
+    if discount_cap < Decimal::ZERO || discount_cap >= Decimal::ONE {
+        return Err(RatingError::InvalidDiscountCap(discount_cap));
+    }
+
+    let discounts = zip6(
+        row.discount_ids,
+        row.discount_codes,
+        row.discount_states,
+        row.discount_percents,
+        row.discount_stackable,
+        row.discount_eligibility,
+    )
+    .map(|(id, code, state, percent, stackable, eligibility)| ResolvedDiscount {
+        id: DiscountRuleId(id),
+        code,
+        state_code: state.map(StateCode::from_db),
+        percent,
+        stackable,
+        eligibility,
+    })
+    .collect();
+    let surcharges = row
+        .surcharge_ids
+        .into_iter()
+        .zip(row.surcharge_codes)
+        .zip(row.surcharge_states)
+        .zip(row.surcharge_percents)
+        .zip(row.surcharge_conditions)
+        .map(|((((id, code), state), percent), conditions)| ResolvedSurcharge {
+            id: SurchargeRuleId(id),
+            code,
+            state_code: state.map(StateCode::from_db),
+            percent,
+            conditions,
+        })
+        .collect();
+
+    Ok(RatingContext {
+        state_code: state.clone(),
+        zip: zip.clone(),
+        effective_date,
+        base_rates,
+        territory,
+        discounts,
+        surcharges,
+        discount_cap,
+    })
+}
+
+/// Zip six parallel arrays (the columns of one aggregated rule list).
+fn zip6<A, B, C, D, E, F>(
+    a: Vec<A>,
+    b: Vec<B>,
+    c: Vec<C>,
+    d: Vec<D>,
+    e: Vec<E>,
+    f: Vec<F>,
+) -> impl Iterator<Item = (A, B, C, D, E, F)> {
+    a.into_iter()
+        .zip(b)
+        .zip(c)
+        .zip(d)
+        .zip(e)
+        .zip(f)
+        .map(|(((((a, b), c), d), e), f)| (a, b, c, d, e, f))
+}

@@ -1,0 +1,307 @@
+//! The append-only audit log (`audit_logs`, partitioned by UTC month). There is no update or
+//! delete here: the database refuses both (`audit_logs_append_only`).
+
+use std::net::IpAddr;
+
+use quotedb_schema::security::rules;
+use serde_json::Value as JsonValue;
+use sqlx::types::ipnetwork::IpNetwork;
+use time::OffsetDateTime;
+
+use crate::Db;
+use crate::actor::Actor;
+use crate::error::{InvalidInput, rule_of};
+use crate::ids::{AuditLogId, UserId};
+
+/// Largest page [`AuditLog::history`] returns.
+pub const MAX_PAGE: u32 = 1000;
+
+/// An audit log call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    /// Caller input was refused before reaching the database.
+    #[error(transparent)]
+    Invalid(#[from] InvalidInput),
+    /// The acting user does not exist (`audit_logs_actor_user_fk`).
+    #[error("actor {0} does not exist")]
+    UnknownActor(UserId),
+    /// Any other database error.
+    #[error("database error: {0}")]
+    Database(#[source] sqlx::Error),
+}
+
+impl From<sqlx::Error> for AuditError {
+    fn from(err: sqlx::Error) -> Self {
+        let invalid = |field, reason: &str| Self::Invalid(InvalidInput::new(field, reason));
+        match rule_of(&err) {
+            Some(rules::AUDIT_LOGS_ACTION_FORMAT) => invalid("action", "dotted snake_case, at most 100 characters"),
+            Some(rules::AUDIT_LOGS_ENTITY_TYPE_FORMAT) => invalid("entity_type", "snake_case, at most 63 characters"),
+            Some(rules::AUDIT_LOGS_ENTITY_ID_FORMAT) => invalid("entity_id", "1-200 characters, no whitespace"),
+            Some(rules::AUDIT_LOGS_REQUEST_ID_FORMAT) => invalid("request_id", "1-128 of A-Z a-z 0-9 . _ : -"),
+            Some(rules::AUDIT_LOGS_VALUES_ARE_OBJECTS) => invalid("old_values/new_values", "JSON objects"),
+            _ => Self::Database(err),
+        }
+    }
+}
+
+/// What [`AuditLog::append`] records.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct NewAuditEntry {
+    /// What happened, dotted snake_case (e.g. `session.revoked`).
+    pub action: String,
+    /// Kind of the affected entity, usually its table (e.g. `user_sessions`).
+    pub entity_type: String,
+    /// Its id as text.
+    pub entity_id: String,
+    /// Changed fields before (a JSON object), `None` for creations.
+    pub old_values: Option<JsonValue>,
+    /// Changed fields after (a JSON object), `None` for deletions.
+    pub new_values: Option<JsonValue>,
+    /// Client address.
+    pub ip: Option<IpAddr>,
+    /// Request or trace id, to correlate with application logs.
+    pub request_id: Option<String>,
+}
+
+/// A recorded audit entry.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AuditEntry {
+    /// Entry id.
+    pub id: AuditLogId,
+    /// When it happened.
+    #[serde(with = "time::serde::rfc3339")]
+    pub occurred_at: OffsetDateTime,
+    /// Who acted (`None`: the system, or a since-deleted user).
+    pub actor_user_id: Option<UserId>,
+    /// What happened.
+    pub action: String,
+    /// Kind of entity.
+    pub entity_type: String,
+    /// Entity id.
+    pub entity_id: String,
+    /// Before.
+    pub old_values: Option<JsonValue>,
+    /// After.
+    pub new_values: Option<JsonValue>,
+    /// Client address.
+    pub ip: Option<IpAddr>,
+    /// Request id.
+    pub request_id: Option<String>,
+}
+
+/// Where the next (older) page of [`AuditLog::history`] starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AuditCursor {
+    /// `occurred_at` of the last entry of the previous page.
+    #[serde(with = "time::serde::rfc3339")]
+    pub occurred_at: OffsetDateTime,
+    /// Its id.
+    pub id: AuditLogId,
+}
+
+/// The history of one entity in a time range, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AuditQuery {
+    /// Entity kind.
+    pub entity_type: String,
+    /// Entity id.
+    pub entity_id: String,
+    /// From (inclusive).
+    #[serde(with = "time::serde::rfc3339")]
+    pub from: OffsetDateTime,
+    /// To (exclusive).
+    #[serde(with = "time::serde::rfc3339")]
+    pub to: OffsetDateTime,
+    /// Page size, 1–1000.
+    pub limit: u32,
+    /// Continue after this entry (from [`AuditPage::next`]).
+    pub after: Option<AuditCursor>,
+}
+
+/// One page of history.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AuditPage {
+    /// Entries, newest first.
+    pub entries: Vec<AuditEntry>,
+    /// Cursor of the next page, `None` on the last one.
+    pub next: Option<AuditCursor>,
+}
+
+fn is_dotted_snake(s: &str, max: usize) -> bool {
+    s.len() <= max
+        && s.split('.').all(|part| {
+            let b = part.as_bytes();
+            !b.is_empty()
+                && b[0].is_ascii_lowercase()
+                && b.iter()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'_')
+        })
+}
+
+fn is_snake(s: &str, max: usize) -> bool {
+    !s.contains('.') && is_dotted_snake(s, max)
+}
+
+fn validate(e: &NewAuditEntry) -> Result<(), InvalidInput> {
+    if !is_dotted_snake(&e.action, 100) {
+        return Err(InvalidInput::new(
+            "action",
+            format!("{:?} is not dotted snake_case (≤ 100)", e.action),
+        ));
+    }
+    validate_entity(&e.entity_type, &e.entity_id)?;
+    for (field, v) in [("old_values", &e.old_values), ("new_values", &e.new_values)] {
+        if v.as_ref().is_some_and(|v| !v.is_object()) {
+            return Err(InvalidInput::new(field, "must be a JSON object"));
+        }
+    }
+    if let Some(r) = &e.request_id {
+        let ok = (1..=128).contains(&r.len())
+            && r.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'));
+        if !ok {
+            return Err(InvalidInput::new("request_id", "1-128 of A-Z a-z 0-9 . _ : -"));
+        }
+    }
+    Ok(())
+}
+
+fn validate_entity(entity_type: &str, entity_id: &str) -> Result<(), InvalidInput> {
+    if !is_snake(entity_type, 63) {
+        return Err(InvalidInput::new(
+            "entity_type",
+            format!("{entity_type:?} is not snake_case (≤ 63)"),
+        ));
+    }
+    let n = entity_id.chars().count();
+    if !(1..=200).contains(&n) || entity_id.chars().any(char::is_whitespace) {
+        return Err(InvalidInput::new("entity_id", "1-200 characters without whitespace"));
+    }
+    Ok(())
+}
+
+struct EntryRow {
+    id: AuditLogId,
+    occurred_at: OffsetDateTime,
+    actor_user_id: Option<UserId>,
+    action: String,
+    entity_type: String,
+    entity_id: String,
+    old_values: Option<JsonValue>,
+    new_values: Option<JsonValue>,
+    ip: Option<IpNetwork>,
+    request_id: Option<String>,
+}
+
+impl From<EntryRow> for AuditEntry {
+    fn from(r: EntryRow) -> Self {
+        Self {
+            id: r.id,
+            occurred_at: r.occurred_at,
+            actor_user_id: r.actor_user_id,
+            action: r.action,
+            entity_type: r.entity_type,
+            entity_id: r.entity_id,
+            old_values: r.old_values,
+            new_values: r.new_values,
+            ip: r.ip.map(|n| n.ip()),
+            request_id: r.request_id,
+        }
+    }
+}
+
+/// The audit log API, from [`Security::audit`](super::Security::audit).
+#[derive(Debug, Clone, Copy)]
+pub struct AuditLog<'a> {
+    db: &'a Db,
+}
+
+impl<'a> AuditLog<'a> {
+    pub(crate) fn new(db: &'a Db) -> Self {
+        Self { db }
+    }
+
+    /// Append an entry on behalf of `actor` (its user, or none for the system). One statement.
+    #[tracing::instrument(skip_all, fields(action = %entry.action, entity_type = %entry.entity_type), err)]
+    pub async fn append(&self, actor: &Actor, entry: NewAuditEntry) -> Result<AuditEntry, AuditError> {
+        validate(&entry)?;
+        let actor_user = actor.user_id();
+        let row = sqlx::query_as!(
+            EntryRow,
+            r#"
+            INSERT INTO audit_logs (actor_user_id, action, entity_type, entity_id, old_values, new_values, ip, request_id)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+            RETURNING id AS "id: AuditLogId", occurred_at, actor_user_id AS "actor_user_id: UserId", action,
+                      entity_type, entity_id, old_values, new_values, ip, request_id
+            "#,
+            actor_user.map(|u| u.0),
+            entry.action,
+            entry.entity_type,
+            entry.entity_id,
+            entry.old_values,
+            entry.new_values,
+            entry.ip.map(IpNetwork::from),
+            entry.request_id,
+        )
+        .fetch_one(self.db.pool())
+        .await
+        .map_err(|e| match (rule_of(&e), actor_user) {
+            (Some(rules::AUDIT_LOGS_ACTOR_USER_FK), Some(u)) => AuditError::UnknownActor(u),
+            _ => AuditError::from(e),
+        })?;
+        Ok(row.into())
+    }
+
+    /// One page of an entity's history in `[from, to)`, newest first (keyset pagination on
+    /// `(occurred_at, id)`; served by `audit_logs_entity_type_entity_id_occurred_at_idx`, and
+    /// partitions outside the range are pruned).
+    #[tracing::instrument(skip_all, fields(entity_type = %q.entity_type, entity_id = %q.entity_id), err)]
+    pub async fn history(&self, q: &AuditQuery) -> Result<AuditPage, AuditError> {
+        validate_entity(&q.entity_type, &q.entity_id)?;
+        if q.limit == 0 || q.limit > MAX_PAGE {
+            return Err(InvalidInput::new("limit", format!("between 1 and {MAX_PAGE}")).into());
+        }
+        if q.from >= q.to {
+            return Err(InvalidInput::new("to", "must be after from").into());
+        }
+        // Rows strictly before (upper_time, upper_id) in (occurred_at, id) order. Without a
+        // cursor: (to, i64::MIN), i.e. occurred_at < to.
+        let (upper_time, upper_id) = match q.after {
+            Some(c) if c.occurred_at < q.to => (c.occurred_at, c.id.0),
+            Some(_) | None => (q.to, i64::MIN),
+        };
+        let mut rows = sqlx::query_as!(
+            EntryRow,
+            r#"
+            SELECT id AS "id: AuditLogId", occurred_at, actor_user_id AS "actor_user_id: UserId", action,
+                   entity_type, entity_id, old_values, new_values, ip, request_id
+            FROM audit_logs
+            WHERE entity_type = $1 AND entity_id = $2
+              AND occurred_at >= $3 AND occurred_at <= $4
+              AND (occurred_at, id) < ($4, $5)
+            ORDER BY occurred_at DESC, id DESC
+            LIMIT $6
+            "#,
+            q.entity_type,
+            q.entity_id,
+            q.from,
+            upper_time,
+            upper_id,
+            i64::from(q.limit) + 1,
+        )
+        .fetch_all(self.db.pool())
+        .await?;
+        let more = rows.len() > q.limit as usize;
+        rows.truncate(q.limit as usize);
+        let entries: Vec<AuditEntry> = rows.into_iter().map(AuditEntry::from).collect();
+        let next = if more {
+            entries.last().map(|e| AuditCursor {
+                occurred_at: e.occurred_at,
+                id: e.id,
+            })
+        } else {
+            None
+        };
+        Ok(AuditPage { entries, next })
+    }
+}

@@ -1,0 +1,585 @@
+//! Rating through the public API: resolving rates in one call (and each way it can fail), and
+//! the pricing rules on known numbers.
+
+mod quote_fixtures;
+
+use quote_fixtures as fx;
+use quotedb_repository::rating::{
+    DiscountBasis, Eligibility, PricingError, RatingContext, RatingError, RatingInput, ResolvedBaseRate,
+    ResolvedDiscount, ResolvedSurcharge, ResolvedTerritory, price,
+};
+use quotedb_repository::schema::quotes::CoverageType;
+use quotedb_repository::schema::rating::{DiscountCode, SurchargeCode};
+use quotedb_repository::{BaseRateId, Db, DiscountRuleId, StateCode, SurchargeRuleId, TerritoryFactorId, Zip};
+use quotedb_testkit::TestDb;
+use rust_decimal::Decimal;
+use rust_decimal_macros::dec;
+use time::macros::date;
+use uuid::Uuid;
+
+async fn setup() -> (TestDb, Db) {
+    let db = TestDb::seeded().await;
+    fx::install_rates(db.pool()).await;
+    let repo = Db::new(db.pool().clone());
+    (db, repo)
+}
+
+#[tokio::test]
+async fn resolve_returns_the_active_rates_territory_rules_and_cap_in_one_call() {
+    let (_db, repo) = setup().await;
+    let ctx = repo
+        .rating()
+        .resolve(
+            &fx::state(),
+            &fx::zip(),
+            &[CoverageType::Collision, CoverageType::BodilyInjury],
+            date!(2026 - 06 - 01),
+        )
+        .await
+        .expect("resolve");
+    // Request order is kept.
+    let got: Vec<_> = ctx
+        .base_rates
+        .iter()
+        .map(|r| (r.coverage_type, r.base_amount))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (CoverageType::Collision, dec!(400.00)),
+            (CoverageType::BodilyInjury, dec!(500.00))
+        ]
+    );
+    assert_eq!(ctx.territory.factor, dec!(1.200));
+    assert_eq!(ctx.territory.city, "Testville");
+    assert_eq!(ctx.discount_cap, dec!(0.35));
+    assert_eq!(ctx.discounts.len(), 7);
+    assert!(
+        ctx.discounts
+            .iter()
+            .all(|d| d.state_code.as_ref().map(StateCode::as_str) == Some(fx::STATE))
+    );
+    assert_eq!(ctx.surcharges.len(), 5);
+    let loyalty = ctx
+        .discounts
+        .iter()
+        .find(|d| d.code == DiscountCode::Loyalty)
+        .expect("loyalty");
+    assert!(!loyalty.stackable);
+    assert_eq!(loyalty.percent, dec!(20));
+    assert_eq!(ctx.effective_date, date!(2026 - 06 - 01));
+}
+
+#[tokio::test]
+async fn resolve_reports_the_first_coverage_without_an_active_base_rate() {
+    let (db, repo) = setup().await;
+    // A second state with a territory and a collision rate only.
+    sqlx::query("INSERT INTO states (code, name) VALUES ('XU', 'Second Testland') ON CONFLICT DO NOTHING")
+        .execute(db.pool())
+        .await
+        .expect("state");
+    let admins = fx::admins(db.pool()).await;
+    fx::territory(db.pool(), admins, "XU", "33333", "Onlytown", "1.000").await;
+    fx::base_rate(
+        db.pool(),
+        admins,
+        "XU",
+        CoverageType::Collision,
+        dec!(100),
+        fx::EFFECTIVE_FROM,
+        None,
+    )
+    .await;
+    let err = repo
+        .rating()
+        .resolve(
+            &StateCode::parse("XU").expect("state"),
+            &Zip::parse("33333").expect("zip"),
+            &[CoverageType::Collision, CoverageType::Rental, CoverageType::Roadside],
+            date!(2026 - 06 - 01),
+        )
+        .await
+        .expect_err("rental has no rate");
+    assert!(
+        matches!(
+            err,
+            RatingError::NoBaseRate {
+                coverage: CoverageType::Rental
+            }
+        ),
+        "{err:?}"
+    );
+
+    // Before the rates' first day nothing is active.
+    let err = repo
+        .rating()
+        .resolve(
+            &fx::state(),
+            &fx::zip(),
+            &[CoverageType::Roadside],
+            date!(2019 - 12 - 31),
+        )
+        .await
+        .expect_err("no rate yet");
+    assert!(
+        matches!(
+            err,
+            RatingError::NoBaseRate {
+                coverage: CoverageType::Roadside
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn resolve_reports_a_zip_without_a_territory_factor() {
+    let (_db, repo) = setup().await;
+    let zip = Zip::parse("99999").expect("zip");
+    let err = repo
+        .rating()
+        .resolve(&fx::state(), &zip, &[CoverageType::Collision], date!(2026 - 06 - 01))
+        .await
+        .expect_err("no territory");
+    assert!(
+        matches!(err, RatingError::NoTerritory { zip: ref z } if z == &zip),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn resolve_reports_a_missing_or_unusable_discount_cap() {
+    let (db, repo) = setup().await;
+    let resolve = || async {
+        repo.rating()
+            .resolve(
+                &fx::state(),
+                &fx::zip(),
+                &[CoverageType::Collision],
+                date!(2026 - 06 - 01),
+            )
+            .await
+    };
+    fx::delete_setting(db.pool(), "rating.discount_cap").await;
+    assert!(matches!(resolve().await, Err(RatingError::NoDiscountCap)));
+
+    // A string is not a number.
+    sqlx::query(
+        "INSERT INTO system_settings (key, value, value_type, description, is_sensitive)
+         VALUES ('rating.discount_cap', '\"0.35\"', 'string', 'wrong type', false)",
+    )
+    .execute(db.pool())
+    .await
+    .expect("string setting");
+    assert!(matches!(resolve().await, Err(RatingError::NoDiscountCap)));
+
+    // A sensitive setting is never read by public_setting().
+    sqlx::query("UPDATE system_settings SET value = '0.35', value_type = 'number', is_sensitive = true WHERE key = 'rating.discount_cap'")
+        .execute(db.pool())
+        .await
+        .expect("sensitive setting");
+    assert!(matches!(resolve().await, Err(RatingError::NoDiscountCap)));
+
+    // A cap of 100 % or more is not a fraction.
+    fx::number_setting(db.pool(), "rating.discount_cap", serde_json::json!(1.5)).await;
+    assert!(matches!(resolve().await, Err(RatingError::InvalidDiscountCap(c)) if c == dec!(1.5)));
+
+    fx::number_setting(db.pool(), "rating.discount_cap", serde_json::json!(0.2)).await;
+    assert_eq!(resolve().await.expect("resolve").discount_cap, dec!(0.2));
+}
+
+#[tokio::test]
+async fn resolve_refuses_an_empty_or_duplicated_coverage_list() {
+    let (_db, repo) = setup().await;
+    let err = repo
+        .rating()
+        .resolve(&fx::state(), &fx::zip(), &[], date!(2026 - 06 - 01))
+        .await
+        .expect_err("empty");
+    assert!(
+        matches!(err, RatingError::Invalid(ref e) if e.field == "coverages"),
+        "{err:?}"
+    );
+    let err = repo
+        .rating()
+        .resolve(
+            &fx::state(),
+            &fx::zip(),
+            &[CoverageType::Rental, CoverageType::Rental],
+            date!(2026 - 06 - 01),
+        )
+        .await
+        .expect_err("duplicate");
+    assert!(
+        matches!(err, RatingError::Invalid(ref e) if e.field == "coverages"),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn resolve_uses_the_rate_in_force_on_the_effective_date() {
+    let (db, repo) = setup().await;
+    let admins = fx::admins(db.pool()).await;
+    // A new collision rate from 2030: applying it closes the old period at 2030-01-01.
+    fx::base_rate(
+        db.pool(),
+        admins,
+        fx::STATE,
+        CoverageType::Collision,
+        dec!(450.00),
+        "2030-01-01",
+        None,
+    )
+    .await;
+    let at = |d| {
+        let repo = repo.clone();
+        async move {
+            repo.rating()
+                .resolve(&fx::state(), &fx::zip(), &[CoverageType::Collision], d)
+                .await
+                .expect("resolve")
+                .base_rates[0]
+                .base_amount
+        }
+    };
+    assert_eq!(at(date!(2029 - 12 - 31)).await, dec!(400.00));
+    assert_eq!(at(date!(2030 - 01 - 01)).await, dec!(450.00));
+}
+
+#[tokio::test]
+async fn a_state_rule_overrides_the_countrywide_rule_and_inactive_rules_are_ignored() {
+    let (db, repo) = setup().await;
+    // A countrywide multi_policy rule (the seeds may already have one: keep theirs).
+    sqlx::query(
+        "INSERT INTO discount_rules (code, state_code, percent, stackable, eligibility, description, active)
+         VALUES ('multi_policy', NULL, 12, true, '{}', 'countrywide', true) ON CONFLICT DO NOTHING",
+    )
+    .execute(db.pool())
+    .await
+    .expect("countrywide rule");
+    sqlx::query("UPDATE discount_rules SET active = true WHERE code = 'multi_policy' AND state_code IS NULL")
+        .execute(db.pool())
+        .await
+        .expect("activate countrywide rule");
+    let countrywide: Uuid =
+        sqlx::query_scalar("SELECT id FROM discount_rules WHERE code = 'multi_policy' AND state_code IS NULL")
+            .fetch_one(db.pool())
+            .await
+            .expect("countrywide id");
+    // A second state without its own multi_policy rule, with an INACTIVE state surcharge.
+    sqlx::query("INSERT INTO states (code, name) VALUES ('XU', 'Second Testland') ON CONFLICT DO NOTHING")
+        .execute(db.pool())
+        .await
+        .expect("state");
+    sqlx::query(
+        "INSERT INTO surcharge_rules (code, state_code, percent, conditions, description, active)
+         VALUES ('dui', 'XU', 150, '{}', 'inactive state surcharge', false)",
+    )
+    .execute(db.pool())
+    .await
+    .expect("inactive rule");
+    let admins = fx::admins(db.pool()).await;
+    fx::territory(db.pool(), admins, "XU", "33333", "Onlytown", "1.000").await;
+    fx::base_rate(
+        db.pool(),
+        admins,
+        "XU",
+        CoverageType::Collision,
+        dec!(100),
+        fx::EFFECTIVE_FROM,
+        None,
+    )
+    .await;
+
+    let in_xt = repo
+        .rating()
+        .resolve(
+            &fx::state(),
+            &fx::zip(),
+            &[CoverageType::Collision],
+            date!(2026 - 06 - 01),
+        )
+        .await
+        .expect("resolve XT");
+    let mp = in_xt
+        .discounts
+        .iter()
+        .find(|d| d.code == DiscountCode::MultiPolicy)
+        .expect("multi_policy");
+    assert_ne!(mp.id.0, countrywide, "the XT rule wins over the countrywide one");
+    assert_eq!(mp.percent, dec!(10));
+    assert_eq!(
+        in_xt
+            .discounts
+            .iter()
+            .filter(|d| d.code == DiscountCode::MultiPolicy)
+            .count(),
+        1
+    );
+
+    let in_xu = repo
+        .rating()
+        .resolve(
+            &StateCode::parse("XU").expect("state"),
+            &Zip::parse("33333").expect("zip"),
+            &[CoverageType::Collision],
+            date!(2026 - 06 - 01),
+        )
+        .await
+        .expect("resolve XU");
+    let mp = in_xu
+        .discounts
+        .iter()
+        .find(|d| d.code == DiscountCode::MultiPolicy)
+        .expect("countrywide applies");
+    assert_eq!(mp.id.0, countrywide);
+    assert_eq!(mp.state_code, None);
+    let dui = in_xu.surcharges.iter().find(|s| s.code == SurchargeCode::Dui);
+    assert!(
+        dui.is_none_or(|s| s.state_code.is_none()),
+        "the inactive XU dui rule is ignored: {dui:?}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// price(): known numbers
+// ---------------------------------------------------------------------------------------------
+
+fn discount(code: DiscountCode, percent: Decimal, stackable: bool) -> ResolvedDiscount {
+    ResolvedDiscount {
+        id: DiscountRuleId(Uuid::new_v4()),
+        code,
+        state_code: None,
+        percent,
+        stackable,
+        eligibility: serde_json::json!({}),
+    }
+}
+
+fn surcharge(code: SurchargeCode, percent: Decimal) -> ResolvedSurcharge {
+    ResolvedSurcharge {
+        id: SurchargeRuleId(Uuid::new_v4()),
+        code,
+        state_code: None,
+        percent,
+        conditions: serde_json::json!({}),
+    }
+}
+
+/// A context with collision 400.00 and comprehensive 200.00, territory 1.2, the fixture rules, cap 0.35.
+fn context() -> RatingContext {
+    RatingContext {
+        state_code: StateCode::parse("XT").expect("state"),
+        zip: Zip::parse("11111").expect("zip"),
+        effective_date: date!(2026 - 06 - 01),
+        base_rates: vec![
+            ResolvedBaseRate {
+                id: BaseRateId(Uuid::new_v4()),
+                coverage_type: CoverageType::Collision,
+                base_amount: dec!(400.00),
+            },
+            ResolvedBaseRate {
+                id: BaseRateId(Uuid::new_v4()),
+                coverage_type: CoverageType::Comprehensive,
+                base_amount: dec!(200.00),
+            },
+        ],
+        territory: ResolvedTerritory {
+            id: TerritoryFactorId(Uuid::new_v4()),
+            city: "Testville".into(),
+            factor: dec!(1.200),
+        },
+        discounts: vec![
+            discount(DiscountCode::MultiPolicy, dec!(10), true),
+            discount(DiscountCode::GoodDriver, dec!(15), true),
+            discount(DiscountCode::GoodStudent, dec!(10), true),
+            discount(DiscountCode::SafeVehicle, dec!(5), true),
+            discount(DiscountCode::AntiTheft, dec!(5), true),
+            discount(DiscountCode::Loyalty, dec!(20), false),
+        ],
+        surcharges: vec![
+            surcharge(SurchargeCode::AtFaultAccident, dec!(30)),
+            surcharge(SurchargeCode::SpeedingViolation, dec!(15)),
+        ],
+        discount_cap: dec!(0.35),
+    }
+}
+
+fn input(coverages: &[CoverageType], discounts: &[DiscountCode], surcharges: &[SurchargeCode]) -> RatingInput {
+    RatingInput {
+        coverages: coverages.to_vec(),
+        eligibility: Eligibility {
+            discounts: discounts.to_vec(),
+            surcharges: surcharges.to_vec(),
+        },
+    }
+}
+
+#[test]
+fn a_line_is_base_times_territory_times_surcharges_times_discounts() {
+    let b = price(
+        &context(),
+        &input(
+            &[CoverageType::Collision, CoverageType::Comprehensive],
+            &[DiscountCode::MultiPolicy, DiscountCode::GoodDriver],
+            &[SurchargeCode::AtFaultAccident],
+        ),
+    )
+    .expect("price");
+    // 400 × 1.2 × 1.30 × 0.75 = 468.00; 200 × 1.2 × 1.30 × 0.75 = 234.00
+    assert_eq!(b.lines[0].premium, dec!(468.00));
+    assert_eq!(b.lines[1].premium, dec!(234.00));
+    assert_eq!(b.total, dec!(702.00));
+    let line = &b.lines[0];
+    assert_eq!(line.coverage_type, CoverageType::Collision);
+    assert_eq!(line.surcharge_factor, dec!(1.30));
+    assert_eq!(line.discount_basis, DiscountBasis::Stacked);
+    assert_eq!(line.discount_applied, dec!(0.25));
+    assert!(!line.discount_capped);
+    assert_eq!(line.discounts.len(), 2);
+    assert_eq!(line.surcharges.len(), 1);
+}
+
+#[test]
+fn stacked_discounts_are_capped() {
+    let all_stackable = [
+        DiscountCode::MultiPolicy,
+        DiscountCode::GoodDriver,
+        DiscountCode::GoodStudent,
+        DiscountCode::SafeVehicle,
+        DiscountCode::AntiTheft,
+    ];
+    let b = price(&context(), &input(&[CoverageType::Collision], &all_stackable, &[])).expect("price");
+    let line = &b.lines[0];
+    assert_eq!(line.discount_requested, dec!(0.45));
+    assert_eq!(line.discount_applied, dec!(0.35));
+    assert!(line.discount_capped);
+    // 400 × 1.2 × 0.65 = 312.00
+    assert_eq!(line.premium, dec!(312.00));
+}
+
+#[test]
+fn a_non_stackable_discount_applies_alone_when_it_beats_the_stacked_sum() {
+    // loyalty 20 % vs stacked 10 %: loyalty alone.
+    let b = price(
+        &context(),
+        &input(
+            &[CoverageType::Collision],
+            &[DiscountCode::Loyalty, DiscountCode::MultiPolicy],
+            &[],
+        ),
+    )
+    .expect("price");
+    let line = &b.lines[0];
+    assert_eq!(line.discount_basis, DiscountBasis::NonStackable);
+    assert_eq!(
+        line.discounts.iter().map(|d| d.code).collect::<Vec<_>>(),
+        vec![DiscountCode::Loyalty]
+    );
+    assert_eq!(line.premium, dec!(384.00)); // 480 × 0.80
+
+    // loyalty 20 % vs stacked 25 %: the stacked sum, loyalty dropped.
+    let b = price(
+        &context(),
+        &input(
+            &[CoverageType::Collision],
+            &[
+                DiscountCode::Loyalty,
+                DiscountCode::MultiPolicy,
+                DiscountCode::GoodDriver,
+            ],
+            &[],
+        ),
+    )
+    .expect("price");
+    let line = &b.lines[0];
+    assert_eq!(line.discount_basis, DiscountBasis::Stacked);
+    assert!(line.discounts.iter().all(|d| d.stackable));
+    assert_eq!(line.premium, dec!(360.00)); // 480 × 0.75
+}
+
+#[test]
+fn lines_are_rounded_half_even_to_cents() {
+    let mut ctx = context();
+    ctx.territory.factor = dec!(0.500);
+    ctx.base_rates[0].base_amount = dec!(100.25); // × 0.5 = 50.125 → 50.12 (half-even; half-up gives 50.13)
+    ctx.base_rates[1].base_amount = dec!(100.35); // × 0.5 = 50.175 → 50.18
+    let b = price(
+        &ctx,
+        &input(&[CoverageType::Collision, CoverageType::Comprehensive], &[], &[]),
+    )
+    .expect("price");
+    assert_eq!(b.lines[0].unrounded_premium, dec!(50.125));
+    assert_eq!(b.lines[0].premium, dec!(50.12));
+    assert_eq!(b.lines[1].premium, dec!(50.18));
+    assert_eq!(b.total, dec!(100.30));
+}
+
+#[test]
+fn qualified_codes_the_state_does_not_offer_are_listed_and_not_applied() {
+    let b = price(
+        &context(),
+        &input(
+            &[CoverageType::Collision],
+            &[DiscountCode::Paperless],
+            &[SurchargeCode::Dui],
+        ),
+    )
+    .expect("price");
+    assert_eq!(b.unoffered_discounts, vec![DiscountCode::Paperless]);
+    assert_eq!(b.unoffered_surcharges, vec![SurchargeCode::Dui]);
+    assert_eq!(b.lines[0].discount_basis, DiscountBasis::None);
+    assert_eq!(b.total, dec!(480.00));
+}
+
+#[test]
+fn pricing_refuses_what_the_context_cannot_price() {
+    let ctx = context();
+    assert!(matches!(
+        price(&ctx, &input(&[CoverageType::Rental], &[], &[])),
+        Err(PricingError::NoBaseRate {
+            coverage: CoverageType::Rental
+        })
+    ));
+    assert!(matches!(
+        price(&ctx, &input(&[], &[], &[])),
+        Err(PricingError::Invalid(_))
+    ));
+    assert!(matches!(
+        price(
+            &ctx,
+            &input(&[CoverageType::Collision, CoverageType::Collision], &[], &[])
+        ),
+        Err(PricingError::Invalid(_))
+    ));
+    let mut capless = ctx.clone();
+    capless.discount_cap = dec!(1);
+    assert!(matches!(
+        price(&capless, &input(&[CoverageType::Collision], &[], &[])),
+        Err(PricingError::InvalidDiscountCap(_))
+    ));
+    let mut tiny = ctx;
+    tiny.territory.factor = dec!(0.5);
+    tiny.base_rates[0].base_amount = dec!(0.01); // 0.005 → 0.00 (half-even)
+    assert!(matches!(
+        price(&tiny, &input(&[CoverageType::Collision], &[], &[])),
+        Err(PricingError::NonPositivePremium(_))
+    ));
+}
+
+#[test]
+fn the_breakdown_round_trips_through_json() {
+    let b = price(
+        &context(),
+        &input(
+            &[CoverageType::Collision],
+            &[DiscountCode::GoodDriver],
+            &[SurchargeCode::SpeedingViolation],
+        ),
+    )
+    .expect("price");
+    let json = serde_json::to_value(&b).expect("serialise");
+    assert_eq!(json["lines"][0]["coverage_type"], "collision");
+    let back: quotedb_repository::rating::PremiumBreakdown = serde_json::from_value(json).expect("deserialise");
+    assert_eq!(back, b);
+}

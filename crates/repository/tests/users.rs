@@ -1,0 +1,245 @@
+//! Users through the public API: customers and agents, their drivers and vehicles.
+
+mod quote_fixtures;
+
+use quote_fixtures as fx;
+use quotedb_repository::schema::quotes::UserRole;
+use quotedb_repository::users::{NewDriver, NewUser, NewVehicle, Phone, UserError};
+use quotedb_repository::{Db, Email, UserId, Vin};
+use quotedb_testkit::TestDb;
+use time::OffsetDateTime;
+use time::macros::date;
+
+/// A change to a valid input that makes it invalid.
+type Change<T> = Box<dyn Fn(&mut T)>;
+
+async fn setup() -> (TestDb, Db) {
+    let db = TestDb::seeded().await;
+    let repo = Db::new(db.pool().clone());
+    (db, repo)
+}
+
+fn new_user(email: &Email) -> NewUser {
+    NewUser {
+        email: email.clone(),
+        full_name: "  Ada Lovelace ".into(),
+        phone: Some(Phone::parse("+15551234567").expect("phone")),
+    }
+}
+
+fn driver() -> NewDriver {
+    NewDriver {
+        first_name: "Ada".into(),
+        last_name: "Lovelace".into(),
+        date_of_birth: date!(1990 - 12 - 10),
+        licensed_since: Some(date!(2008 - 06 - 01)),
+    }
+}
+
+fn vehicle(vin: &str, model_year: i16) -> NewVehicle {
+    NewVehicle {
+        vin: Vin::parse(vin).expect("vin"),
+        make: "Honda".into(),
+        model: "Accord".into(),
+        model_year,
+    }
+}
+
+fn this_year() -> i16 {
+    i16::try_from(OffsetDateTime::now_utc().year()).expect("year")
+}
+
+#[tokio::test]
+async fn a_customer_is_created_and_found_by_id_and_by_email_in_any_case() {
+    let (_db, repo) = setup().await;
+    let email = fx::email("Ada.Customer");
+    let created = repo.users().create_customer(&new_user(&email)).await.expect("create");
+    assert_eq!(created.role, UserRole::Customer);
+    assert_eq!(created.full_name, "Ada Lovelace", "trimmed");
+    assert_eq!(created.email, email);
+    assert_eq!(created.phone.as_ref().map(Phone::as_str), Some("+15551234567"));
+
+    assert_eq!(repo.users().get(created.id).await.expect("by id"), created);
+    let shouted = Email::parse(&email.as_str().to_uppercase()).expect("email");
+    assert_eq!(repo.users().get_by_email(&shouted).await.expect("by email"), created);
+}
+
+#[tokio::test]
+async fn an_agent_is_created_with_the_agent_role_and_without_a_phone() {
+    let (_db, repo) = setup().await;
+    let mut new = new_user(&fx::email("agent"));
+    new.phone = None;
+    let agent = repo.users().create_agent(&new).await.expect("create");
+    assert_eq!(agent.role, UserRole::Agent);
+    assert_eq!(agent.phone, None);
+}
+
+#[tokio::test]
+async fn an_email_address_is_taken_once_whatever_its_case() {
+    let (_db, repo) = setup().await;
+    let email = fx::email("taken");
+    repo.users().create_customer(&new_user(&email)).await.expect("first");
+    let upper = Email::parse(&email.as_str().to_uppercase()).expect("email");
+    let err = repo.users().create_agent(&new_user(&upper)).await.expect_err("taken");
+    assert!(matches!(err, UserError::EmailTaken(ref e) if e == &upper), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_user_needs_a_name_and_a_valid_phone_number() {
+    let (_db, repo) = setup().await;
+    let mut new = new_user(&fx::email("blank"));
+    new.full_name = "   ".into();
+    let err = repo.users().create_customer(&new).await.expect_err("blank name");
+    assert!(
+        matches!(err, UserError::Invalid(ref e) if e.field == "full_name"),
+        "{err:?}"
+    );
+    // A phone number only exists validated: a caller's JSON with a bad one does not deserialise.
+    let json = serde_json::json!({"email": "x@example.com", "full_name": "X", "phone": "555-1234"});
+    assert!(serde_json::from_value::<NewUser>(json).is_err());
+    assert!(matches!(
+        repo.users().get_by_email(&new.email).await,
+        Err(UserError::NotFound)
+    ));
+}
+
+#[tokio::test]
+async fn unknown_users_are_not_found() {
+    let (_db, repo) = setup().await;
+    let ghost = UserId(uuid::Uuid::new_v4());
+    assert!(matches!(repo.users().get(ghost).await, Err(UserError::NotFound)));
+    assert!(matches!(
+        repo.users().get_by_email(&fx::email("ghost")).await,
+        Err(UserError::NotFound)
+    ));
+    assert!(matches!(
+        repo.users().add_driver(ghost, &driver()).await,
+        Err(UserError::NotFound)
+    ));
+    assert!(matches!(
+        repo.users()
+            .add_vehicle(ghost, &vehicle("1HGCM82633A004352", 2020))
+            .await,
+        Err(UserError::NotFound)
+    ));
+    assert!(repo.users().drivers(ghost).await.expect("drivers").is_empty());
+}
+
+#[tokio::test]
+async fn drivers_are_added_and_listed_per_user() {
+    let (_db, repo) = setup().await;
+    let ada = fx::customer(&repo, "ada").await;
+    let bob = fx::customer(&repo, "bob").await;
+    let first = repo.users().add_driver(ada, &driver()).await.expect("first");
+    let mut teen = driver();
+    teen.first_name = "Byron".into();
+    teen.date_of_birth = date!(2009 - 03 - 01);
+    teen.licensed_since = None;
+    let second = repo.users().add_driver(ada, &teen).await.expect("second");
+    repo.users().add_driver(bob, &driver()).await.expect("bob's");
+    assert_eq!(first.user_id, ada);
+    assert_eq!(first.licensed_since, Some(date!(2008 - 06 - 01)));
+    assert_eq!(repo.users().drivers(ada).await.expect("list"), vec![first, second]);
+}
+
+#[tokio::test]
+async fn a_driver_needs_names_a_plausible_birth_date_and_a_licence_after_birth() {
+    let (_db, repo) = setup().await;
+    let ada = fx::customer(&repo, "ada").await;
+    let today = OffsetDateTime::now_utc().date();
+    let cases: Vec<(&str, Change<NewDriver>)> = vec![
+        ("first_name", Box::new(|d| d.first_name = " ".into())),
+        ("last_name", Box::new(|d| d.last_name = String::new())),
+        ("date_of_birth", Box::new(|d| d.date_of_birth = date!(1899 - 12 - 31))),
+        (
+            "date_of_birth",
+            Box::new(move |d| d.date_of_birth = today + time::Duration::days(1)),
+        ),
+        ("licensed_since", Box::new(|d| d.licensed_since = Some(d.date_of_birth))),
+        (
+            "licensed_since",
+            Box::new(move |d| d.licensed_since = Some(today + time::Duration::days(1))),
+        ),
+    ];
+    for (field, change) in cases {
+        let mut d = driver();
+        change(&mut d);
+        let err = repo.users().add_driver(ada, &d).await.expect_err(field);
+        assert!(
+            matches!(err, UserError::Invalid(ref e) if e.field == field),
+            "{field}: {err:?}"
+        );
+    }
+    assert!(repo.users().drivers(ada).await.expect("list").is_empty());
+}
+
+#[tokio::test]
+async fn vehicles_are_added_and_listed_and_a_vin_is_registered_once_per_user() {
+    let (_db, repo) = setup().await;
+    let ada = fx::customer(&repo, "ada").await;
+    let bob = fx::customer(&repo, "bob").await;
+    let car = repo
+        .users()
+        .add_vehicle(ada, &vehicle("1hgcm82633a004352", 2020))
+        .await
+        .expect("car");
+    assert_eq!(car.vin.as_str(), "1HGCM82633A004352");
+    assert_eq!(
+        (car.make.as_str(), car.model.as_str(), car.model_year),
+        ("Honda", "Accord", 2020)
+    );
+    let next_year = repo
+        .users()
+        .add_vehicle(ada, &vehicle("5YJSA1E26HF000001", this_year() + 1))
+        .await
+        .expect("next model year");
+
+    let err = repo
+        .users()
+        .add_vehicle(ada, &vehicle("1HGCM82633A004352", 2021))
+        .await
+        .expect_err("same VIN twice");
+    assert!(
+        matches!(err, UserError::VinTaken(ref v) if v.as_str() == "1HGCM82633A004352"),
+        "{err:?}"
+    );
+    // Another user may register the same VIN (a car changes hands).
+    repo.users()
+        .add_vehicle(bob, &vehicle("1HGCM82633A004352", 2020))
+        .await
+        .expect("bob's");
+
+    assert_eq!(repo.users().vehicles(ada).await.expect("list"), vec![car, next_year]);
+}
+
+#[tokio::test]
+async fn a_vehicle_needs_a_make_a_model_and_a_model_year_from_1981_to_next_year() {
+    let (_db, repo) = setup().await;
+    let ada = fx::customer(&repo, "ada").await;
+    for (field, v) in [
+        ("model_year", vehicle("1HGCM82633A004352", this_year() + 2)),
+        ("model_year", vehicle("1HGCM82633A004352", 1980)),
+        (
+            "make",
+            NewVehicle {
+                make: " ".into(),
+                ..vehicle("1HGCM82633A004352", 2020)
+            },
+        ),
+        (
+            "model",
+            NewVehicle {
+                model: String::new(),
+                ..vehicle("1HGCM82633A004352", 2020)
+            },
+        ),
+    ] {
+        let err = repo.users().add_vehicle(ada, &v).await.expect_err(field);
+        assert!(
+            matches!(err, UserError::Invalid(ref e) if e.field == field),
+            "{field}: {err:?}"
+        );
+    }
+    assert!(Vin::parse("1HGCM82633A00435I").is_err(), "VINs never contain I, O or Q");
+    assert!(repo.users().vehicles(ada).await.expect("list").is_empty());
+}
