@@ -14,9 +14,6 @@ use super::pipeline::{Out, Part};
 use super::rng::{Stream, below, bytes, chance, pick, range, uuid, weighted};
 use super::users::{self, Kind, MAX_SESSIONS, MAX_WS};
 
-/// Session lifetime (creation to absolute expiry).
-pub(crate) const SESSION_LIFETIME: i64 = 14 * DAY;
-
 /// The id of session `j` of user `user`.
 pub(crate) fn session_id(ctx: &Ctx, user: u64, j: u64) -> Uuid {
     ctx.streams.id(Stream::Sessions, user * MAX_SESSIONS + j)
@@ -49,7 +46,7 @@ pub(crate) fn gen_sessions(ctx: &Ctx, out: &mut Out, part: Part) {
             let mut r = ctx.streams.rng(Stream::Sessions, idx * MAX_SESSIONS + j);
             let id = uuid(&mut r);
             let created = range(&mut r, u.created_at.max(ctx.anchor - 90 * DAY), ctx.anchor - MIN);
-            let expires = created + SESSION_LIFETIME;
+            let expires = created + ctx.session_lifetime;
             let end = expires.min(ctx.anchor);
             let last_seen = range(&mut r, created, end);
             let revoked = chance(&mut r, 0.25).then(|| {

@@ -130,14 +130,19 @@ const SETTINGS: &[&str] = &[
     "session.lifetime_hours",
     "notification.max_attempts",
 ];
+/// Risk factor names, as the repository's scoring stores them (`RiskFactorCode::as_str`).
 const FACTORS: &[&str] = &[
     "new_ip",
     "off_hours",
-    "bulk_export",
-    "privilege_change",
+    "bulk_action",
+    "medium_permission",
     "sensitive_setting",
-    "impossible_travel",
-    "failed_mfa",
+    "high_permission",
+    "destructive_action",
+    "ip_not_allowed",
+    "critical_permission",
+    "failed_logins",
+    "permission_not_held",
 ];
 
 /// COPY admin_activity_logs (admin_user_id, action, resource_type, resource_id, details, ip,

@@ -20,9 +20,6 @@ use super::quotes::{self, QuoteCore, Status, pricing};
 use super::rng::{Stream, below, bytes, chance, pick, range, weighted};
 use super::users::{self, Kind};
 
-/// Attempts a notification gets before it is dead.
-pub(crate) const MAX_ATTEMPTS: i16 = 5;
-
 /// The moments of a quote's life, in order: (time, what happened, version for ratings).
 fn timeline(q: &QuoteCore) -> impl Iterator<Item = (i64, &'static str, u8)> + '_ {
     let ratings = (0..q.versions).map(|k| (q.version_at[usize::from(k)], "rated", k + 1));
@@ -271,7 +268,7 @@ fn write_notification(
                 }
             }
             1 => State::Failed {
-                attempts: 1 + below(r, (MAX_ATTEMPTS - 1) as u64) as i16,
+                attempts: 1 + below(r, (ctx.max_attempts - 1) as u64) as i16,
                 next: anchor + range(r, -10 * MIN, 30 * MIN),
                 error: NOTIFICATION_ERRORS[below(r, NOTIFICATION_ERRORS.len() as u64) as usize],
             },
@@ -328,12 +325,12 @@ fn write_notification(
         State::Failed { attempts, next, error } => {
             ("failed", attempts, next, None, None, Some(error), at.max(next - HOUR))
         }
-        State::Dead { error, last } => ("dead", MAX_ATTEMPTS, last, None, None, Some(error), last),
+        State::Dead { error, last } => ("dead", ctx.max_attempts, last, None, None, Some(error), last),
     };
     b.text(status);
     b.i16(priority);
     b.i16(attempts);
-    b.i16(MAX_ATTEMPTS);
+    b.i16(ctx.max_attempts);
     b.ts(next);
     match locked {
         Some((t, worker)) => {
