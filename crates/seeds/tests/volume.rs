@@ -95,16 +95,47 @@ async fn a_different_seed_loads_different_rows() {
     }
 }
 
-/// Every table the loader reports, counted in the database.
-async fn assert_counts_match(pool: &PgPool, report: &LoadReport) {
-    assert!(report.tables.len() >= 14, "{report}");
-    for t in &report.tables {
-        let n = count(pool, &format!("SELECT count(*) FROM {}", t.table)).await;
+/// The tables the loader fills.
+const TABLES: &[&str] = &[
+    "users",
+    "drivers",
+    "vehicles",
+    "admin_users",
+    "quotes",
+    "quote_coverages",
+    "quote_versions",
+    "user_sessions",
+    "websocket_connections",
+    "analytics_events",
+    "notification_queue",
+    "audit_logs",
+    "admin_activity_logs",
+    "rate_change_requests",
+];
+
+/// Rows per table before a load (the reference seeds have a few users, admins, requests...).
+async fn counts(pool: &PgPool) -> Vec<i64> {
+    let mut out = Vec::new();
+    for t in TABLES {
+        out.push(count(pool, &format!("SELECT count(*) FROM {t}")).await);
+    }
+    out
+}
+
+/// Every table the loader reports, counted in the database: what was there plus what it loaded.
+async fn assert_counts_match(pool: &PgPool, before: &[i64], report: &LoadReport) {
+    let reported: Vec<&str> = report.tables.iter().map(|t| t.table).collect();
+    assert_eq!(reported, TABLES, "{report}");
+    for ((t, n0), table) in report.tables.iter().zip(before).zip(TABLES) {
+        let n = count(pool, &format!("SELECT count(*) FROM {table}")).await;
         assert!(t.rows > 0, "{} is empty", t.table);
         assert_eq!(
-            n as u64, t.rows,
-            "{}: the loader reported {} rows, the table has {n}",
-            t.table, t.rows
+            (n - n0) as u64,
+            t.rows,
+            "{}: the loader reported {} rows, the table gained {}",
+            t.table,
+            t.rows,
+            n - n0
         );
     }
 }
@@ -115,8 +146,9 @@ async fn a_small_load_goes_through_every_rule_fills_every_table_and_reports_true
     let pool = db.pool();
     // The load commits: every CHECK, FK and trigger accepted the rows, and the deferred
     // quotes_current_version_in_step ran at COMMIT.
+    let before = counts(pool).await;
     let report = load(pool, &config(7)).await.expect("load");
-    assert_counts_match(pool, &report).await;
+    assert_counts_match(pool, &before, &report).await;
     assert_eq!(report.rows_of("quotes"), report.plan.quotes);
     assert_eq!(report.rows_of("users"), report.plan.users());
 
@@ -221,7 +253,7 @@ async fn a_small_load_goes_through_every_rule_fills_every_table_and_reports_true
     // A second load of the same data set is refused and changes nothing.
     let again = load(pool, &config(7)).await;
     assert!(matches!(again, Err(VolumeError::AlreadyLoaded)), "{again:?}");
-    assert_counts_match(pool, &report).await;
+    assert_counts_match(pool, &before, &report).await;
 }
 
 fn vin_check_digit_ok(vin: &str) -> bool {
@@ -244,10 +276,11 @@ fn vin_check_digit_ok(vin: &str) -> bool {
 #[tokio::test]
 async fn a_load_without_reference_seeds_creates_the_states_and_roles_it_needs() {
     let db = TestDb::new().await;
+    let before = counts(db.pool()).await;
     let report = load(db.pool(), &config(3))
         .await
         .expect("load into a migrated database without seeds");
-    assert_counts_match(db.pool(), &report).await;
+    assert_counts_match(db.pool(), &before, &report).await;
     assert_eq!(
         count(
             db.pool(),
@@ -286,9 +319,82 @@ async fn the_psql_script_holds_the_same_rows_as_the_load() {
     assert!(text.contains("COMMIT;\nANALYZE "), "{text}");
 }
 
+/// Volume quotes are what the application itself would have written: the repository reads them,
+/// their breakdowns are its PremiumBreakdown (total = version premium = sum of the lines), the
+/// coverage premiums are the latest lines, and a volume quote can be re-rated and presented.
+#[tokio::test]
+async fn volume_quotes_are_usable_through_the_repository() {
+    use quotedb_repository::{Actor, Db, QuoteId, UserId, schema::quotes::QuoteStatus};
+    let db = TestDb::seeded().await;
+    load(db.pool(), &config(11)).await.expect("load");
+    let repo = Db::new(db.pool().clone());
+
+    let (id, customer): (uuid::Uuid, uuid::Uuid) = sqlx::query_as(
+        "SELECT id, customer_id FROM quotes WHERE status = 'rated' AND current_version >= 2 ORDER BY quote_number LIMIT 1",
+    )
+    .fetch_one(db.pool())
+    .await
+    .expect("a re-rated quote");
+    let actor = Actor::Customer(UserId(customer));
+    let quote = repo.quotes().get(&actor, QuoteId(id)).await.expect("get");
+    let versions = repo.quotes().versions(&actor, QuoteId(id)).await.expect("versions");
+    assert_eq!(versions.len() as i32, quote.current_version);
+    for v in &versions {
+        let breakdown = v.premium_breakdown().expect("a PremiumBreakdown");
+        assert_eq!(breakdown.total, v.premium);
+        assert_eq!(
+            breakdown.lines.iter().map(|l| l.premium).sum::<rust_decimal::Decimal>(),
+            v.premium
+        );
+        assert_eq!(breakdown.state_code, quote.state_code);
+        assert_eq!(breakdown.zip, quote.zip);
+        for key in ["coverages", "eligibility", "context"] {
+            assert!(v.rating_inputs.get(key).is_some(), "rating_inputs.{key}");
+        }
+    }
+    let latest = versions
+        .last()
+        .expect("versions")
+        .premium_breakdown()
+        .expect("breakdown");
+    assert_eq!(quote.premium, Some(latest.total));
+    let coverages = repo.quotes().coverages(&actor, QuoteId(id)).await.expect("coverages");
+    assert_eq!(coverages.len(), latest.lines.len());
+    for c in &coverages {
+        assert_eq!(
+            c.premium,
+            latest.line(c.coverage_type).map(|l| l.premium),
+            "{:?}",
+            c.coverage_type
+        );
+    }
+    let first = quotedb_repository::quotes::PageRequest { size: 100, after: None };
+    let page = repo
+        .quotes()
+        .list_for_customer(&actor, UserId(customer), &first)
+        .await
+        .expect("page");
+    assert!(page.items.iter().any(|q| q.id == QuoteId(id)));
+
+    // The application carries on from the volume state.
+    let rerated = repo
+        .quotes()
+        .rerate(&actor, QuoteId(id), quote.current_version, &Default::default())
+        .await
+        .expect("re-rate a volume quote");
+    assert_eq!(rerated.quote.current_version, quote.current_version + 1);
+    let presented = repo
+        .quotes()
+        .present(&Actor::System, QuoteId(id))
+        .await
+        .expect("present");
+    assert_eq!(presented.status, QuoteStatus::Presented);
+}
+
 #[tokio::test]
 async fn an_invalid_scale_is_refused_before_anything_is_written() {
     let db = TestDb::seeded().await;
+    let before = counts(db.pool()).await;
     for scale in [0.0, -1.0, f64::NAN] {
         let cfg = VolumeConfig { scale, ..config(1) };
         assert!(matches!(
@@ -296,5 +402,5 @@ async fn an_invalid_scale_is_refused_before_anything_is_written() {
             Err(VolumeError::InvalidConfig(_))
         ));
     }
-    assert_eq!(count(db.pool(), "SELECT count(*) FROM users").await, 0);
+    assert_eq!(counts(db.pool()).await, before);
 }

@@ -10,12 +10,9 @@ use super::Ctx;
 use super::clock::{DAY, HOUR, MIN, SEC};
 use super::copy::{CopyEncode as _, arr, write_uuid};
 use super::names::{SERVER_NODES, USER_AGENTS};
-use super::pipeline::Out;
+use super::pipeline::{Out, Part};
 use super::rng::{Stream, below, bytes, chance, pick, range, uuid, weighted};
 use super::users::{self, Kind, MAX_SESSIONS, MAX_WS};
-
-/// Session lifetime (creation to absolute expiry).
-pub(crate) const SESSION_LIFETIME: i64 = 14 * DAY;
 
 /// The id of session `j` of user `user`.
 pub(crate) fn session_id(ctx: &Ctx, user: u64, j: u64) -> Uuid {
@@ -42,14 +39,14 @@ pub(crate) fn client_ip(r: &mut ChaCha8Rng) -> IpAddr {
 
 /// COPY user_sessions (id, user_id, token_hash, ip, user_agent, created_at, updated_at,
 /// last_seen_at, expires_at, revoked_at, revoke_reason)
-pub(crate) fn gen_sessions(ctx: &Ctx, out: &mut Out, _: u32) {
-    for idx in 0..ctx.plan.users() {
+pub(crate) fn gen_sessions(ctx: &Ctx, out: &mut Out, part: Part) {
+    for idx in part.units(ctx.plan.users()) {
         let u = users::core(ctx, idx);
         for j in 0..u.sessions {
             let mut r = ctx.streams.rng(Stream::Sessions, idx * MAX_SESSIONS + j);
             let id = uuid(&mut r);
             let created = range(&mut r, u.created_at.max(ctx.anchor - 90 * DAY), ctx.anchor - MIN);
-            let expires = created + SESSION_LIFETIME;
+            let expires = created + ctx.session_lifetime;
             let end = expires.min(ctx.anchor);
             let last_seen = range(&mut r, created, end);
             let revoked = chance(&mut r, 0.25).then(|| {
@@ -96,8 +93,8 @@ pub(crate) fn gen_sessions(ctx: &Ctx, out: &mut Out, _: u32) {
 /// COPY websocket_connections (id, user_id, session_id, server_node, ip, subscriptions,
 /// connected_at, last_heartbeat_at, disconnected_at): most disconnected, some live (a few of
 /// those with a stale heartbeat, for the sweeper).
-pub(crate) fn gen_websockets(ctx: &Ctx, out: &mut Out, _: u32) {
-    for idx in 0..ctx.plan.users() {
+pub(crate) fn gen_websockets(ctx: &Ctx, out: &mut Out, part: Part) {
+    for idx in part.units(ctx.plan.users()) {
         let u = users::core(ctx, idx);
         for j in 0..u.websockets {
             let mut r = ctx.streams.rng(Stream::Websockets, idx * MAX_WS + j);

@@ -10,7 +10,7 @@ use super::activity::client_ip;
 use super::clock::{DAY, HOUR, MIN, days_of, month_start, write_date};
 use super::copy::{CopyEncode as _, arr, obj, write_uuid};
 use super::names::USER_AGENTS;
-use super::pipeline::Out;
+use super::pipeline::{Out, Part};
 use super::quotes::{COVERAGES, NOMINAL_BASE};
 use super::rng::{Stream, below, chance, pick, range, unit, weighted};
 use super::users;
@@ -35,8 +35,9 @@ const REQUESTERS: [usize; 4] = [1, 2, 3, 4];
 /// COPY admin_users (id, user_id, role_id, mfa_required, failed_login_attempts, locked_until,
 /// password_changed_at, last_login_at, last_login_ip, allowed_ip_ranges, deactivated_at,
 /// deactivation_reason, deactivated_by, created_at, updated_at)
-pub(crate) fn gen_admin_users(ctx: &Ctx, out: &mut Out, _: u32) {
-    for j in 0..ADMIN_ROLES.len() {
+pub(crate) fn gen_admin_users(ctx: &Ctx, out: &mut Out, part: Part) {
+    for j in part.units(ADMIN_ROLES.len() as u64) {
+        let j = j as usize;
         let user = users::core(ctx, ctx.plan.staff_user(j as u64));
         let mut r = ctx.streams.rng(Stream::Admins, j as u64);
         let id = super::rng::uuid(&mut r);
@@ -129,23 +130,28 @@ const SETTINGS: &[&str] = &[
     "session.lifetime_hours",
     "notification.max_attempts",
 ];
+/// Risk factor names, as the repository's scoring stores them (`RiskFactorCode::as_str`).
 const FACTORS: &[&str] = &[
     "new_ip",
     "off_hours",
-    "bulk_export",
-    "privilege_change",
+    "bulk_action",
+    "medium_permission",
     "sensitive_setting",
-    "impossible_travel",
-    "failed_mfa",
+    "high_permission",
+    "destructive_action",
+    "ip_not_allowed",
+    "critical_permission",
+    "failed_logins",
+    "permission_not_held",
 ];
 
 /// COPY admin_activity_logs (admin_user_id, action, resource_type, resource_id, details, ip,
 /// risk_score, risk_factors, occurred_at): a year of activity by the active admins, scored
 /// mostly low (about 5 % at 70 or more).
-pub(crate) fn gen_activity(ctx: &Ctx, out: &mut Out, _: u32) {
+pub(crate) fn gen_activity(ctx: &Ctx, out: &mut Out, part: Part) {
     let n = ctx.plan.activity_logs;
     let tier_offset = unit(&mut ctx.streams.rng(Stream::Activity, u64::MAX >> 24));
-    for k in 0..n {
+    for k in part.units(n) {
         let mut r = ctx.streams.rng(Stream::Activity, k);
         let q = (k as f64 + unit(&mut r)) / n as f64;
         let at = ctx.anchor - 365 * DAY + (q * (365 * DAY - MIN) as f64) as i64;
@@ -237,8 +243,8 @@ fn request_times(ctx: &Ctx, k: u64) -> (ChaCha8Rng, i64, i64) {
 /// COPY rate_change_requests (id, kind, proposed_change, justification, status, requested_by,
 /// created_at, updated_at): inserted as drafts (a request starts as draft); the load then
 /// submits them (draft -> pending) from the staging table.
-pub(crate) fn gen_rate_requests(ctx: &Ctx, out: &mut Out, _: u32) {
-    for k in 0..ctx.plan.rate_requests {
+pub(crate) fn gen_rate_requests(ctx: &Ctx, out: &mut Out, part: Part) {
+    for k in part.units(ctx.plan.rate_requests) {
         let (mut r, created, _) = request_times(ctx, k);
         let id = ctx.streams.id(Stream::RateRequests, k);
         let requester = REQUESTERS[below(&mut r, REQUESTERS.len() as u64) as usize];
@@ -300,8 +306,8 @@ pub(crate) const SUBMISSIONS_TABLE: &str = "volume_rate_change_submissions";
 pub(crate) const SUBMISSIONS_COLUMNS: &str = "request_id, submitted_at";
 
 /// COPY volume_rate_change_submissions (request_id, submitted_at)
-pub(crate) fn gen_submissions(ctx: &Ctx, out: &mut Out, _: u32) {
-    for k in 0..ctx.plan.rate_requests {
+pub(crate) fn gen_submissions(ctx: &Ctx, out: &mut Out, part: Part) {
+    for k in part.units(ctx.plan.rate_requests) {
         let (_, _, submitted) = request_times(ctx, k);
         let b = out.row(2);
         b.uuid(&ctx.streams.id(Stream::RateRequests, k));

@@ -1,14 +1,26 @@
 //! What the generator reads from (or makes sure of in) the target database before loading:
-//! the states, their ZIPs and rates, the admin roles, and the audit_logs partitions.
+//! the states, their ZIPs and the rating context of each (active base rates, territory factor,
+//! discount and surcharge rules, discount cap - what `Rating::resolve` would return), the
+//! settings the rules read, the admin roles, and the audit_logs partitions.
 
+use std::str::FromStr as _;
+
+use quotedb_repository::rating::{
+    PricingError, RatingContext, RatingInput, ResolvedBaseRate, ResolvedDiscount, ResolvedSurcharge, ResolvedTerritory,
+    price,
+};
+use quotedb_repository::schema::quotes::CoverageType;
+use quotedb_repository::schema::rating::{DiscountCode, SurchargeCode};
+use quotedb_repository::{BaseRateId, DiscountRuleId, StateCode, SurchargeRuleId, TerritoryFactorId, Zip};
+use rust_decimal::Decimal;
 use sqlx::{Connection as _, PgConnection};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::admin::ADMIN_ROLES;
-use super::clock::{DAY, civil_from_days, days_of, month_start};
+use super::clock::{DAY, HOUR, civil_from_days, days_of, month_start};
 use super::names::{FALLBACK_TERRITORIES, STATES};
-use super::quotes::{COVERAGES, NOMINAL_BASE};
+use super::quotes::NOMINAL_BASE;
 use super::rng::{Stream, Streams, below, weighted};
 use super::{Plan, VolumeConfig, VolumeError};
 
@@ -26,8 +38,16 @@ pub(crate) struct Territory {
 pub(crate) struct StateCtx {
     pub(crate) code: &'static str,
     pub(crate) territories: Vec<Territory>,
-    /// Annual base premium per coverage type (cents): the active base rate, else nominal.
+    /// Annual base premium per coverage type (cents), for rate change proposals.
     pub(crate) base: [i64; 8],
+    /// Coverage types the state has a base rate for (quotes only request those).
+    pub(crate) priced: [bool; 8],
+    /// The rating context of each territory: every priced coverage's base rate (coverage
+    /// order), the territory factor, the state's discount and surcharge rules, the cap.
+    pub(crate) rating: Vec<RatingContext>,
+    /// First day all those rates are in force (quotes are not effective before it, so the
+    /// application can re-rate them).
+    pub(crate) rates_from: i32,
 }
 
 /// Everything generators share (read-only, shared by the generator threads).
@@ -43,6 +63,12 @@ pub(crate) struct Ctx {
     pub(crate) admin_roles: [Uuid; 8],
     /// Offset of the quote number enumeration (differs per seed).
     pub(crate) number_offset: u64,
+    /// Quote validity (creation to expiry), from setting `quotes.validity_days`.
+    pub(crate) validity: i64,
+    /// Session lifetime, from setting `sessions.lifetime_hours`.
+    pub(crate) session_lifetime: i64,
+    /// Notification attempts, from setting `notifications.max_attempts`.
+    pub(crate) max_attempts: i16,
 }
 
 impl Ctx {
@@ -55,6 +81,16 @@ impl Ctx {
 /// Unix microseconds of an OffsetDateTime.
 pub(crate) fn unix_us(t: OffsetDateTime) -> i64 {
     (t.unix_timestamp_nanos() / 1_000) as i64
+}
+
+/// The date of a day number (days since 1970-01-01).
+pub(crate) fn date_of(days: i32) -> time::Date {
+    time::Date::from_julian_day(days + 2_440_588).unwrap_or(time::Date::MIN)
+}
+
+/// The day number (days since 1970-01-01) of a date.
+fn day_of(date: time::Date) -> i32 {
+    date.to_julian_day() - 2_440_588
 }
 
 /// The role tree the admin accounts need, created only where the reference seeds have not
@@ -79,13 +115,222 @@ const ROLE_TREE: [(&str, Option<&str>, &str); 5] = [
     ("analyst", Some("admin"), "Read-only reporting and activity review."),
 ];
 
-/// A role id that does not depend on the seed (reference data, shared by every load).
-fn role_id(name: &str) -> Uuid {
+/// An id that does not depend on the seed, for reference rows the volume load may have to
+/// create (roles) or stand in for (rates, when the database has none).
+fn stable_id(what: &str) -> Uuid {
     use sha2::{Digest as _, Sha256};
-    let digest = Sha256::digest(format!("quotedb-volume-admin-role:{name}").as_bytes());
+    let digest = Sha256::digest(format!("quotedb-volume:{what}").as_bytes());
     let mut b = [0u8; 16];
     b.copy_from_slice(&digest[..16]);
     uuid::Builder::from_random_bytes(b).into_uuid()
+}
+
+/// Stand-in rules when the database has no active rule of a code: (code, percent, stackable).
+const FALLBACK_DISCOUNTS: [(DiscountCode, i64, bool); 7] = [
+    (DiscountCode::MultiPolicy, 10, true),
+    (DiscountCode::GoodDriver, 15, true),
+    (DiscountCode::GoodStudent, 8, true),
+    (DiscountCode::SafeVehicle, 5, true),
+    (DiscountCode::AntiTheft, 5, true),
+    (DiscountCode::Paperless, 3, true),
+    (DiscountCode::Loyalty, 20, false),
+];
+const FALLBACK_SURCHARGES: [(SurchargeCode, i64); 5] = [
+    (SurchargeCode::AtFaultAccident, 25),
+    (SurchargeCode::SpeedingViolation, 15),
+    (SurchargeCode::Dui, 50),
+    (SurchargeCode::YoungDriver, 30),
+    (SurchargeCode::CoverageLapse, 10),
+];
+
+/// Rows of the reference tables, as read (or stood in for).
+#[derive(Debug, Default)]
+struct Reference {
+    /// (state, zip, id, city, factor)
+    territories: Vec<(String, String, Uuid, String, Decimal, i32)>,
+    /// (state, coverage, id, amount)
+    rates: Vec<(String, CoverageType, Uuid, Decimal, i32)>,
+    /// Per state: the rule applying per code (state rule over countrywide), code order.
+    discounts: Vec<(String, ResolvedDiscount)>,
+    surcharges: Vec<(String, ResolvedSurcharge)>,
+    discount_cap: Option<Decimal>,
+}
+
+fn build_states(reference: &Reference, anchor_day: i32) -> Result<Vec<StateCtx>, VolumeError> {
+    let bad = |what: &str, e: quotedb_repository::InvalidInput| VolumeError::InvalidConfig(format!("{what}: {e}"));
+    let cap = reference.discount_cap.unwrap_or(Decimal::new(35, 2));
+    STATES
+        .iter()
+        .map(|(code, _, _)| {
+            let state_code = StateCode::parse(code).map_err(|e| bad("state", e))?;
+            // Territories: the active ones, else built-ins (stand-in ids).
+            let mut rows: Vec<(String, Uuid, String, Decimal)> = reference
+                .territories
+                .iter()
+                .filter(|t| t.0 == *code)
+                .map(|t| (t.1.clone(), t.2, t.3.clone(), t.4))
+                .collect();
+            if rows.is_empty() {
+                rows = FALLBACK_TERRITORIES
+                    .iter()
+                    .filter(|t| t.0 == *code)
+                    .map(|t| {
+                        let id = stable_id(&format!("territory:{}:{}", t.0, t.1));
+                        (t.1.to_string(), id, t.2.to_string(), Decimal::new(t.3, 3))
+                    })
+                    .collect();
+            }
+            // Base rates: the active ones, else nominal amounts (CA +15 %, NY +30 %).
+            let multiplier = match *code {
+                "CA" => 1150,
+                "NY" => 1300,
+                _ => 1000,
+            };
+            let state_rates: Vec<&(String, CoverageType, Uuid, Decimal, i32)> =
+                reference.rates.iter().filter(|r| r.0 == *code).collect();
+            let rates_from = state_rates
+                .iter()
+                .map(|r| r.4)
+                .chain(reference.territories.iter().filter(|t| t.0 == *code).map(|t| t.5))
+                .max()
+                .unwrap_or(i32::MIN);
+            let mut base = [0i64; 8];
+            let mut priced = [false; 8];
+            let mut base_rates = Vec::new();
+            for (k, coverage) in CoverageType::ALL.into_iter().enumerate() {
+                let (id, amount) = match (state_rates.is_empty(), state_rates.iter().find(|r| r.1 == coverage)) {
+                    (_, Some(r)) => (r.2, r.3),
+                    (true, None) => (
+                        stable_id(&format!("base_rate:{code}:{}", coverage.as_str())),
+                        Decimal::new(NOMINAL_BASE[k] * multiplier / 1000, 2),
+                    ),
+                    (false, None) => continue, // the state files no rate for it: not offered
+                };
+                base[k] = (amount * Decimal::ONE_HUNDRED).trunc().mantissa() as i64;
+                priced[k] = true;
+                base_rates.push(ResolvedBaseRate {
+                    id: BaseRateId(id),
+                    coverage_type: coverage,
+                    base_amount: amount,
+                });
+            }
+            let mut discounts: Vec<ResolvedDiscount> = reference
+                .discounts
+                .iter()
+                .filter(|d| d.0 == *code)
+                .map(|d| d.1.clone())
+                .collect();
+            if reference.discounts.is_empty() {
+                discounts = FALLBACK_DISCOUNTS
+                    .iter()
+                    .map(|(c, percent, stackable)| ResolvedDiscount {
+                        id: DiscountRuleId(stable_id(&format!("discount:{}", c.as_str()))),
+                        code: *c,
+                        state_code: None,
+                        percent: Decimal::from(*percent),
+                        stackable: *stackable,
+                        eligibility: serde_json::json!({}),
+                    })
+                    .collect();
+            }
+            let mut surcharges: Vec<ResolvedSurcharge> = reference
+                .surcharges
+                .iter()
+                .filter(|d| d.0 == *code)
+                .map(|d| d.1.clone())
+                .collect();
+            if reference.surcharges.is_empty() {
+                surcharges = FALLBACK_SURCHARGES
+                    .iter()
+                    .map(|(c, percent)| ResolvedSurcharge {
+                        id: SurchargeRuleId(stable_id(&format!("surcharge:{}", c.as_str()))),
+                        code: *c,
+                        state_code: None,
+                        percent: Decimal::from(*percent),
+                        conditions: serde_json::json!({}),
+                    })
+                    .collect();
+            }
+            let mut territories = Vec::new();
+            let mut rating = Vec::new();
+            for (zip, id, city, factor) in rows {
+                rating.push(RatingContext {
+                    state_code: state_code.clone(),
+                    zip: Zip::parse(&zip).map_err(|e| bad("zip", e))?,
+                    effective_date: date_of(anchor_day),
+                    base_rates: base_rates.clone(),
+                    territory: ResolvedTerritory {
+                        id: TerritoryFactorId(id),
+                        city: city.clone(),
+                        factor,
+                    },
+                    discounts: discounts.clone(),
+                    surcharges: surcharges.clone(),
+                    discount_cap: cap,
+                });
+                territories.push(Territory {
+                    zip,
+                    city,
+                    factor_milli: (factor * Decimal::ONE_THOUSAND).trunc().mantissa() as i64,
+                });
+            }
+            // Every combination the generator can ask for must price (it cannot fail later).
+            let input = RatingInput {
+                coverages: base_rates.iter().map(|r| r.coverage_type).collect(),
+                eligibility: quotedb_repository::rating::Eligibility {
+                    discounts: DiscountCode::ALL.to_vec(),
+                    surcharges: SurchargeCode::ALL.to_vec(),
+                },
+            };
+            for r in &rating {
+                price(r, &input).map_err(|e: PricingError| {
+                    VolumeError::InvalidConfig(format!("the reference rates of {code} {} cannot price: {e}", r.zip))
+                })?;
+            }
+            if base_rates.is_empty() || rating.is_empty() {
+                return Err(VolumeError::InvalidConfig(format!(
+                    "{code} has no base rate or no territory"
+                )));
+            }
+            Ok(StateCtx {
+                code,
+                territories,
+                base,
+                priced,
+                rating,
+                rates_from,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+impl Ctx {
+    /// A context without a database: built-in territories, nominal rates, stand-in rules.
+    pub(crate) fn offline(scale: f64, seed: u64, anchor: OffsetDateTime) -> Self {
+        let anchor = unix_us(anchor);
+        Ctx {
+            plan: Plan::for_scale(scale).expect("scale"),
+            anchor,
+            streams: Streams::new(seed),
+            states: build_states(&Reference::default(), days_of(anchor)).expect("fallback states"),
+            state_weights: STATES.iter().map(|s| s.2).collect(),
+            admin_roles: [Uuid::nil(); 8],
+            number_offset: 12_345,
+            validity: 30 * DAY,
+            session_lifetime: 720 * HOUR,
+            max_attempts: 5,
+        }
+    }
+}
+
+/// A non-sensitive setting's value as text (NULL when missing).
+async fn setting(conn: &mut PgConnection, key: &str) -> Result<Option<String>, VolumeError> {
+    Ok(
+        sqlx::query_scalar!(r#"SELECT public_setting($1) #>> '{}' AS "value""#, key)
+            .fetch_one(&mut *conn)
+            .await?,
+    )
 }
 
 /// Make sure of the reference rows the volume data points at, read them, and build the
@@ -93,6 +338,7 @@ fn role_id(name: &str) -> Uuid {
 pub(crate) async fn prepare(conn: &mut PgConnection, cfg: &VolumeConfig) -> Result<Ctx, VolumeError> {
     let plan = Plan::for_scale(cfg.scale)?;
     let anchor = unix_us(cfg.anchor);
+    let anchor_date = date_of(days_of(anchor));
     let streams = Streams::new(cfg.seed);
 
     let mut tx = conn.begin().await?;
@@ -122,23 +368,28 @@ pub(crate) async fn prepare(conn: &mut PgConnection, cfg: &VolumeConfig) -> Resu
     .execute(&mut *tx)
     .await?;
 
-    // Territories: the seeded ZIPs (the active row of each, else the latest), else built-ins.
-    let seeded = sqlx::query!(
-        r#"SELECT DISTINCT ON (state_code, zip)
-                  state_code::text AS "state_code!", zip, city, (factor * 1000)::bigint AS "factor_milli!"
+    // The rates active on the anchor date, as Rating::resolve picks them.
+    let mut reference = Reference::default();
+    for t in sqlx::query!(
+        r#"SELECT DISTINCT ON (state_code, zip) state_code::text AS "state_code!", zip, id, city, factor,
+                  lower(effective) AS "from!"
            FROM territory_factors
-           WHERE state_code = ANY($1::text[])
-           ORDER BY state_code, zip, (status = 'active') DESC, lower(effective) DESC"#,
-        &codes
+           WHERE state_code = ANY($1::text[]) AND status = 'active' AND effective @> $2::date
+           ORDER BY state_code, zip, lower(effective) DESC"#,
+        &codes,
+        anchor_date
     )
     .fetch_all(&mut *tx)
-    .await?;
-    let anchor_date = time::Date::from_julian_day(days_of(anchor) + 2_440_588)
-        .map_err(|e| VolumeError::InvalidConfig(format!("anchor out of range: {e}")))?;
-    let rates = sqlx::query!(
+    .await?
+    {
+        reference
+            .territories
+            .push((t.state_code, t.zip, t.id, t.city, t.factor, day_of(t.from)));
+    }
+    for r in sqlx::query!(
         r#"SELECT DISTINCT ON (state_code, coverage_type)
-                  state_code::text AS "state_code!", coverage_type::text AS "coverage_type!",
-                  (base_amount * 100)::bigint AS "cents!"
+                  state_code::text AS "state_code!", coverage_type AS "coverage_type: CoverageType", id, base_amount,
+                  lower(effective) AS "from!"
            FROM base_rates
            WHERE state_code = ANY($1::text[]) AND status = 'active' AND effective @> $2::date
            ORDER BY state_code, coverage_type, lower(effective) DESC"#,
@@ -146,48 +397,76 @@ pub(crate) async fn prepare(conn: &mut PgConnection, cfg: &VolumeConfig) -> Resu
         anchor_date
     )
     .fetch_all(&mut *tx)
-    .await?;
-    let states: Vec<StateCtx> = STATES
-        .iter()
-        .map(|(code, _, _)| {
-            let mut territories: Vec<Territory> = seeded
-                .iter()
-                .filter(|t| t.state_code == *code)
-                .map(|t| Territory {
-                    zip: t.zip.clone(),
-                    city: t.city.clone(),
-                    factor_milli: t.factor_milli,
-                })
-                .collect();
-            if territories.is_empty() {
-                territories = FALLBACK_TERRITORIES
-                    .iter()
-                    .filter(|t| t.0 == *code)
-                    .map(|t| Territory {
-                        zip: t.1.to_string(),
-                        city: t.2.to_string(),
-                        factor_milli: t.3,
-                    })
-                    .collect();
-            }
-            let multiplier = match *code {
-                "CA" => 1150,
-                "NY" => 1300,
-                _ => 1000,
-            };
-            let mut base = NOMINAL_BASE.map(|c| c * multiplier / 1000);
-            for rate in rates.iter().filter(|r| r.state_code == *code) {
-                if let Some(k) = COVERAGES.iter().position(|c| *c == rate.coverage_type) {
-                    base[k] = rate.cents;
-                }
-            }
-            StateCtx {
-                code,
-                territories,
-                base,
-            }
-        })
-        .collect();
+    .await?
+    {
+        reference
+            .rates
+            .push((r.state_code, r.coverage_type, r.id, r.base_amount, day_of(r.from)));
+    }
+    for d in sqlx::query!(
+        r#"SELECT DISTINCT ON (s.code, d.code)
+                  s.code::text AS "state!", d.id, d.code AS "code: DiscountCode", d.state_code::text AS "rule_state",
+                  d.percent, d.stackable, d.eligibility
+           FROM states s
+           JOIN discount_rules d ON d.active AND (d.state_code = s.code OR d.state_code IS NULL)
+           WHERE s.code = ANY($1::text[])
+           ORDER BY s.code, d.code, d.state_code NULLS LAST"#,
+        &codes
+    )
+    .fetch_all(&mut *tx)
+    .await?
+    {
+        let state_code = d.rule_state.as_deref().map(StateCode::parse).transpose().ok().flatten();
+        reference.discounts.push((
+            d.state,
+            ResolvedDiscount {
+                id: DiscountRuleId(d.id),
+                code: d.code,
+                state_code,
+                percent: d.percent,
+                stackable: d.stackable,
+                eligibility: d.eligibility,
+            },
+        ));
+    }
+    for s in sqlx::query!(
+        r#"SELECT DISTINCT ON (st.code, r.code)
+                  st.code::text AS "state!", r.id, r.code AS "code: SurchargeCode", r.state_code::text AS "rule_state",
+                  r.percent, r.conditions
+           FROM states st
+           JOIN surcharge_rules r ON r.active AND (r.state_code = st.code OR r.state_code IS NULL)
+           WHERE st.code = ANY($1::text[])
+           ORDER BY st.code, r.code, r.state_code NULLS LAST"#,
+        &codes
+    )
+    .fetch_all(&mut *tx)
+    .await?
+    {
+        let state_code = s.rule_state.as_deref().map(StateCode::parse).transpose().ok().flatten();
+        reference.surcharges.push((
+            s.state,
+            ResolvedSurcharge {
+                id: SurchargeRuleId(s.id),
+                code: s.code,
+                state_code,
+                percent: s.percent,
+                conditions: s.conditions,
+            },
+        ));
+    }
+    reference.discount_cap = setting(&mut tx, "rating.discount_cap")
+        .await?
+        .and_then(|v| Decimal::from_str(&v).ok())
+        .filter(|c| *c >= Decimal::ZERO && *c < Decimal::ONE);
+    let number = |v: Option<String>, default: i64| {
+        v.and_then(|v| v.parse::<i64>().ok())
+            .filter(|n| *n > 0)
+            .unwrap_or(default)
+    };
+    let validity = number(setting(&mut tx, "quotes.validity_days").await?, 30).min(365) * DAY;
+    let session_lifetime = number(setting(&mut tx, "sessions.lifetime_hours").await?, 720).min(24 * 365) * HOUR;
+    let max_attempts = number(setting(&mut tx, "notifications.max_attempts").await?, 5).clamp(1, 50) as i16;
+    let states = build_states(&reference, days_of(anchor))?;
 
     // Admin roles: those of the seeds, or created (same names) when the seeds are absent.
     for (name, parent, description) in ROLE_TREE {
@@ -195,7 +474,7 @@ pub(crate) async fn prepare(conn: &mut PgConnection, cfg: &VolumeConfig) -> Resu
             "INSERT INTO admin_roles (id, name, description, parent_id)
              VALUES ($1, $2, $3, (SELECT id FROM admin_roles WHERE name = $4))
              ON CONFLICT (name) DO NOTHING",
-            role_id(name),
+            stable_id(&format!("admin-role:{name}")),
             name,
             description,
             parent
@@ -229,6 +508,9 @@ pub(crate) async fn prepare(conn: &mut PgConnection, cfg: &VolumeConfig) -> Resu
         states,
         admin_roles,
         number_offset,
+        validity,
+        session_lifetime,
+        max_attempts,
     })
 }
 
@@ -250,8 +532,8 @@ async fn ensure_audit_partitions(conn: &mut PgConnection, anchor: i64) -> Result
         let exists = sqlx::query_scalar!(r#"SELECT to_regclass($1) IS NOT NULL AS "exists!""#, &name)
             .fetch_one(&mut *conn)
             .await?;
-        let lo = month_bound(month);
-        let hi = month_bound(next);
+        let lo = date_of(month).midnight().assume_utc();
+        let hi = date_of(next).midnight().assume_utc();
         let strays = sqlx::query_scalar!(
             r#"SELECT EXISTS (SELECT 1 FROM audit_logs_default WHERE occurred_at >= $1 AND occurred_at < $2) AS "strays!""#,
             lo,
@@ -273,11 +555,4 @@ async fn ensure_audit_partitions(conn: &mut PgConnection, anchor: i64) -> Result
         month = next;
     }
     Ok(())
-}
-
-fn month_bound(days: i32) -> OffsetDateTime {
-    let (y, m, _) = civil_from_days(days);
-    let date = time::Date::from_calendar_date(y, time::Month::try_from(m as u8).unwrap_or(time::Month::January), 1)
-        .unwrap_or(time::Date::MIN);
-    date.midnight().assume_utc()
 }

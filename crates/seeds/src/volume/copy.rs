@@ -299,11 +299,6 @@ impl Obj<'_> {
         self
     }
 
-    pub(crate) fn null(&mut self, k: &str) -> &mut Self {
-        self.key(k).extend_from_slice(b"null");
-        self
-    }
-
     /// A decimal as a JSON string ("1234.56"), the way rust_decimal serialises money.
     pub(crate) fn dec(&mut self, k: &str, scaled: i64, scale: u8) -> &mut Self {
         let b = self.key(k);
@@ -318,12 +313,6 @@ impl Obj<'_> {
         b.push(b'"');
         write_uuid(b, v);
         b.push(b'"');
-        self
-    }
-
-    pub(crate) fn arr(&mut self, k: &str, f: impl FnOnce(&mut Arr<'_>)) -> &mut Self {
-        let b = self.key(k);
-        arr(b, f);
         self
     }
 }
@@ -349,12 +338,6 @@ impl Arr<'_> {
         b.push(b'"');
         f(b);
         b.push(b'"');
-        self
-    }
-
-    pub(crate) fn obj(&mut self, f: impl FnOnce(&mut Obj<'_>)) -> &mut Self {
-        let b = self.next();
-        obj(b, f);
         self
     }
 }
@@ -394,15 +377,15 @@ mod tests {
     fn json_is_well_formed() {
         let mut b = Vec::new();
         obj(&mut b, |o| {
-            o.str("a", "x\"y").int("n", -3).dec("p", 1005, 2).arr("l", |a| {
-                a.str("q").obj(|o| {
-                    o.bool("t", true).null("z");
-                });
-            });
+            o.str("a", "x\"y").int("n", -3).dec("p", 1005, 2).bool("t", true);
+        });
+        b.push(b' ');
+        arr(&mut b, |a| {
+            a.str("q").str_with(|b| b.extend_from_slice(b"r"));
         });
         assert_eq!(
             String::from_utf8(b).expect("utf-8"),
-            r#"{"a":"x\"y","n":-3,"p":"10.05","l":["q",{"t":true,"z":null}]}"#
+            r#"{"a":"x\"y","n":-3,"p":"10.05","t":true} ["q","r"]"#
         );
     }
 }

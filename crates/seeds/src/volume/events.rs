@@ -15,13 +15,10 @@ use super::activity::{client_ip, session_id};
 use super::clock::{DAY, HOUR, MIN, SEC};
 use super::copy::{CopyEncode as _, Obj, obj, write_uuid};
 use super::names::NOTIFICATION_ERRORS;
-use super::pipeline::Out;
+use super::pipeline::{Out, Part};
 use super::quotes::{self, QuoteCore, Status, pricing};
 use super::rng::{Stream, below, bytes, chance, pick, range, weighted};
 use super::users::{self, Kind};
-
-/// Attempts a notification gets before it is dead.
-pub(crate) const MAX_ATTEMPTS: i16 = 5;
 
 /// The moments of a quote's life, in order: (time, what happened, version for ratings).
 fn timeline(q: &QuoteCore) -> impl Iterator<Item = (i64, &'static str, u8)> + '_ {
@@ -51,8 +48,8 @@ fn quote_props(o: &mut Obj<'_>, ctx: &Ctx, q: &QuoteCore) {
 
 /// COPY analytics_events (event_type, user_id, session_id, quote_id, properties, occurred_at,
 /// created_at)
-pub(crate) fn gen_events(ctx: &Ctx, out: &mut Out, _: u32) {
-    for idx in 0..ctx.plan.quotes {
+pub(crate) fn gen_events(ctx: &Ctx, out: &mut Out, part: Part) {
+    for idx in part.units(ctx.plan.quotes) {
         let q = quotes::core(ctx, idx);
         let mut r = ctx.streams.rng(Stream::Events, idx);
         let session = |r: &mut ChaCha8Rng| {
@@ -155,8 +152,8 @@ fn write_event(
 /// COPY notification_queue (id, channel, recipient_user_id, recipient_address, template,
 /// payload, status, priority, attempts, max_attempts, next_attempt_at, locked_at, locked_by,
 /// sent_at, last_error, created_at, updated_at)
-pub(crate) fn gen_notifications(ctx: &Ctx, out: &mut Out, _: u32) {
-    for idx in 0..ctx.plan.quotes {
+pub(crate) fn gen_notifications(ctx: &Ctx, out: &mut Out, part: Part) {
+    for idx in part.units(ctx.plan.quotes) {
         let q = quotes::core(ctx, idx);
         let mut r = ctx.streams.rng(Stream::Notifications, idx);
         let mut n = 0;
@@ -271,12 +268,12 @@ fn write_notification(
                 }
             }
             1 => State::Failed {
-                attempts: 1 + below(r, (MAX_ATTEMPTS - 1) as u64) as i16,
+                attempts: 1 + below(r, (ctx.max_attempts - 1) as u64) as i16,
                 next: anchor + range(r, -10 * MIN, 30 * MIN),
-                error: pick::<&str>(r, NOTIFICATION_ERRORS),
+                error: NOTIFICATION_ERRORS[below(r, NOTIFICATION_ERRORS.len() as u64) as usize],
             },
             2 => State::Dead {
-                error: pick::<&str>(r, NOTIFICATION_ERRORS),
+                error: NOTIFICATION_ERRORS[below(r, NOTIFICATION_ERRORS.len() as u64) as usize],
                 last: (at + range(r, HOUR, 2 * DAY)).min(anchor),
             },
             // A due row nobody claimed yet (backlog).
@@ -328,12 +325,12 @@ fn write_notification(
         State::Failed { attempts, next, error } => {
             ("failed", attempts, next, None, None, Some(error), at.max(next - HOUR))
         }
-        State::Dead { error, last } => ("dead", MAX_ATTEMPTS, last, None, None, Some(error), last),
+        State::Dead { error, last } => ("dead", ctx.max_attempts, last, None, None, Some(error), last),
     };
     b.text(status);
     b.i16(priority);
     b.i16(attempts);
-    b.i16(MAX_ATTEMPTS);
+    b.i16(ctx.max_attempts);
     b.ts(next);
     match locked {
         Some((t, worker)) => {
@@ -359,9 +356,11 @@ fn write_notification(
 /// COPY audit_logs (occurred_at, actor_user_id, action, entity_type, entity_id, old_values,
 /// new_values, ip, request_id): registrations of the last year's users, then every quote's
 /// creation, ratings and status moves.
-pub(crate) fn gen_audit(ctx: &Ctx, out: &mut Out, _: u32) {
+pub(crate) fn gen_audit(ctx: &Ctx, out: &mut Out, part: Part) {
     let since = ctx.anchor - 365 * DAY;
-    for idx in 0..ctx.plan.users() {
+    // Units: the users, then the quotes.
+    let n_users = ctx.plan.users();
+    for idx in part.units(n_users) {
         let mut u = users::core(ctx, idx);
         if u.created_at >= since {
             let mut r = ctx.streams.rng(Stream::Audit, idx);
@@ -386,7 +385,12 @@ pub(crate) fn gen_audit(ctx: &Ctx, out: &mut Out, _: u32) {
             return;
         }
     }
-    for idx in 0..ctx.plan.quotes {
+    let quote_part = Part {
+        from: part.from.saturating_sub(n_users),
+        to: part.to.saturating_sub(n_users),
+        ..part
+    };
+    for idx in quote_part.units(ctx.plan.quotes) {
         let q = quotes::core(ctx, idx);
         let mut r = ctx.streams.rng(Stream::Audit, (1 << 40) + idx);
         let mut previous = (Status::Draft.label(), None::<i64>);

@@ -22,8 +22,31 @@ pub(crate) const CHUNK: usize = 1 << 20;
 /// Buffers in flight between the generator and the sender.
 const DEPTH: usize = 3;
 
-/// A generator: writes the rows of one COPY (the `u32` is a step argument, e.g. a version round).
-pub(crate) type GenFn = fn(&Ctx, &mut Out, u32);
+/// A generator: writes the rows of one COPY.
+pub(crate) type GenFn = fn(&Ctx, &mut Out, Part);
+
+/// Which part of a table a COPY step generates.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Part {
+    /// Step argument (the version round of quote_versions).
+    pub(crate) arg: u32,
+    /// Parent units `from..to` (generators that support splitting; others do all).
+    pub(crate) from: u64,
+    pub(crate) to: u64,
+}
+
+impl Part {
+    pub(crate) const ALL: Part = Part {
+        arg: 0,
+        from: 0,
+        to: u64::MAX,
+    };
+
+    /// The units of `0..n` this part covers.
+    pub(crate) fn units(self, n: u64) -> std::ops::Range<u64> {
+        self.from.min(n)..self.to.min(n)
+    }
+}
 
 /// One COPY of the load.
 #[derive(Debug, Clone)]
@@ -32,10 +55,11 @@ pub(crate) struct CopyStep {
     pub(crate) label: String,
     pub(crate) table: &'static str,
     pub(crate) columns: &'static str,
-    /// Parent units the generator walks (progress bar length).
+    /// Parent units of the whole table (progress bar length; a table split into several COPY
+    /// steps shares one bar).
     pub(crate) units: u64,
     pub(crate) generator: GenFn,
-    pub(crate) arg: u32,
+    pub(crate) part: Part,
 }
 
 impl CopyStep {
@@ -56,12 +80,14 @@ pub(crate) struct Out {
     rows: u64,
     units: u64,
     bar: ProgressBar,
+    /// Units before this part (progress of a table loaded in several steps).
+    offset: u64,
     failed: Option<std::io::Error>,
     closed: bool,
 }
 
 impl Out {
-    fn new(target: Target, bar: ProgressBar) -> Self {
+    fn new(target: Target, bar: ProgressBar, offset: u64) -> Self {
         let mut buf = Vec::with_capacity(CHUNK + CHUNK / 4);
         buf.extend_from_slice(HEADER);
         Self {
@@ -70,6 +96,7 @@ impl Out {
             rows: 0,
             units: 0,
             bar,
+            offset,
             failed: None,
             closed: false,
         }
@@ -89,7 +116,7 @@ impl Out {
     pub(crate) fn unit_done(&mut self) -> bool {
         self.units += 1;
         if self.units & 0x3ff == 0 {
-            self.bar.set_position(self.units);
+            self.bar.set_position(self.offset + self.units);
         }
         if self.buf.len() >= CHUNK {
             self.flush();
@@ -122,7 +149,7 @@ impl Out {
     fn finish(mut self) -> (u64, Option<std::io::Error>) {
         self.buf.extend_from_slice(TRAILER);
         self.flush();
-        self.bar.set_position(self.units);
+        self.bar.set_position(self.offset + self.units);
         (self.rows, self.failed)
     }
 }
@@ -169,12 +196,12 @@ pub(crate) async fn copy_live(
     let (tx, mut rx) = mpsc::channel::<Vec<u8>>(DEPTH);
     let generator = {
         let ctx = Arc::clone(ctx);
-        let (generate, arg, bar) = (step.generator, step.arg, bar.clone());
+        let (generate, part, bar) = (step.generator, step.part, bar.clone());
         std::thread::Builder::new()
             .name(format!("volume-{}", step.table))
             .spawn(move || {
-                let mut out = Out::new(Target::Channel(tx), bar);
-                generate(&ctx, &mut out, arg);
+                let mut out = Out::new(Target::Channel(tx), bar, part.from);
+                generate(&ctx, &mut out, part);
                 out.finish().0
             })
     };
@@ -197,7 +224,6 @@ pub(crate) async fn copy_live(
     // Closing the channel stops a generator still running (after a send error).
     drop(rx);
     let generated = generator.join();
-    bar.finish();
     if let Some(e) = send_error {
         // The connection is likely broken; try to leave COPY mode anyway.
         let _ = copy.abort("volume loader: sending failed").await;
@@ -234,10 +260,9 @@ pub(crate) fn copy_to_file(
     bar: ProgressBar,
 ) -> Result<StepResult, VolumeError> {
     let started = Instant::now();
-    let mut out = Out::new(Target::File(file), bar.clone());
-    (step.generator)(ctx, &mut out, step.arg);
+    let mut out = Out::new(Target::File(file), bar, step.part.from);
+    (step.generator)(ctx, &mut out, step.part);
     let (rows, failed) = out.finish();
-    bar.finish();
     if let Some(e) = failed {
         return Err(VolumeError::Io(e));
     }

@@ -11,23 +11,25 @@
 
 use std::io::Write as _;
 
+use quotedb_repository::quotes::CoverageRequest;
+use quotedb_repository::rating::{Eligibility, PremiumBreakdown, RatingInput, price};
+use quotedb_repository::schema::quotes::CoverageType;
+use quotedb_repository::schema::rating::{DiscountCode, SurchargeCode};
 use rand_chacha::ChaCha8Rng;
+use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use super::Ctx;
-use super::clock::{DAY, HOUR, MIN, SEC, civil_from_days, days_of, write_date};
+use super::clock::{DAY, HOUR, MIN, SEC, civil_from_days, days_of};
+use super::context::date_of;
 use super::copy::{CopyEncode as _, obj};
 use super::names::{CAMPAIGNS, CHANNELS};
-use super::pipeline::Out;
+use super::pipeline::{Out, Part};
 use super::rng::{Stream, below, chance, step, unit, uuid, weighted, zipf};
 use super::users::{self, customer_span};
 
 /// Most ratings (versions) a generated quote has.
 pub(crate) const MAX_VERSIONS: u8 = 4;
-/// Quote validity (creation to expiry).
-pub(crate) const VALIDITY: i64 = 30 * DAY;
-/// Cap on the sum of stackable discounts, in basis points.
-pub(crate) const DISCOUNT_CAP_BP: i64 = 2_500;
 /// Share of quotes created 3 to 12 months ago (the rest are from the last 3 months).
 const OLD_SHARE: f64 = 0.15;
 /// Share of quotes whose customer is drawn from the Zipf-skewed (heavy) distribution.
@@ -81,64 +83,30 @@ pub(crate) const NOMINAL_BASE: [i64; 8] = [42_000, 31_000, 52_000, 18_000, 9_500
 /// Share of quotes carrying each coverage.
 const COVERAGE_SHARE: [f64; 8] = [1.0, 1.0, 0.8, 0.78, 0.5, 0.4, 0.3, 0.35];
 
-/// A coverage option: limit (dollars, None = no stated limit), deductible (dollars), price
-/// factor (thousandths).
-type CovOption = (Option<i64>, i64, i64);
+/// A coverage option: limit (dollars, None = no stated limit), deductible (dollars).
+type CovOption = (Option<i64>, i64);
 
 const OPTIONS: [&[CovOption]; 8] = [
     &[
-        (Some(25_000), 0, 850),
-        (Some(50_000), 0, 1000),
-        (Some(100_000), 0, 1200),
-        (Some(250_000), 0, 1450),
-        (Some(500_000), 0, 1700),
+        (Some(25_000), 0),
+        (Some(50_000), 0),
+        (Some(100_000), 0),
+        (Some(250_000), 0),
+        (Some(500_000), 0),
     ],
-    &[
-        (Some(25_000), 0, 900),
-        (Some(50_000), 0, 1000),
-        (Some(100_000), 0, 1150),
-    ],
-    &[
-        (None, 250, 1250),
-        (None, 500, 1000),
-        (None, 1000, 850),
-        (None, 2000, 700),
-    ],
-    &[
-        (None, 100, 1300),
-        (None, 250, 1100),
-        (None, 500, 1000),
-        (None, 1000, 800),
-    ],
-    &[
-        (Some(25_000), 0, 900),
-        (Some(50_000), 0, 1000),
-        (Some(100_000), 0, 1200),
-    ],
-    &[(Some(1_000), 0, 800), (Some(5_000), 0, 1000), (Some(10_000), 0, 1250)],
-    &[(Some(900), 0, 1000), (Some(1_500), 0, 1300)],
-    &[(Some(100), 0, 1000), (Some(250), 0, 1200)],
+    &[(Some(25_000), 0), (Some(50_000), 0), (Some(100_000), 0)],
+    &[(None, 250), (None, 500), (None, 1000), (None, 2000)],
+    &[(None, 100), (None, 250), (None, 500), (None, 1000)],
+    &[(Some(25_000), 0), (Some(50_000), 0), (Some(100_000), 0)],
+    &[(Some(1_000), 0), (Some(5_000), 0), (Some(10_000), 0)],
+    &[(Some(900), 0), (Some(1_500), 0)],
+    &[(Some(100), 0), (Some(250), 0)],
 ];
 
-/// Surcharges: code, probability per rating, basis points.
-const SURCHARGES: [(&str, f64, i64); 5] = [
-    ("at_fault_accident", 0.10, 2_500),
-    ("speeding_violation", 0.12, 1_500),
-    ("dui", 0.02, 5_000),
-    ("young_driver", 0.12, 3_000),
-    ("coverage_lapse", 0.06, 1_000),
-];
-
-/// Discounts: code, probability per rating, basis points.
-const DISCOUNTS: [(&str, f64, i64); 7] = [
-    ("multi_policy", 0.30, 1_000),
-    ("good_driver", 0.45, 1_500),
-    ("good_student", 0.08, 800),
-    ("safe_vehicle", 0.25, 500),
-    ("anti_theft", 0.20, 500),
-    ("paperless", 0.50, 300),
-    ("loyalty", 0.15, 700),
-];
+/// Probability, per rating, that the applicant qualifies for each surcharge (code order).
+const SURCHARGE_SHARE: [f64; 5] = [0.10, 0.12, 0.02, 0.12, 0.06];
+/// Probability, per rating, that the applicant qualifies for each discount (code order).
+const DISCOUNT_SHARE: [f64; 7] = [0.30, 0.45, 0.08, 0.25, 0.20, 0.50, 0.15];
 
 const NO_COVERAGE: u8 = u8::MAX;
 
@@ -205,7 +173,7 @@ pub(crate) fn core(ctx: &Ctx, idx: u64) -> QuoteCore {
     };
     let territory = below(&mut r, ctx.states[state].territories.len() as u64) as usize;
 
-    let expires_at = created_at + VALIDITY;
+    let expires_at = created_at + ctx.validity;
     let mut status = [
         Status::Draft,
         Status::Rated,
@@ -248,12 +216,20 @@ pub(crate) fn core(ctx: &Ctx, idx: u64) -> QuoteCore {
         Status::Expired => Some(expires_at + below(&mut r, (anchor - expires_at).clamp(1, 6 * HOUR) as u64) as i64),
         Status::Draft | Status::Rated => None,
     };
-    let effective_day = days_of(created_at) + 1 + below(&mut r, 45) as i32;
+    // Requested start: within 45 days, never before the state's rates are in force.
+    let effective_day = (days_of(created_at) + 1 + below(&mut r, 45) as i32).max(ctx.states[state].rates_from);
+    // Only coverages the state files a rate for; always at least one.
+    let priced = ctx.states[state].priced;
     let mut coverage = [NO_COVERAGE; 8];
     for (k, slot) in coverage.iter_mut().enumerate() {
-        if chance(&mut r, COVERAGE_SHARE[k]) {
+        if chance(&mut r, COVERAGE_SHARE[k]) && priced[k] {
             *slot = below(&mut r, OPTIONS[k].len() as u64) as u8;
         }
+    }
+    if coverage.iter().all(|c| *c == NO_COVERAGE)
+        && let Some(k) = priced.iter().position(|p| *p)
+    {
+        coverage[k] = 0;
     }
     let channel = CHANNELS[weighted(&mut r, &[55, 25, 12, 5, 3])];
     let campaign = chance(&mut r, 0.3).then(|| CAMPAIGNS[below(&mut r, CAMPAIGNS.len() as u64) as usize]);
@@ -321,70 +297,91 @@ impl QuoteCore {
     }
 }
 
-/// One rating of a quote.
+/// One rating of a quote, priced by the repository's own pricing function.
 #[derive(Debug)]
 pub(crate) struct Pricing {
     pub(crate) id: Uuid,
+    pub(crate) eligibility: Eligibility,
+    /// Exactly what `Quotes::create` / `rerate` store in `quote_versions.breakdown`.
+    pub(crate) breakdown: PremiumBreakdown,
     /// Premium per coverage type in cents (0 when the quote does not carry it).
     pub(crate) lines: [i64; 8],
     pub(crate) total: i64,
-    pub(crate) surcharges: u8,
-    pub(crate) surcharge_bp: i64,
-    pub(crate) discounts: u8,
-    pub(crate) discount_bp: i64,
 }
 
-fn round_half_even(num: i128, den: i128) -> i64 {
-    let (q, r) = (num / den, num % den);
-    let up = 2 * r > den || (2 * r == den && q % 2 == 1);
-    (q + i128::from(up)) as i64
+fn cents(d: Decimal) -> i64 {
+    (d * Decimal::ONE_HUNDRED).trunc().mantissa() as i64
 }
 
-/// Rating `k` (1-based) of a quote: premium = base x territory x option factor x
-/// (1 + surcharges) x (1 - min(discounts, cap)), per coverage, rounded half-even to cents.
+impl QuoteCore {
+    /// The requested coverage types, in coverage order.
+    pub(crate) fn coverage_types(&self) -> Vec<CoverageType> {
+        CoverageType::ALL
+            .into_iter()
+            .zip(self.coverage)
+            .filter(|(_, opt)| *opt != NO_COVERAGE)
+            .map(|(c, _)| c)
+            .collect()
+    }
+
+    /// The requested coverages with their limits and deductibles.
+    pub(crate) fn coverage_requests(&self) -> Vec<CoverageRequest> {
+        CoverageType::ALL
+            .into_iter()
+            .enumerate()
+            .filter(|(k, _)| self.coverage[*k] != NO_COVERAGE)
+            .map(|(k, coverage_type)| {
+                let (limit, deductible) = OPTIONS[k][usize::from(self.coverage[k])];
+                CoverageRequest {
+                    coverage_type,
+                    limit_amount: limit.map(Decimal::from),
+                    deductible: Decimal::from(deductible),
+                }
+            })
+            .collect()
+    }
+}
+
+/// Rating `k` (1-based) of a quote: what the applicant qualified for that time, priced with
+/// the state's rates (premium = base x territory x (1 + surcharges) x (1 - capped discount),
+/// per coverage, half-even to cents - `quotedb_repository::rating::price`).
 pub(crate) fn pricing(ctx: &Ctx, q: &QuoteCore, k: u8) -> Pricing {
     let mut r = ctx.streams.rng(Stream::Versions, q.idx * 8 + u64::from(k));
     let id = uuid(&mut r);
-    let (mut surcharges, mut surcharge_bp) = (0u8, 0i64);
-    for (i, (_, p, bp)) in SURCHARGES.iter().enumerate() {
-        if chance(&mut r, *p) {
-            surcharges |= 1 << i;
-            surcharge_bp += bp;
-        }
-    }
-    let (mut discounts, mut discount_bp) = (0u8, 0i64);
-    for (i, (_, p, bp)) in DISCOUNTS.iter().enumerate() {
-        if chance(&mut r, *p) {
-            discounts |= 1 << i;
-            discount_bp += bp;
-        }
-    }
-    let discount_bp = discount_bp.min(DISCOUNT_CAP_BP);
-    let state = &ctx.states[q.state];
-    let tf = i128::from(state.territories[q.territory].factor_milli);
+    let eligibility = Eligibility {
+        discounts: DiscountCode::ALL
+            .into_iter()
+            .zip(DISCOUNT_SHARE)
+            .filter(|(_, p)| chance(&mut r, *p))
+            .map(|(c, _)| c)
+            .collect(),
+        surcharges: SurchargeCode::ALL
+            .into_iter()
+            .zip(SURCHARGE_SHARE)
+            .filter(|(_, p)| chance(&mut r, *p))
+            .map(|(c, _)| c)
+            .collect(),
+    };
+    let input = RatingInput {
+        coverages: q.coverage_types(),
+        eligibility,
+    };
+    let rating = &ctx.states[q.state].rating[q.territory];
+    // prepare() priced every coverage and code combination of every territory: cannot fail.
+    let mut breakdown = price(rating, &input).expect("reference rates validated by prepare()");
+    breakdown.effective_date = date_of(q.effective_day);
     let mut lines = [0i64; 8];
-    let mut total = 0;
-    for (cov, opt) in q.coverage.iter().enumerate() {
-        if *opt == NO_COVERAGE {
-            continue;
+    for line in &breakdown.lines {
+        if let Some(k) = CoverageType::ALL.iter().position(|c| *c == line.coverage_type) {
+            lines[k] = cents(line.premium);
         }
-        let lf = i128::from(OPTIONS[cov][usize::from(*opt)].2);
-        let num = i128::from(state.base[cov])
-            * tf
-            * lf
-            * i128::from(10_000 + surcharge_bp)
-            * i128::from(10_000 - discount_bp);
-        lines[cov] = round_half_even(num, 100_000_000_000_000).max(1);
-        total += lines[cov];
     }
     Pricing {
         id,
+        eligibility: input.eligibility,
+        total: cents(breakdown.total),
+        breakdown,
         lines,
-        total,
-        surcharges,
-        surcharge_bp,
-        discounts,
-        discount_bp,
     }
 }
 
@@ -392,8 +389,8 @@ pub(crate) fn pricing(ctx: &Ctx, q: &QuoteCore, k: u8) -> Pricing {
 pub(crate) const QUOTE_COLUMNS: &str = "id, quote_number, customer_id, agent_id, state_code, zip, status, premium, \
      current_version, effective_date, expires_at, bound_at, metadata, created_at, updated_at";
 
-pub(crate) fn gen_quotes(ctx: &Ctx, out: &mut Out, _: u32) {
-    for idx in 0..ctx.plan.quotes {
+pub(crate) fn gen_quotes(ctx: &Ctx, out: &mut Out, part: Part) {
+    for idx in part.units(ctx.plan.quotes) {
         let mut q = core(ctx, idx);
         let first = (q.versions > 0).then(|| pricing(ctx, &q, 1));
         let device = ["desktop", "ios", "android"][weighted(&mut q.rng, &[60, 25, 15])];
@@ -435,15 +432,15 @@ pub(crate) fn gen_quotes(ctx: &Ctx, out: &mut Out, _: u32) {
 
 /// COPY quote_coverages (id, quote_id, coverage_type, limit_amount, deductible, premium,
 /// created_at, updated_at): inserted while every quote is still draft or rated.
-pub(crate) fn gen_coverages(ctx: &Ctx, out: &mut Out, _: u32) {
-    for idx in 0..ctx.plan.quotes {
+pub(crate) fn gen_coverages(ctx: &Ctx, out: &mut Out, part: Part) {
+    for idx in part.units(ctx.plan.quotes) {
         let q = core(ctx, idx);
         let latest = (q.versions > 0).then(|| pricing(ctx, &q, q.versions));
         for (cov, opt) in q.coverage.iter().enumerate() {
             if *opt == NO_COVERAGE {
                 continue;
             }
-            let (limit, deductible, _) = OPTIONS[cov][usize::from(*opt)];
+            let (limit, deductible) = OPTIONS[cov][usize::from(*opt)];
             let b = out.row(8);
             b.uuid(&ctx.streams.id(Stream::Coverages, idx * 8 + cov as u64));
             b.uuid(&q.id);
@@ -471,10 +468,10 @@ pub(crate) fn gen_coverages(ctx: &Ctx, out: &mut Out, _: u32) {
 }
 
 /// COPY quote_versions (id, quote_id, version, premium, rating_inputs, breakdown, created_at):
-/// version `round` of every quote rated at least `round` times.
-pub(crate) fn gen_versions(ctx: &Ctx, out: &mut Out, round: u32) {
-    let k = round as u8;
-    for idx in 0..ctx.plan.quotes {
+/// version `part.arg` of every quote (of `part.from..part.to`) rated at least that many times.
+pub(crate) fn gen_versions(ctx: &Ctx, out: &mut Out, part: Part) {
+    let k = part.arg as u8;
+    for idx in part.units(ctx.plan.quotes) {
         let q = core(ctx, idx);
         if q.versions >= k {
             write_version(ctx, out, &q, k);
@@ -488,94 +485,28 @@ pub(crate) fn gen_versions(ctx: &Ctx, out: &mut Out, round: u32) {
 fn write_version(ctx: &Ctx, out: &mut Out, q: &QuoteCore, k: u8) {
     let p = pricing(ctx, q, k);
     let at = q.version_at[usize::from(k) - 1];
-    let state = &ctx.states[q.state];
-    let territory = &state.territories[q.territory];
-    let mut customer = users::core(ctx, q.customer_idx);
-    let person = customer.person();
+    // rating_inputs as the repository records it: {coverages, eligibility, context}, the
+    // context holding the base rates of the requested coverages only, at the effective date.
+    let mut context = ctx.states[q.state].rating[q.territory].clone();
+    let requested = q.coverage_types();
+    context.base_rates.retain(|r| requested.contains(&r.coverage_type));
+    context.effective_date = date_of(q.effective_day);
+    let inputs = serde_json::json!({
+        "coverages": q.coverage_requests(),
+        "eligibility": p.eligibility,
+        "context": context,
+    });
     let b = out.row(7);
     b.uuid(&p.id);
     b.uuid(&q.id);
     b.i32(i32::from(k));
     b.numeric(p.total, 2);
+    // Serialising these types to a Vec cannot fail (no maps with non-string keys).
     b.jsonb(|b| {
-        obj(b, |o| {
-            o.str("state", state.code).str("zip", &territory.zip);
-            o.str_with("effective_date", |b| write_date(b, q.effective_day));
-            o.dec("territory_factor", territory.factor_milli, 3);
-            o.dec("discount_cap", DISCOUNT_CAP_BP, 2);
-            o.arr("drivers", |a| {
-                for j in 0..customer.drivers {
-                    let d = users::driver(ctx, &mut customer, &person, j);
-                    a.obj(|o| {
-                        o.uuid("id", &d.id);
-                        o.int("age", i64::from((q.effective_day - d.born) / 365));
-                        match d.licensed {
-                            Some(l) => o.int("years_licensed", i64::from((q.effective_day - l).max(0) / 365)),
-                            None => o.null("years_licensed"),
-                        };
-                    });
-                }
-            });
-            o.arr("vehicles", |a| {
-                for j in 0..customer.vehicles {
-                    let v = users::vehicle(ctx, &customer, j);
-                    a.obj(|o| {
-                        o.uuid("id", &v.id).str("vin", v.vin()).int("year", i64::from(v.year));
-                        o.str("make", v.make).str("model", v.model);
-                    });
-                }
-            });
-            o.arr("coverages", |a| {
-                for (cov, opt) in q.coverage.iter().enumerate() {
-                    if *opt == NO_COVERAGE {
-                        continue;
-                    }
-                    let (limit, deductible, _) = OPTIONS[cov][usize::from(*opt)];
-                    a.obj(|o| {
-                        o.str("type", COVERAGES[cov]);
-                        match limit {
-                            Some(l) => o.dec("limit", l * 100, 2),
-                            None => o.null("limit"),
-                        };
-                        o.dec("deductible", deductible * 100, 2);
-                    });
-                }
-            });
-            o.arr("surcharges", |a| {
-                for (i, (code, _, _)) in SURCHARGES.iter().enumerate() {
-                    if p.surcharges & (1 << i) != 0 {
-                        a.str(code);
-                    }
-                }
-            });
-            o.arr("discounts", |a| {
-                for (i, (code, _, _)) in DISCOUNTS.iter().enumerate() {
-                    if p.discounts & (1 << i) != 0 {
-                        a.str(code);
-                    }
-                }
-            });
-        });
+        let _ = serde_json::to_writer(&mut *b, &inputs);
     });
     b.jsonb(|b| {
-        obj(b, |o| {
-            o.arr("lines", |a| {
-                for (cov, opt) in q.coverage.iter().enumerate() {
-                    if *opt != NO_COVERAGE {
-                        a.obj(|o| {
-                            o.str("coverage", COVERAGES[cov]);
-                            o.dec("base", state.base[cov], 2);
-                            o.dec("option_factor", OPTIONS[cov][usize::from(*opt)].2, 3);
-                            o.dec("premium", p.lines[cov], 2);
-                        });
-                    }
-                }
-            });
-            o.dec("territory_factor", territory.factor_milli, 3);
-            o.dec("surcharge_pct", p.surcharge_bp, 2);
-            o.dec("discount_pct", p.discount_bp, 2);
-            o.dec("total", p.total, 2);
-        });
+        let _ = serde_json::to_writer(&mut *b, &p.breakdown);
     });
     b.ts(at);
 }
@@ -586,8 +517,8 @@ pub(crate) const MOVES_COLUMNS: &str = "quote_id, versions, status, premium, bou
 
 /// COPY volume_quote_moves: per quote that moves, its final version count, status, premium and
 /// bind time.
-pub(crate) fn gen_moves(ctx: &Ctx, out: &mut Out, _: u32) {
-    for idx in 0..ctx.plan.quotes {
+pub(crate) fn gen_moves(ctx: &Ctx, out: &mut Out, part: Part) {
+    for idx in part.units(ctx.plan.quotes) {
         let q = core(ctx, idx);
         if q.moves() {
             let latest = (q.versions > 0).then(|| pricing(ctx, &q, q.versions));

@@ -9,7 +9,7 @@ use super::Ctx;
 use super::clock::{DAY, HOUR, MIN, civil_from_days, days_of};
 use super::copy::CopyEncode as _;
 use super::names::{AREA_CODES, EMAIL_DOMAINS, FIRST_NAMES, LAST_NAMES, MAKES};
-use super::pipeline::Out;
+use super::pipeline::{Out, Part};
 use super::rng::{Stream, below, bytes, chance, pick, range, uuid, weighted};
 
 /// Most drivers / vehicles a user can have (their child indexes are `user * 4 + j`).
@@ -144,8 +144,8 @@ impl Person {
 }
 
 /// COPY users (id, email, full_name, role, phone, created_at, updated_at)
-pub(crate) fn gen_users(ctx: &Ctx, out: &mut Out, _: u32) {
-    for idx in 0..ctx.plan.users() {
+pub(crate) fn gen_users(ctx: &Ctx, out: &mut Out, part: Part) {
+    for idx in part.units(ctx.plan.users()) {
         let mut u = core(ctx, idx);
         let p = u.person();
         let touched = chance(&mut u.rng, 0.3);
@@ -236,8 +236,8 @@ pub(crate) fn driver(ctx: &Ctx, user: &mut UserCore, person: &Person, j: u64) ->
 /// COPY drivers (id, user_id, first_name, last_name, date_of_birth, licensed_since, created_at,
 /// updated_at, license_number_ciphertext, license_number_nonce, license_number_key_id,
 /// license_number_hash)
-pub(crate) fn gen_drivers(ctx: &Ctx, out: &mut Out, _: u32) {
-    for idx in 0..ctx.plan.customers {
+pub(crate) fn gen_drivers(ctx: &Ctx, out: &mut Out, part: Part) {
+    for idx in part.units(ctx.plan.customers) {
         let mut u = core(ctx, idx);
         let p = u.person();
         for j in 0..u.drivers {
@@ -362,8 +362,8 @@ pub(crate) fn vehicle(ctx: &Ctx, user: &UserCore, j: u64) -> Vehicle {
 }
 
 /// COPY vehicles (id, user_id, vin, make, model, model_year, created_at, updated_at)
-pub(crate) fn gen_vehicles(ctx: &Ctx, out: &mut Out, _: u32) {
-    for idx in 0..ctx.plan.customers {
+pub(crate) fn gen_vehicles(ctx: &Ctx, out: &mut Out, part: Part) {
+    for idx in part.units(ctx.plan.customers) {
         let u = core(ctx, idx);
         for j in 0..u.vehicles {
             let v = vehicle(ctx, &u, j);
