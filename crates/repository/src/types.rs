@@ -2,10 +2,8 @@
 //! of one of these types is already known to satisfy the matching database CHECK, so bad input
 //! is refused with a typed error before any round trip.
 
-use std::fmt;
-
-use crate::error::InvalidInput;
-
+/// Declares a validated string newtype: private field, `parse` (the only constructor for callers),
+/// serde through `parse`. Used by this module and by the admin module's value types.
 macro_rules! validated {
     ($(#[$doc:meta])* $name:ident, $field:literal, $check:expr) => {
         $(#[$doc])*
@@ -15,9 +13,9 @@ macro_rules! validated {
 
         impl $name {
             /// Validate and normalise `raw`.
-            pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
+            pub fn parse(raw: &str) -> Result<Self, crate::InvalidInput> {
                 let check: fn(&str) -> Result<String, String> = $check;
-                check(raw).map(Self).map_err(|reason| InvalidInput::new($field, reason))
+                check(raw).map(Self).map_err(|reason| crate::InvalidInput::new($field, reason))
             }
 
             /// The normalised text.
@@ -33,9 +31,16 @@ macro_rules! validated {
         }
 
         impl TryFrom<String> for $name {
-            type Error = InvalidInput;
-            fn try_from(raw: String) -> Result<Self, InvalidInput> {
+            type Error = crate::InvalidInput;
+            fn try_from(raw: String) -> Result<Self, crate::InvalidInput> {
                 Self::parse(&raw)
+            }
+        }
+
+        impl TryFrom<&str> for $name {
+            type Error = crate::InvalidInput;
+            fn try_from(raw: &str) -> Result<Self, crate::InvalidInput> {
+                Self::parse(raw)
             }
         }
 
@@ -45,8 +50,8 @@ macro_rules! validated {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(&self.0)
             }
         }
@@ -58,6 +63,8 @@ macro_rules! validated {
         }
     };
 }
+
+pub(crate) use validated;
 
 validated!(
     /// An e-mail address: `local@domain.tld`, at most 254 characters, stored case-insensitively.

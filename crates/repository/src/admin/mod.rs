@@ -33,61 +33,6 @@
 //! [`Actor`]: crate::Actor
 //! [`AdminUserId`]: crate::AdminUserId
 
-/// Declares a validated string newtype (private field, `parse`, serde through `parse`).
-macro_rules! validated_text {
-    ($(#[$doc:meta])* $name:ident, $field:literal, $check:expr) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
-        #[serde(try_from = "String", into = "String")]
-        pub struct $name(String);
-
-        impl $name {
-            /// Validate (and trim) `raw`.
-            pub fn parse(raw: &str) -> Result<Self, crate::InvalidInput> {
-                let check: fn(&str) -> Result<String, String> = $check;
-                check(raw).map(Self).map_err(|reason| crate::InvalidInput::new($field, reason))
-            }
-
-            /// The text.
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl TryFrom<String> for $name {
-            type Error = crate::InvalidInput;
-            fn try_from(raw: String) -> Result<Self, crate::InvalidInput> {
-                Self::parse(&raw)
-            }
-        }
-
-        impl TryFrom<&str> for $name {
-            type Error = crate::InvalidInput;
-            fn try_from(raw: &str) -> Result<Self, crate::InvalidInput> {
-                Self::parse(raw)
-            }
-        }
-
-        impl From<$name> for String {
-            fn from(v: $name) -> String {
-                v.0
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-
-        impl AsRef<str> for $name {
-            fn as_ref(&self) -> &str {
-                &self.0
-            }
-        }
-    };
-}
-
 pub mod activity;
 pub mod dashboards;
 pub mod rate_changes;
