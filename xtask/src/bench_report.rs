@@ -98,18 +98,18 @@ const PATHS: &[BenchPath] = &[
 const CURVE: &[(&str, &str, &str)] = &[
     (
         "quote by number",
-        "scale_curve/quote_by_number/small",
-        "scale_curve/quote_by_number/large",
+        "scale_curve/quote_by_number_small",
+        "scale_curve/quote_by_number_large",
     ),
     (
         "keyset page of 20",
-        "scale_curve/keyset_page_20/small",
-        "scale_curve/keyset_page_20/large",
+        "scale_curve/keyset_page_20_small",
+        "scale_curve/keyset_page_20_large",
     ),
     (
         "permission check",
-        "scale_curve/permission_check/small",
-        "scale_curve/permission_check/large",
+        "scale_curve/permission_check_small",
+        "scale_curve/permission_check_large",
     ),
 ];
 
