@@ -197,9 +197,13 @@ pub async fn resolve(database_url: Option<&str>) -> Result<Server, Error> {
             )));
         }
         PgConnectOptions::from_str(raw).map_err(|e| bad(e.to_string()))?;
+        // Administrative work (CREATE/DROP DATABASE) connects to the maintenance database, never
+        // to the one the URL names: that one may be the dev database being reset.
+        let mut base = url;
+        base.set_path("/postgres");
         return Ok(Server {
             backend: Backend::DatabaseUrl,
-            base: url,
+            base,
         });
     }
     if let Some(bindir) = cluster::find_bindir() {
