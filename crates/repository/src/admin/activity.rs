@@ -4,11 +4,10 @@
 //! [`Activity::record`] gathers the [`ActivityContext`] in one statement (the admin's login
 //! state and allow-list, the permission's registered risk level, whether the admin holds it, the
 //! transaction time), scores it with the pure [`risk::score`] and appends
-//! the entry. Whether a setting resource is sensitive is looked up as the System actor (a short
-//! read-only transaction before the actor's, only for setting resources): an admin without
+//! the entry. Whether a setting resource is sensitive is looked up with the SECURITY DEFINER
+//! `setting_is_sensitive(key)` (one statement, only for setting resources): an admin without
 //! `settings:read_sensitive` cannot see a sensitive row, yet acting on one is exactly what must
-//! score high. (A SECURITY DEFINER `setting_is_sensitive(key)` would fold it into the one
-//! statement; see the schema needs in the report.) `risk_factors` stores the factor
+//! score high. `risk_factors` stores the factor
 //! names (as the column documents, so `risk_factors ? 'new_ip'` works); the full explanation
 //! (weights and reasons) goes into `details` under [`EXPLANATION_KEY`].
 //!
@@ -285,7 +284,7 @@ impl<'a> Activity<'a> {
             .then_some(activity.resource_id.as_deref())
             .flatten();
         let sensitive_setting = match setting_key {
-            Some(key) => super::settings::is_sensitive_as_system(self.db.pool(), key)
+            Some(key) => super::settings::is_sensitive(self.db.pool(), key)
                 .await
                 .map_err(ActivityError::Database)?
                 .unwrap_or(false),

@@ -126,16 +126,14 @@ pub fn value_type_of(value: &Value) -> Option<SystemSettingValueType> {
     }
 }
 
-/// Whether setting `key` is sensitive (`None`: no such setting), looked up as the System actor
+/// Whether setting `key` is sensitive (`None`: no such setting), looked up by the SECURITY DEFINER
+/// `setting_is_sensitive()` in one statement,
 /// whatever the caller may see: risk scoring needs the fact even for admins who cannot read the
 /// row. Reveals only the flag, never the value.
-pub(crate) async fn is_sensitive_as_system(pool: &sqlx::PgPool, key: &str) -> Result<Option<bool>, sqlx::Error> {
-    let mut tx = begin_as(pool, &Actor::System).await?;
-    let sensitive = sqlx::query_scalar!("SELECT is_sensitive FROM system_settings WHERE key = $1", key)
-        .fetch_optional(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(sensitive)
+pub(crate) async fn is_sensitive(pool: &sqlx::PgPool, key: &str) -> Result<Option<bool>, sqlx::Error> {
+    sqlx::query_scalar!(r#"SELECT setting_is_sensitive($1) AS "sensitive""#, key)
+        .fetch_one(pool)
+        .await
 }
 
 /// Settings API, from [`Admin::settings`](super::Admin::settings).
