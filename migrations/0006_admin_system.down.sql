@@ -2,6 +2,10 @@
 -- triggers, indexes, constraints, comments and grants; the tables of 0002/0004 that 0006 put under
 -- Row Level Security lose their policies here and get RLS switched off again.
 
+DROP FUNCTION app_high_risk_activity_page(uuid, timestamptz, bigint, bigint);
+DROP FUNCTION app_customer_quotes_page(uuid, uuid, timestamptz, uuid, bigint);
+DROP FUNCTION app_quote_by_number(uuid, text);
+
 DROP POLICY system_settings_readonly_select ON system_settings;
 DROP POLICY system_settings_system_all ON system_settings;
 DROP POLICY system_settings_writer_delete ON system_settings;

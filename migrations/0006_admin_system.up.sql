@@ -254,29 +254,49 @@ COMMENT ON VIEW admin_role_effective_permissions IS
 -- relation is schema-qualified and search_path is pinned to pg_catalog, public (pg_catalog first,
 -- so no object can shadow a built-in; PG15 gives PUBLIC no CREATE on public); EXECUTE is granted
 -- to quotedb_app only. Locked or deactivated admins hold no permissions.
+-- plpgsql, not SQL: a SECURITY DEFINER SQL function is never inlined, and PostgreSQL 15 plans a
+-- SQL function's body again in every statement that calls it; plpgsql keeps the plan for the
+-- session. The walk starts at the admin's own role and goes DOWN the tree (where the grants it
+-- inherits come from) instead of expanding the whole admin_role_ancestry view: a few index
+-- probes on admin_roles_parent_id_idx, however many roles exist. UNION (not UNION ALL) ends the
+-- walk even on a cycle, which admin_roles_no_cycle forbids anyway.
 CREATE FUNCTION admin_has_permission(p_user_id uuid, p_code text) RETURNS boolean
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path = pg_catalog, public
 AS $$
-    SELECT EXISTS (
+BEGIN
+    RETURN EXISTS (
+        WITH RECURSIVE held (role_id) AS (
+            SELECT au.role_id
+            FROM public.admin_users au
+            WHERE au.user_id = p_user_id
+              AND au.is_active
+              AND (au.locked_until IS NULL OR au.locked_until <= now())
+            UNION
+            SELECT r.id
+            FROM public.admin_roles r
+            JOIN held h ON r.parent_id = h.role_id
+        )
         SELECT 1
-        FROM public.admin_users au
-        JOIN public.admin_role_effective_permissions ep ON ep.role_id = au.role_id
-        WHERE au.user_id = p_user_id
-          AND au.is_active
-          AND (au.locked_until IS NULL OR au.locked_until <= now())
-          AND ep.code = p_code)
+        FROM held h
+        JOIN public.admin_role_permissions rp ON rp.role_id = h.role_id
+        JOIN public.admin_permissions p ON p.id = rp.permission_id
+        WHERE p.code = p_code);
+END
 $$;
 COMMENT ON FUNCTION admin_has_permission(uuid, text) IS
     'Whether the user (users.id) is an active, unlocked admin whose role, or a role below it in the hierarchy, holds the permission code.';
 REVOKE ALL ON FUNCTION admin_has_permission(uuid, text) FROM PUBLIC;
 
 -- The acting admin (admin_users.id) of the transaction, NULL when app.user_id is not an active admin.
+-- plpgsql for the same reason as admin_has_permission: its plan is kept for the session.
 CREATE FUNCTION app_admin_user_id() RETURNS uuid
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path = pg_catalog, public
 AS $$
-    SELECT au.id FROM public.admin_users au WHERE au.user_id = public.app_user_id() AND au.is_active
+BEGIN
+    RETURN (SELECT au.id FROM public.admin_users au WHERE au.user_id = public.app_user_id() AND au.is_active);
+END
 $$;
 COMMENT ON FUNCTION app_admin_user_id() IS
     'admin_users.id of the acting user (app.user_id) when that user is an active admin, else NULL; used by RLS policies.';
@@ -838,11 +858,15 @@ COMMENT ON POLICY quotes_readonly_select ON quotes IS 'Reporting reads every quo
 -- fresh snapshot and also sees a quote inserted earlier in the same statement (the repository
 -- creates a quote, its version and its lines in one statement of data-modifying CTEs). SELECT
 -- policies use it too: INSERT ... RETURNING also checks the new row against the SELECT policies.
+-- plpgsql rather than SQL: a SQL function with a SET clause is not inlined and its body is planned
+-- again in every statement (every policy check in every trigger query); plpgsql keeps the plan.
 CREATE FUNCTION quote_is_visible(p_quote_id uuid) RETURNS boolean
-    LANGUAGE sql VOLATILE
+    LANGUAGE plpgsql VOLATILE
     SET search_path = pg_catalog, public
 AS $$
-    SELECT EXISTS (SELECT 1 FROM public.quotes q WHERE q.id = p_quote_id)
+BEGIN
+    RETURN EXISTS (SELECT 1 FROM public.quotes q WHERE q.id = p_quote_id);
+END
 $$;
 COMMENT ON FUNCTION quote_is_visible(uuid) IS
     'Whether the acting user may see the quote (its RLS policies decide), with a fresh snapshot so a quote inserted earlier in the same statement counts; used by the write policies of quote_versions and quote_coverages.';
@@ -1086,3 +1110,118 @@ COMMENT ON FUNCTION public_setting(text) IS
 REVOKE ALL ON FUNCTION public_setting(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION public_setting(text) TO quotedb_app, quotedb_readonly;
 
+
+-- ---------------------------------------------------------------------------------------------
+-- Actor-scoped reads in ONE round trip. A repository call on a row-level-secured table normally
+-- costs three: BEGIN + SET LOCAL ROLE + settings, the query, COMMIT. For the hottest reads these
+-- functions do all of it inside one statement: the SET role clause switches to quotedb_app for
+-- the call (and back when it returns, even inside the caller's transaction); set_config() puts
+-- the actor in app.user_id / app.system, and the caller's values are put back before the
+-- function returns (on an error the transaction or savepoint rolls them back). The query in the
+-- body is planned and run as quotedb_app, so the RLS policies decide exactly as in a begin_as()
+-- transaction. p_user_id NULL is the system actor. No SET clause on app.*: a non-superuser owner
+-- would need GRANT SET ON PARAMETER for that (see public_setting). SECURITY INVOKER on purpose:
+-- the SET role clause succeeds only for a caller that is a member of quotedb_app - the same
+-- privilege begin_as() needs - so the functions give nobody a way around the policies.
+-- plpgsql keeps the plans for the session; plan_cache_mode applies to them as to any prepared
+-- statement.
+-- ---------------------------------------------------------------------------------------------
+CREATE FUNCTION app_quote_by_number(p_user_id uuid, p_quote_number text) RETURNS SETOF quotes
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, public
+    SET role = 'quotedb_app'
+AS $$
+DECLARE
+    v_user   text := current_setting('app.user_id', true);
+    v_system text := current_setting('app.system', true);
+BEGIN
+    PERFORM set_config('app.user_id', coalesce(p_user_id::text, ''), true),
+            set_config('app.system', CASE WHEN p_user_id IS NULL THEN 'on' ELSE 'off' END, true);
+    RETURN QUERY SELECT * FROM public.quotes q WHERE q.quote_number = p_quote_number;
+    PERFORM set_config('app.user_id', coalesce(v_user, ''), true),
+            set_config('app.system', coalesce(v_system, ''), true);
+END
+$$;
+COMMENT ON FUNCTION app_quote_by_number(uuid, text) IS
+    'The quote with this number as the acting user p_user_id (NULL: the system actor) may see it under quotes'' RLS policies; one round trip (quotes_number_unique).';
+REVOKE ALL ON FUNCTION app_quote_by_number(uuid, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION app_quote_by_number(uuid, text) TO quotedb_app;
+
+-- Keyset pages of a customer's quotes, newest first (quotes_customer_id_created_at_id_idx):
+-- the first page when p_after_created_at is NULL, else the rows strictly after the cursor
+-- (p_after_created_at, p_after_id). Two statements, not one with an OR, so each keeps an index
+-- range scan in its generic plan too.
+CREATE FUNCTION app_customer_quotes_page(
+    p_user_id uuid,
+    p_customer_id uuid,
+    p_after_created_at timestamptz,
+    p_after_id uuid,
+    p_limit bigint
+) RETURNS SETOF quotes
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, public
+    SET role = 'quotedb_app'
+AS $$
+DECLARE
+    v_user   text := current_setting('app.user_id', true);
+    v_system text := current_setting('app.system', true);
+BEGIN
+    PERFORM set_config('app.user_id', coalesce(p_user_id::text, ''), true),
+            set_config('app.system', CASE WHEN p_user_id IS NULL THEN 'on' ELSE 'off' END, true);
+    IF p_after_created_at IS NULL THEN
+        RETURN QUERY
+            SELECT * FROM public.quotes q
+            WHERE q.customer_id = p_customer_id
+            ORDER BY q.created_at DESC, q.id DESC
+            LIMIT p_limit;
+    ELSE
+        RETURN QUERY
+            SELECT * FROM public.quotes q
+            WHERE q.customer_id = p_customer_id
+              AND (q.created_at, q.id) < (p_after_created_at, p_after_id)
+            ORDER BY q.created_at DESC, q.id DESC
+            LIMIT p_limit;
+    END IF;
+    PERFORM set_config('app.user_id', coalesce(v_user, ''), true),
+            set_config('app.system', coalesce(v_system, ''), true);
+END
+$$;
+COMMENT ON FUNCTION app_customer_quotes_page(uuid, uuid, timestamptz, uuid, bigint) IS
+    'A keyset page (newest first) of a customer''s quotes as the acting user p_user_id (NULL: the system actor) may see them under quotes'' RLS policies; first page when p_after_created_at is NULL; one round trip.';
+REVOKE ALL ON FUNCTION app_customer_quotes_page(uuid, uuid, timestamptz, uuid, bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION app_customer_quotes_page(uuid, uuid, timestamptz, uuid, bigint) TO quotedb_app;
+
+-- The high-risk review queue (risk_score >= 70, newest first, strictly before the cursor
+-- (p_before_at, p_before_id)) as the acting admin may read it under admin_activity_logs' RLS
+-- policies, in one round trip. The literal predicate keeps the partial index
+-- admin_activity_logs_occurred_at_high_risk_idx usable by the generic plan.
+CREATE FUNCTION app_high_risk_activity_page(
+    p_user_id uuid,
+    p_before_at timestamptz,
+    p_before_id bigint,
+    p_limit bigint
+) RETURNS SETOF admin_activity_logs
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, public
+    SET role = 'quotedb_app'
+AS $$
+DECLARE
+    v_user   text := current_setting('app.user_id', true);
+    v_system text := current_setting('app.system', true);
+BEGIN
+    PERFORM set_config('app.user_id', coalesce(p_user_id::text, ''), true),
+            set_config('app.system', CASE WHEN p_user_id IS NULL THEN 'on' ELSE 'off' END, true);
+    RETURN QUERY
+        SELECT * FROM public.admin_activity_logs a
+        WHERE a.risk_score >= 70
+          AND (a.occurred_at, a.id) < (p_before_at, p_before_id)
+        ORDER BY a.occurred_at DESC, a.id DESC
+        LIMIT p_limit;
+    PERFORM set_config('app.user_id', coalesce(v_user, ''), true),
+            set_config('app.system', coalesce(v_system, ''), true);
+END
+$$;
+COMMENT ON FUNCTION app_high_risk_activity_page(uuid, timestamptz, bigint, bigint) IS
+    'A keyset page of admin activity scored 70 or more, newest first, strictly before (p_before_at, p_before_id), as the acting user p_user_id (NULL: the system actor) may read it under the RLS policies; one round trip.';
+REVOKE ALL ON FUNCTION app_high_risk_activity_page(uuid, timestamptz, bigint, bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION app_high_risk_activity_page(uuid, timestamptz, bigint, bigint) TO quotedb_app;

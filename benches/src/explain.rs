@@ -1,12 +1,17 @@
-//! EXPLAIN (FORMAT JSON) of a repository query, for its custom plan and for its generic plan
+//! The plans of a repository query as it runs, for its custom plan and for its generic plan
 //! (`plan_cache_mode = force_generic_plan`): prepared statements switch to the generic plan after
 //! five executions, and a partial index whose predicate depends on a parameter is useless there.
 //!
-//! The SQL explained is the repository's own text (its `.sql` files or the constants it exposes),
-//! so what is validated is what runs.
+//! The SQL is the repository's own text (its `.sql` files or the constants it exposes), so what is
+//! validated is what runs. It is executed (in a rolled-back transaction) with `auto_explain`
+//! logging every plan to the client, nested statements included: a query that calls one of the
+//! one-round-trip plpgsql functions (`app_quote_by_number`, ...) is judged by the plans of the
+//! statements inside the function, which a plain EXPLAIN (a Function Scan) would hide. Loading
+//! `auto_explain` needs a superuser, which the testkit's own cluster provides.
 
+use futures_util::StreamExt as _;
 use serde_json::Value;
-use sqlx::{Connection as _, PgConnection};
+use tokio_postgres::{AsyncMessage, NoTls};
 
 use crate::BoxError;
 
@@ -73,16 +78,32 @@ pub fn literal(value: &str) -> String {
     format!("'{}'", value.replace('\'', "''"))
 }
 
-/// EXPLAIN `sql` (with `$1…` parameters) for `params` (SQL literals, see [`literal`]) in `mode`,
-/// run as `run_as`. Everything happens in a rolled-back transaction.
+/// Run `sql` (with `$1…` parameters) for `params` (SQL literals, see [`literal`]) in `mode`, as
+/// `run_as`, in a rolled-back transaction on a new session (no plan cached from earlier runs), and
+/// collect the plans of everything it executed.
 pub async fn explain(
-    conn: &mut PgConnection,
+    url: &str,
     sql: &str,
     params: &[String],
     mode: PlanMode,
     run_as: &RunAs,
 ) -> Result<PlanSummary, BoxError> {
-    let mut tx = conn.begin().await?;
+    let (client, mut connection) = tokio_postgres::connect(url, NoTls).await?;
+    let (sender, mut notices) = tokio::sync::mpsc::unbounded_channel();
+    let driver = tokio::spawn(async move {
+        let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
+        while let Some(message) = messages.next().await {
+            match message {
+                Ok(AsyncMessage::Notice(notice)) => {
+                    // The receiver lives until the driver ends; a send cannot fail before that.
+                    let _ = sender.send(notice.message().to_string());
+                }
+                Ok(_) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    });
     let setup = match run_as {
         RunAs::Owner => String::new(),
         RunAs::AppUser(id) => {
@@ -94,32 +115,40 @@ pub async fn explain(
         PlanMode::Custom => "force_custom_plan",
         PlanMode::Generic => "force_generic_plan",
     };
-    // Test-harness SQL assembled from the repository's own query text and literal parameters.
-    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let name = format!(
-        "quotedb_explained_{}",
-        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    );
-    let script = format!("{setup} SET LOCAL plan_cache_mode = {mode_sql}; PREPARE {name} AS {sql};");
-    sqlx::raw_sql(sqlx::AssertSqlSafe(script)).execute(&mut *tx).await?;
-    let explain = if params.is_empty() {
-        format!("EXPLAIN (FORMAT JSON) EXECUTE {name}")
+    let execute = if params.is_empty() {
+        "EXECUTE quotedb_explained".to_string()
     } else {
-        format!("EXPLAIN (FORMAT JSON) EXECUTE {name}({})", params.join(", "))
+        format!("EXECUTE quotedb_explained({})", params.join(", "))
     };
-    let plan: Value = sqlx::query_scalar(sqlx::AssertSqlSafe(explain))
-        .fetch_one(&mut *tx)
-        .await?;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DEALLOCATE {name}")))
-        .execute(&mut *tx)
-        .await?;
-    tx.rollback().await?;
-    let mut summary = PlanSummary {
-        plan: plan.clone(),
-        ..Default::default()
-    };
-    if let Some(root) = plan.get(0).and_then(|p| p.get("Plan")) {
-        walk(root, &mut summary);
+    // Test-harness SQL assembled from the repository's own query text and literal parameters.
+    let script = format!(
+        "LOAD 'auto_explain'; \
+         SET auto_explain.log_min_duration = 0; SET auto_explain.log_nested_statements = on; \
+         SET auto_explain.log_format = json; SET auto_explain.log_level = notice; \
+         SET client_min_messages = notice; \
+         BEGIN; {setup} SET LOCAL plan_cache_mode = {mode_sql}; \
+         PREPARE quotedb_explained AS {sql}; {execute}; ROLLBACK;"
+    );
+    let ran = client.batch_execute(&script).await;
+    drop(client);
+    driver.await??;
+    ran?;
+    let mut summary = PlanSummary::default();
+    let mut plans = Vec::new();
+    while let Ok(notice) = notices.try_recv() {
+        // auto_explain's message: "duration: 0.042 ms  plan:\n{ \"Query Text\": ..., \"Plan\": ... }".
+        let Some((_, json)) = notice.split_once("plan:\n") else {
+            continue;
+        };
+        let plan: Value = serde_json::from_str(json)?;
+        if let Some(root) = plan.get("Plan") {
+            walk(root, &mut summary);
+        }
+        plans.push(plan);
     }
+    if plans.is_empty() {
+        return Err("auto_explain reported no plan (is auto_explain installed with the server?)".into());
+    }
+    summary.plan = Value::Array(plans);
     Ok(summary)
 }

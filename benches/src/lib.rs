@@ -104,6 +104,19 @@ async fn ensure_loaded(server: &Server, name: &str, scale: f64) -> Result<(), Bo
             return Ok::<_, BoxError>(());
         }
         eprintln!("quotedb-benches: building bench database {name} (scale {scale}); reused by later runs");
+        // Bench databases of other migrations or seeds are stale: at scale 10 each holds about a
+        // gigabyte, and a session that changes the schema would pile them up on the disk.
+        let current = name.rsplit_once("_s").map_or(name, |(prefix, _)| prefix);
+        let stale: Vec<String> = sqlx::query_scalar(
+            "SELECT datname FROM pg_database WHERE datname LIKE 'quotedb\\_bench\\_%' AND NOT starts_with(datname, $1 || '_s')",
+        )
+        .bind(current)
+        .fetch_all(&mut admin)
+        .await?;
+        for old in stale {
+            eprintln!("quotedb-benches: dropping stale bench database {old}");
+            server.drop_database(&old).await?;
+        }
         server.drop_database(name).await?;
         server.create_database_from(name, Template::Seeded).await?;
         let url = server.url_for(name);
@@ -145,8 +158,8 @@ pub async fn record_index_paths(env: &BenchDb, p: &params::Params) -> Result<(),
     let mut conn = connect(&env.url).await?;
     let mut recorded = serde_json::Map::new();
     for path in paths::index_paths(p) {
-        let custom = paths::check(&mut conn, &path, explain::PlanMode::Custom).await?;
-        let generic = paths::check(&mut conn, &path, explain::PlanMode::Generic).await?;
+        let custom = paths::check(&env.url, &path, explain::PlanMode::Custom).await?;
+        let generic = paths::check(&env.url, &path, explain::PlanMode::Generic).await?;
         let used = |plan: &explain::PlanSummary| {
             path.indexes
                 .iter()

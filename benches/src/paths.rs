@@ -39,16 +39,22 @@ pub fn index_paths(p: &Params) -> Vec<IndexPath> {
             bench: "quote_paths/quote_by_number",
             table: "quotes",
             sql: include_str!("../../crates/repository/src/quotes/get_by_number.sql"),
-            params: vec![literal(p.quote_number.as_str())],
-            run_as: RunAs::AppUser(p.customer.0),
+            params: vec![literal(&p.customer.0.to_string()), literal(p.quote_number.as_str())],
+            run_as: RunAs::Owner,
             indexes: &["quotes_number_unique"],
         },
         IndexPath {
             bench: "quote_paths/keyset_page_20",
             table: "quotes",
-            sql: include_str!("../../crates/repository/src/quotes/list_first.sql"),
-            params: vec![literal(&p.customer.0.to_string()), "21".into()],
-            run_as: RunAs::AppUser(p.customer.0),
+            sql: include_str!("../../crates/repository/src/quotes/list_for_customer.sql"),
+            params: vec![
+                literal(&p.customer.0.to_string()),
+                literal(&p.customer.0.to_string()),
+                "NULL".into(),
+                "NULL".into(),
+                "21".into(),
+            ],
+            run_as: RunAs::Owner,
             indexes: &["quotes_customer_id_created_at_id_idx"],
         },
         IndexPath {
@@ -71,8 +77,13 @@ pub fn index_paths(p: &Params) -> Vec<IndexPath> {
             bench: "admin_paths/high_risk_page",
             table: "admin_activity_logs",
             sql: include_str!("../../crates/repository/src/admin/high_risk_page.sql"),
-            params: vec![far_future, "9223372036854775807".into(), "21".into()],
-            run_as: RunAs::AppUser(p.admin.0),
+            params: vec![
+                literal(&p.admin.0.to_string()),
+                far_future,
+                "9223372036854775807".into(),
+                "21".into(),
+            ],
+            run_as: RunAs::Owner,
             indexes: &["admin_activity_logs_occurred_at_high_risk_idx"],
         },
         IndexPath {
@@ -94,9 +105,9 @@ pub fn index_paths(p: &Params) -> Vec<IndexPath> {
     ]
 }
 
-/// Explain one path in one mode on a connection to the bench database.
-pub async fn check(conn: &mut sqlx::PgConnection, path: &IndexPath, mode: PlanMode) -> Result<PlanSummary, BoxError> {
-    explain(conn, path.sql, &path.params, mode, &path.run_as).await
+/// The plans of one path in one mode on the bench database at `url`.
+pub async fn check(url: &str, path: &IndexPath, mode: PlanMode) -> Result<PlanSummary, BoxError> {
+    explain(url, path.sql, &path.params, mode, &path.run_as).await
 }
 
 /// The planner's row count of `table`.

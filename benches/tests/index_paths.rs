@@ -17,7 +17,7 @@ async fn every_benchmarked_query_uses_its_index_in_custom_and_generic_plans() {
     for path in index_paths(&p) {
         let large = table_rows(&mut conn, path.table).await.expect("table size") >= LARGE_TABLE_ROWS;
         for mode in [PlanMode::Custom, PlanMode::Generic] {
-            let plan = check(&mut conn, &path, mode).await.expect("explain");
+            let plan = check(&env.url, &path, mode).await.expect("explain");
             if large {
                 checked_indexes += 1;
             }

@@ -373,12 +373,18 @@ impl<'a> Activity<'a> {
     ) -> Result<ActivityPage, ActivityError> {
         let limit = page_limit(limit)?;
         let (at, id) = after.map_or(NO_CURSOR, |c| (c.occurred_at, c.id.0));
-        let mut tx = begin_as(self.db.pool(), actor).await.map_err(ActivityError::Database)?;
-        let rows = sqlx::query_file_as!(Row, "src/admin/high_risk_page.sql", at, id, limit + 1)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(ActivityError::Database)?;
-        tx.commit().await.map_err(ActivityError::Database)?;
+        // One round trip: the function switches to quotedb_app and sets the actor itself.
+        let rows = sqlx::query_file_as!(
+            Row,
+            "src/admin/high_risk_page.sql",
+            actor.user_id().map(|u| u.0),
+            at,
+            id,
+            limit + 1
+        )
+        .fetch_all(self.db.pool())
+        .await
+        .map_err(ActivityError::Database)?;
         Ok(page(rows, limit))
     }
 

@@ -2,7 +2,8 @@
 -- directly as rated with current_version 1 — an INSERT is not a status move), its version 1 and
 -- its coverage lines with their premiums. quote_versions_contiguous sees the quote row inserted
 -- by the sibling CTE (same command, earlier row); quotes_current_version_in_step checks the pair
--- at COMMIT.
+-- at COMMIT. The version and line inserts have no RETURNING: nothing reads them, and a RETURNING
+-- would also check every new row against the SELECT policies.
 --   $1 customer_id, $2 agent_id (NULL = unassigned), $3 state_code, $4 zip, $5 premium,
 --   $6 effective_date, $7 metadata, $8 rating_inputs, $9 breakdown,
 --   $10..$13 coverage lines (type, limit, deductible, premium) as parallel arrays.
@@ -26,7 +27,6 @@ v AS (
     INSERT INTO quote_versions (quote_id, version, premium, rating_inputs, breakdown)
     SELECT q.id, q.current_version, q.premium, $8, $9
     FROM q
-    RETURNING quote_id
 ),
 c AS (
     INSERT INTO quote_coverages (quote_id, coverage_type, limit_amount, deductible, premium)
@@ -34,7 +34,6 @@ c AS (
     FROM q
     CROSS JOIN unnest($10::coverage_type[], $11::numeric[], $12::numeric[], $13::numeric[])
         AS l (coverage_type, limit_amount, deductible, premium)
-    RETURNING quote_id
 )
 SELECT q.id AS "id!: QuoteId",
        q.quote_number AS "quote_number!",

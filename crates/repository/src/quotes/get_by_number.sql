@@ -1,4 +1,7 @@
--- One quote by its human number (quotes_number_unique), as the acting user sees it.
+-- One quote by its human number (quotes_number_unique), as the acting user sees it, in ONE round
+-- trip: app_quote_by_number (migration 0006) runs the lookup as quotedb_app with the actor set,
+-- so quotes' RLS policies decide.
+--   $1 acting user (NULL = the system actor), $2 quote number.
 SELECT q.id AS "id!: QuoteId",
        q.quote_number AS "quote_number!",
        q.customer_id AS "customer_id!: UserId",
@@ -14,5 +17,4 @@ SELECT q.id AS "id!: QuoteId",
        q.metadata AS "metadata!",
        q.created_at AS "created_at!",
        q.updated_at AS "updated_at!"
-FROM quotes q
-WHERE q.quote_number = $1
+FROM app_quote_by_number($1, $2) q

@@ -598,11 +598,15 @@ impl<'a> Quotes<'a> {
     /// exist or is not visible to the actor.
     #[tracing::instrument(skip_all, fields(quote = %number), err)]
     pub async fn get_by_number(&self, actor: &Actor, number: &QuoteNumber) -> Result<Quote, QuoteError> {
-        let mut tx = begin_as(self.db.pool(), actor).await?;
-        let row = sqlx::query_file_as!(QuoteRow, "src/quotes/get_by_number.sql", number.as_str())
-            .fetch_optional(&mut *tx)
-            .await?;
-        tx.commit().await?;
+        // One round trip: the function switches to quotedb_app and sets the actor itself.
+        let row = sqlx::query_file_as!(
+            QuoteRow,
+            "src/quotes/get_by_number.sql",
+            actor.user_id().map(|u| u.0),
+            number.as_str()
+        )
+        .fetch_optional(self.db.pool())
+        .await?;
         row.map(Quote::from)
             .ok_or_else(|| QuoteError::NotFound(QuoteKey::Number(number.clone())))
     }
@@ -668,27 +672,18 @@ impl<'a> Quotes<'a> {
         page: &PageRequest,
     ) -> Result<Page<Quote>, QuoteError> {
         let fetch = page_fetch_size(page)?;
-        let mut tx = begin_as(self.db.pool(), actor).await?;
-        let rows = match page.after {
-            None => {
-                sqlx::query_file_as!(QuoteRow, "src/quotes/list_first.sql", customer_id as UserId, fetch)
-                    .fetch_all(&mut *tx)
-                    .await?
-            }
-            Some(after) => {
-                sqlx::query_file_as!(
-                    QuoteRow,
-                    "src/quotes/list_after.sql",
-                    customer_id as UserId,
-                    after.created_at,
-                    after.id as QuoteId,
-                    fetch
-                )
-                .fetch_all(&mut *tx)
-                .await?
-            }
-        };
-        tx.commit().await?;
+        // One round trip: the function switches to quotedb_app and sets the actor itself.
+        let rows = sqlx::query_file_as!(
+            QuoteRow,
+            "src/quotes/list_for_customer.sql",
+            actor.user_id().map(|u| u.0),
+            customer_id as UserId,
+            page.after.map(|a| a.created_at),
+            page.after.map(|a| a.id.0),
+            fetch
+        )
+        .fetch_all(self.db.pool())
+        .await?;
         Ok(into_page(rows, page.size))
     }
 

@@ -14,14 +14,12 @@ v AS (
     INSERT INTO quote_versions (quote_id, version, premium, rating_inputs, breakdown)
     SELECT q.id, q.current_version, q.premium, $4, $5
     FROM q
-    RETURNING quote_id
 ),
 lines AS (
     UPDATE quote_coverages c
     SET premium = l.premium
     FROM q, unnest($6::coverage_type[], $7::numeric[]) AS l (coverage_type, premium)
     WHERE c.quote_id = q.id AND c.coverage_type = l.coverage_type
-    RETURNING c.id
 )
 SELECT q.id AS "id!: QuoteId",
        q.quote_number AS "quote_number!",

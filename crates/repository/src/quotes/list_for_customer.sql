@@ -1,5 +1,9 @@
--- First keyset page of a customer's quotes, newest first (index quotes_customer_id_created_at_id_idx).
---   $1 customer_id, $2 page size + 1 (the extra row tells whether a next page exists).
+-- One keyset page of a customer's quotes, newest first, as the acting user sees them, in ONE round
+-- trip: app_customer_quotes_page (migration 0006) runs as quotedb_app with the actor set, so
+-- quotes' RLS policies decide (index quotes_customer_id_created_at_id_idx).
+--   $1 acting user (NULL = the system actor), $2 customer_id, $3/$4 the cursor (created_at, id)
+--   of the previous page's last row or NULL/NULL for the first page, $5 page size + 1 (the extra
+--   row tells whether a next page exists).
 SELECT q.id AS "id!: QuoteId",
        q.quote_number AS "quote_number!",
        q.customer_id AS "customer_id!: UserId",
@@ -15,7 +19,5 @@ SELECT q.id AS "id!: QuoteId",
        q.metadata AS "metadata!",
        q.created_at AS "created_at!",
        q.updated_at AS "updated_at!"
-FROM quotes q
-WHERE q.customer_id = $1
+FROM app_customer_quotes_page($1, $2, $3, $4, $5) q
 ORDER BY q.created_at DESC, q.id DESC
-LIMIT $2
