@@ -6,6 +6,7 @@ DROP FUNCTION app_high_risk_activity_page(uuid, timestamptz, bigint, bigint);
 DROP FUNCTION app_customer_quotes_page(uuid, uuid, timestamptz, uuid, bigint);
 DROP FUNCTION app_quote_by_number(uuid, text);
 
+DROP POLICY system_settings_owner_public_select ON system_settings;
 DROP POLICY system_settings_readonly_select ON system_settings;
 DROP POLICY system_settings_system_all ON system_settings;
 DROP POLICY system_settings_writer_delete ON system_settings;
@@ -74,6 +75,11 @@ DROP FUNCTION setting_is_sensitive(text);
 DROP FUNCTION session_by_token_hash(bytea);
 DROP TABLE system_settings;
 
+DROP TRIGGER admin_permissions_maintain_held_permissions ON admin_permissions;
+DROP TRIGGER admin_role_permissions_maintain_held_permissions ON admin_role_permissions;
+DROP TRIGGER admin_roles_maintain_held_permissions ON admin_roles;
+DROP FUNCTION admin_role_held_permissions_rebuild();
+DROP TABLE admin_role_held_permissions;
 DROP VIEW admin_role_effective_permissions;
 DROP TABLE admin_role_permissions;
 DROP TABLE admin_users;                      -- its policies call the two functions below

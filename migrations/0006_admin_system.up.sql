@@ -248,6 +248,61 @@ JOIN admin_permissions p ON p.id = rp.permission_id;
 COMMENT ON VIEW admin_role_effective_permissions IS
     'Every permission a role holds: granted to it directly (inherited_depth 0) or to a role below it in the hierarchy (granted_via_role_id, inherited_depth levels down). A senior role holds everything its subordinate roles hold.';
 
+-- What every role holds, kept up to date: admin_role_effective_permissions walks the tree with a
+-- recursive CTE, which costs a fixed ~50 us of executor work per call even on five roles, and
+-- admin_has_permission runs inside RLS policies on hot paths. The role tree and the grants change
+-- rarely, so the walk's result is stored here and rebuilt whenever admin_roles,
+-- admin_role_permissions or admin_permissions change (statement-level triggers below). It is
+-- derived data, not a rule: no constraint of its own beyond the primary key, and nothing but the
+-- rebuild writes it.
+CREATE TABLE admin_role_held_permissions (
+    role_id uuid NOT NULL,
+    code    text NOT NULL,
+    CONSTRAINT admin_role_held_permissions_pkey PRIMARY KEY (role_id, code)
+);
+COMMENT ON TABLE admin_role_held_permissions IS
+    'Derived: every (role, permission code) the role holds, directly or through a role below it - admin_role_effective_permissions stored for admin_has_permission. Rebuilt by admin_role_held_permissions_rebuild() whenever roles, grants or permissions change; never written otherwise.';
+COMMENT ON CONSTRAINT admin_role_held_permissions_pkey ON admin_role_held_permissions IS
+    'One row per role and permission code held; also the index admin_has_permission probes.';
+REVOKE ALL ON admin_role_held_permissions FROM PUBLIC;
+
+-- SECURITY DEFINER so that whoever changes roles or grants (an admin acting as quotedb_app, the
+-- seeds as the owner) rebuilds the derived table, which only the owner writes. It takes no input
+-- and pins search_path. The advisory lock is the one admin_roles_no_cycle takes: concurrent
+-- changes rebuild one after the other, and under READ COMMITTED each statement below runs on a
+-- snapshot taken after the lock, so the later rebuild sees the earlier one's committed change.
+CREATE FUNCTION admin_role_held_permissions_rebuild() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, public
+AS $$
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtext('admin_roles_hierarchy'));
+    DELETE FROM public.admin_role_held_permissions;
+    INSERT INTO public.admin_role_held_permissions (role_id, code)
+    SELECT DISTINCT ep.role_id, ep.code FROM public.admin_role_effective_permissions ep;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION admin_role_held_permissions_rebuild() IS
+    'Trigger function of the *_maintain_held_permissions triggers: rebuilds admin_role_held_permissions from admin_role_effective_permissions.';
+REVOKE ALL ON FUNCTION admin_role_held_permissions_rebuild() FROM PUBLIC;
+
+CREATE TRIGGER admin_roles_maintain_held_permissions
+    AFTER INSERT OR UPDATE OF parent_id OR DELETE OR TRUNCATE ON admin_roles
+    FOR EACH STATEMENT EXECUTE FUNCTION admin_role_held_permissions_rebuild();
+COMMENT ON TRIGGER admin_roles_maintain_held_permissions ON admin_roles IS
+    'Keeps admin_role_held_permissions in step with the role tree (derived data, not a rule).';
+CREATE TRIGGER admin_role_permissions_maintain_held_permissions
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON admin_role_permissions
+    FOR EACH STATEMENT EXECUTE FUNCTION admin_role_held_permissions_rebuild();
+COMMENT ON TRIGGER admin_role_permissions_maintain_held_permissions ON admin_role_permissions IS
+    'Keeps admin_role_held_permissions in step with the grants (derived data, not a rule).';
+CREATE TRIGGER admin_permissions_maintain_held_permissions
+    AFTER UPDATE OF code OR DELETE OR TRUNCATE ON admin_permissions
+    FOR EACH STATEMENT EXECUTE FUNCTION admin_role_held_permissions_rebuild();
+COMMENT ON TRIGGER admin_permissions_maintain_held_permissions ON admin_permissions IS
+    'Keeps admin_role_held_permissions in step with permission codes (derived data, not a rule).';
+
 -- SECURITY DEFINER: RLS policies call this as quotedb_app, and it reads admin_users, which has RLS
 -- itself (an admin sees only their own row) - as invoker the lookup would be filtered or recurse.
 -- Why it is safe: it only returns a boolean about (user, permission); it takes no SQL text; every
@@ -256,32 +311,20 @@ COMMENT ON VIEW admin_role_effective_permissions IS
 -- to quotedb_app only. Locked or deactivated admins hold no permissions.
 -- plpgsql, not SQL: a SECURITY DEFINER SQL function is never inlined, and PostgreSQL 15 plans a
 -- SQL function's body again in every statement that calls it; plpgsql keeps the plan for the
--- session. The walk starts at the admin's own role and goes DOWN the tree (where the grants it
--- inherits come from) instead of expanding the whole admin_role_ancestry view: a few index
--- probes on admin_roles_parent_id_idx, however many roles exist. UNION (not UNION ALL) ends the
--- walk even on a cycle, which admin_roles_no_cycle forbids anyway.
+-- session. Two index probes: admin_users_user_unique, then admin_role_held_permissions_pkey (the
+-- hierarchy walk is stored there).
 CREATE FUNCTION admin_has_permission(p_user_id uuid, p_code text) RETURNS boolean
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path = pg_catalog, public
 AS $$
 BEGIN
     RETURN EXISTS (
-        WITH RECURSIVE held (role_id) AS (
-            SELECT au.role_id
-            FROM public.admin_users au
-            WHERE au.user_id = p_user_id
-              AND au.is_active
-              AND (au.locked_until IS NULL OR au.locked_until <= now())
-            UNION
-            SELECT r.id
-            FROM public.admin_roles r
-            JOIN held h ON r.parent_id = h.role_id
-        )
         SELECT 1
-        FROM held h
-        JOIN public.admin_role_permissions rp ON rp.role_id = h.role_id
-        JOIN public.admin_permissions p ON p.id = rp.permission_id
-        WHERE p.code = p_code);
+        FROM public.admin_users au
+        JOIN public.admin_role_held_permissions h ON h.role_id = au.role_id AND h.code = p_code
+        WHERE au.user_id = p_user_id
+          AND au.is_active
+          AND (au.locked_until IS NULL OR au.locked_until <= now()));
 END
 $$;
 COMMENT ON FUNCTION admin_has_permission(uuid, text) IS
@@ -1007,6 +1050,8 @@ CREATE POLICY system_settings_system_all ON system_settings FOR ALL TO quotedb_a
     USING ((SELECT app_is_system())) WITH CHECK ((SELECT app_is_system()));
 CREATE POLICY system_settings_readonly_select ON system_settings FOR SELECT TO quotedb_readonly
     USING (NOT is_sensitive);
+CREATE POLICY system_settings_owner_public_select ON system_settings FOR SELECT TO CURRENT_USER
+    USING (NOT is_sensitive);
 COMMENT ON POLICY system_settings_public_select ON system_settings IS
     'Any authenticated user or admin reads the non-sensitive settings.';
 COMMENT ON POLICY system_settings_sensitive_select ON system_settings IS
@@ -1018,6 +1063,8 @@ COMMENT ON POLICY system_settings_writer_update ON system_settings IS
 COMMENT ON POLICY system_settings_writer_delete ON system_settings IS 'Admins holding settings:write delete settings.';
 COMMENT ON POLICY system_settings_system_all ON system_settings IS 'The system actor (rating engine, workers) reads and writes every setting.';
 COMMENT ON POLICY system_settings_readonly_select ON system_settings IS 'Reporting reads the non-sensitive settings only.';
+COMMENT ON POLICY system_settings_owner_public_select ON system_settings IS
+    'The owner (the SECURITY DEFINER lookup public_setting()) reads the non-sensitive settings without acting as the system.';
 
 -- ---------------------------------------------------------------------------------------------
 -- Grants
@@ -1038,21 +1085,16 @@ GRANT EXECUTE ON FUNCTION admin_has_permission(uuid, text), app_admin_user_id(),
 
 -- Non-sensitive settings are reference data the application reads outside any actor's
 -- transaction (rating reads the discount cap in its one round trip). system_settings is under
--- FORCED row level security, so the lookup runs as the owner with app.system switched on for this
--- one read and restored right after (a function SET clause on a custom parameter would need
--- GRANT SET ON PARAMETER for a non-superuser owner), and it can never return a sensitive row.
+-- FORCED row level security; the lookup runs as the owner, whom
+-- system_settings_owner_public_select lets read the non-sensitive rows (and only those) without
+-- switching app.system on: one statement, and it can never return a sensitive row. STABLE, so a
+-- statement that reads the same key twice may read it once.
 CREATE FUNCTION public_setting(p_key text) RETURNS jsonb
-    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path = pg_catalog, public
 AS $$
-DECLARE
-    v_previous text := current_setting('app.system', true);
-    v_value    jsonb;
 BEGIN
-    PERFORM set_config('app.system', 'on', true);
-    SELECT s.value INTO v_value FROM public.system_settings s WHERE s.key = p_key AND NOT s.is_sensitive;
-    PERFORM set_config('app.system', coalesce(v_previous, ''), true);
-    RETURN v_value;
+    RETURN (SELECT s.value FROM public.system_settings s WHERE s.key = p_key AND NOT s.is_sensitive);
 END
 $$;
 -- The hot authentication path: a session token's hash -> the active session and its user, before

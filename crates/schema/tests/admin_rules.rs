@@ -133,6 +133,82 @@ async fn a_role_holds_the_permissions_of_the_roles_below_it_but_not_above_it() {
     );
 }
 
+/// admin_role_held_permissions (what admin_has_permission reads) equals the recursive walk.
+async fn assert_held_matches_the_walk(pool: &PgPool, after: &str) {
+    let differences: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM (
+             (SELECT role_id, code FROM admin_role_held_permissions
+              EXCEPT SELECT role_id, code FROM admin_role_effective_permissions)
+             UNION ALL
+             (SELECT role_id, code FROM admin_role_effective_permissions
+              EXCEPT SELECT role_id, code FROM admin_role_held_permissions)) d",
+    )
+    .fetch_one(pool)
+    .await
+    .expect("compare");
+    assert_eq!(
+        differences, 0,
+        "stored holdings differ from the role tree walk after {after}"
+    );
+}
+
+#[tokio::test]
+async fn what_a_role_holds_follows_every_change_of_grants_tree_and_codes() {
+    let db = TestDb::new().await;
+    let pool = db.pool();
+    let (root, middle, leaf) = hierarchy(pool).await;
+    let other = role(pool, "analyst", Some(root)).await;
+    let (top, mid) = (
+        admin(pool, "top@example.com", root).await,
+        admin(pool, "mid@example.com", middle).await,
+    );
+    grant(pool, leaf, "sessions:manage").await;
+    assert!(has_permission(pool, mid, "sessions:manage").await);
+    assert_held_matches_the_walk(pool, "a grant").await;
+
+    // The leaf moves to another branch: the middle role no longer holds its grant; the root does.
+    sqlx::query("UPDATE admin_roles SET parent_id = $1 WHERE id = $2")
+        .bind(other)
+        .bind(leaf)
+        .execute(pool)
+        .await
+        .expect("re-parent");
+    assert!(!has_permission(pool, mid, "sessions:manage").await);
+    assert!(has_permission(pool, top, "sessions:manage").await);
+    assert_held_matches_the_walk(pool, "a re-parenting").await;
+
+    // A renamed code is held under its new name only.
+    sqlx::query("UPDATE admin_permissions SET code = 'sessions:revoke' WHERE code = 'sessions:manage'")
+        .execute(pool)
+        .await
+        .expect("rename");
+    assert!(!has_permission(pool, top, "sessions:manage").await);
+    assert!(has_permission(pool, top, "sessions:revoke").await);
+    assert_held_matches_the_walk(pool, "a renamed code").await;
+
+    // Revoking the grant and deleting a role take their holdings with them.
+    sqlx::query("DELETE FROM admin_role_permissions WHERE role_id = $1")
+        .bind(leaf)
+        .execute(pool)
+        .await
+        .expect("revoke");
+    assert!(!has_permission(pool, top, "sessions:revoke").await);
+    grant(pool, other, "reports:read").await;
+    assert!(has_permission(pool, top, "reports:read").await);
+    sqlx::query("DELETE FROM admin_roles WHERE id = $1")
+        .bind(leaf)
+        .execute(pool)
+        .await
+        .expect("delete the unused leaf");
+    assert_held_matches_the_walk(pool, "a revocation and a role deletion").await;
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM admin_role_held_permissions WHERE role_id = $1")
+        .bind(leaf)
+        .fetch_one(pool)
+        .await
+        .expect("count");
+    assert_eq!(rows, 0);
+}
+
 #[tokio::test]
 async fn role_names_permission_codes_and_descriptions_are_validated() {
     let db = TestDb::new().await;
