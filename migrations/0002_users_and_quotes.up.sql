@@ -497,8 +497,11 @@ BEGIN
             CONSTRAINT = 'quote_versions_contiguous',
             MESSAGE = format('quote %s not found: cannot add version %s', NEW.quote_id, NEW.version);
     END IF;
-    SELECT coalesce(max(v.version), 0) INTO v_max
-    FROM quote_versions v WHERE v.quote_id = NEW.quote_id;
+    -- The latest version by one backward probe of quote_versions_quote_version_unique, not max():
+    -- under row level security every version row passes the policy check, and max() would check
+    -- all of a quote's versions on every rating (ORDER BY ... LIMIT 1 checks one).
+    SELECT coalesce((SELECT v.version FROM quote_versions v WHERE v.quote_id = NEW.quote_id
+                     ORDER BY v.version DESC LIMIT 1), 0) INTO v_max;
     IF NEW.version <> v_max + 1 OR NEW.version <> v_current THEN
         RAISE EXCEPTION USING
             ERRCODE = 'check_violation',
@@ -535,7 +538,9 @@ BEGIN
     IF NOT FOUND THEN
         RETURN NULL;  -- deleted later in the same transaction
     END IF;
-    SELECT coalesce(max(v.version), 0) INTO v_max FROM quote_versions v WHERE v.quote_id = NEW.id;
+    -- One backward index probe, not max() (see quote_versions_contiguous_fn).
+    SELECT coalesce((SELECT v.version FROM quote_versions v WHERE v.quote_id = NEW.id
+                     ORDER BY v.version DESC LIMIT 1), 0) INTO v_max;
     IF v_current <> v_max THEN
         RAISE EXCEPTION USING
             ERRCODE = 'check_violation',

@@ -394,7 +394,7 @@ fn actions(plan: &Plan) -> Vec<Action> {
         0,
         "quote_coverages",
     ));
-    // quote_versions_contiguous looks up max(version) of the quote. Its cached plan is made on
+    // quote_versions_contiguous looks up the latest version of the quote. Its cached plan is made on
     // the first rows, when quote_versions is empty - a sequential scan, which would make the load
     // quadratic. So: a few quotes' versions, ANALYZE (which invalidates the plan), then the rest
     // with an index plan. Same rows, same rules, same order.
