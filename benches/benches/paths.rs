@@ -89,6 +89,24 @@ fn floor(c: &mut Criterion, rt: &Runtime, env: &BenchDb) {
             one
         })
     });
+    // The same query on one connection held for the whole bench: no acquire and, above all, no
+    // release. sqlx 0.9 pings every connection it takes back (PoolConnection::drop spawns
+    // return_to_pool, which sends a Sync and waits for ReadyForQuery), so a pooled call costs the
+    // server two round trips; the difference between these two rows is that price.
+    let held = std::sync::Arc::new(tokio::sync::Mutex::new(
+        rt.block_on(env.pool.acquire()).expect("a held connection"),
+    ));
+    group.bench_function("sqlx_select_1_held_connection", |b| {
+        b.to_async(rt).iter(|| async {
+            let mut conn = held.lock().await;
+            let one: Option<i32> = sqlx::query_scalar!("SELECT 1")
+                .fetch_one(&mut **conn)
+                .await
+                .expect("SELECT 1");
+            one
+        })
+    });
+    drop(held);
     let client = rt.block_on(async {
         let (client, connection) = tokio_postgres::connect(&env.url, tokio_postgres::NoTls)
             .await

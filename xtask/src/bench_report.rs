@@ -23,6 +23,11 @@ const PATHS: &[BenchPath] = &[
         goal: None,
     },
     BenchPath {
+        id: "floor/sqlx_select_1_held_connection",
+        label: "SELECT 1 (sqlx, one held connection: no release ping)",
+        goal: None,
+    },
+    BenchPath {
         id: "floor/tokio_postgres_select_1",
         label: "SELECT 1 (tokio-postgres peer)",
         goal: None,
