@@ -106,7 +106,8 @@ fn floor(c: &mut Criterion, rt: &Runtime, env: &BenchDb) {
             one
         })
     });
-    drop(held);
+    // Back to the pool inside the runtime (PoolConnection::drop spawns a task).
+    rt.block_on(async move { drop(held) });
     let client = rt.block_on(async {
         let (client, connection) = tokio_postgres::connect(&env.url, tokio_postgres::NoTls)
             .await
