@@ -24,17 +24,6 @@ pub enum PlanMode {
     Generic,
 }
 
-/// The context a query runs in.
-#[derive(Debug, Clone)]
-pub enum RunAs {
-    /// The connection's own role (no RLS involved, or the definer functions handle it).
-    Owner,
-    /// `SET LOCAL ROLE quotedb_app` with `app.user_id` set, as the repository does for an actor.
-    AppUser(uuid::Uuid),
-    /// `SET LOCAL ROLE quotedb_app` with `app.system = on`.
-    AppSystem,
-}
-
 /// What a plan touches.
 #[derive(Debug, Clone, Default)]
 pub struct PlanSummary {
@@ -78,16 +67,10 @@ pub fn literal(value: &str) -> String {
     format!("'{}'", value.replace('\'', "''"))
 }
 
-/// Run `sql` (with `$1…` parameters) for `params` (SQL literals, see [`literal`]) in `mode`, as
-/// `run_as`, in a rolled-back transaction on a new session (no plan cached from earlier runs), and
+/// Run `sql` (with `$1…` parameters) for `params` (SQL literals, see [`literal`]) in `mode`, on
+/// the connection's own role as the repository's pool does, in a rolled-back transaction on a new session (no plan cached from earlier runs), and
 /// collect the plans of everything it executed.
-pub async fn explain(
-    url: &str,
-    sql: &str,
-    params: &[String],
-    mode: PlanMode,
-    run_as: &RunAs,
-) -> Result<PlanSummary, BoxError> {
+pub async fn explain(url: &str, sql: &str, params: &[String], mode: PlanMode) -> Result<PlanSummary, BoxError> {
     let (client, mut connection) = tokio_postgres::connect(url, NoTls).await?;
     let (sender, mut notices) = tokio::sync::mpsc::unbounded_channel();
     let driver = tokio::spawn(async move {
@@ -104,13 +87,6 @@ pub async fn explain(
         }
         Ok(())
     });
-    let setup = match run_as {
-        RunAs::Owner => String::new(),
-        RunAs::AppUser(id) => {
-            format!("SET LOCAL ROLE quotedb_app; SELECT set_config('app.user_id', '{id}', true);")
-        }
-        RunAs::AppSystem => "SET LOCAL ROLE quotedb_app; SELECT set_config('app.system', 'on', true);".into(),
-    };
     let mode_sql = match mode {
         PlanMode::Custom => "force_custom_plan",
         PlanMode::Generic => "force_generic_plan",
@@ -126,7 +102,7 @@ pub async fn explain(
          SET auto_explain.log_min_duration = 0; SET auto_explain.log_nested_statements = on; \
          SET auto_explain.log_format = json; SET auto_explain.log_level = notice; \
          SET client_min_messages = notice; \
-         BEGIN; {setup} SET LOCAL plan_cache_mode = {mode_sql}; \
+         BEGIN; SET LOCAL plan_cache_mode = {mode_sql}; \
          PREPARE quotedb_explained AS {sql}; {execute}; ROLLBACK;"
     );
     let ran = client.batch_execute(&script).await;

@@ -4,7 +4,7 @@
 //! which record the index each path uses for `cargo xtask bench-report`.
 
 use crate::BoxError;
-use crate::explain::{PlanMode, PlanSummary, RunAs, explain, literal};
+use crate::explain::{PlanMode, PlanSummary, explain, literal};
 use crate::params::Params;
 
 /// A table with at least this many rows (planner estimate) is large: a sequential scan of it on a
@@ -22,8 +22,6 @@ pub struct IndexPath {
     pub sql: &'static str,
     /// Parameters as SQL literals.
     pub params: Vec<String>,
-    /// The role/actor context.
-    pub run_as: RunAs,
     /// The table driving the query.
     pub table: &'static str,
     /// The index it must use when `table` is large (any one of these).
@@ -40,7 +38,6 @@ pub fn index_paths(p: &Params) -> Vec<IndexPath> {
             table: "quotes",
             sql: include_str!("../../crates/repository/src/quotes/get_by_number.sql"),
             params: vec![literal(&p.customer.0.to_string()), literal(p.quote_number.as_str())],
-            run_as: RunAs::Owner,
             indexes: &["quotes_number_unique"],
         },
         IndexPath {
@@ -54,7 +51,6 @@ pub fn index_paths(p: &Params) -> Vec<IndexPath> {
                 "NULL".into(),
                 "21".into(),
             ],
-            run_as: RunAs::Owner,
             indexes: &["quotes_customer_id_created_at_id_idx"],
         },
         IndexPath {
@@ -67,7 +63,6 @@ pub fn index_paths(p: &Params) -> Vec<IndexPath> {
                 literal("{bodily_injury,property_damage,collision,comprehensive}"),
                 "current_date".into(),
             ],
-            run_as: RunAs::Owner,
             indexes: &[
                 "territory_factors_state_code_zip_active_idx",
                 "territory_factors_no_overlap",
@@ -83,7 +78,6 @@ pub fn index_paths(p: &Params) -> Vec<IndexPath> {
                 "9223372036854775807".into(),
                 "21".into(),
             ],
-            run_as: RunAs::Owner,
             indexes: &["admin_activity_logs_occurred_at_high_risk_idx"],
         },
         IndexPath {
@@ -91,7 +85,6 @@ pub fn index_paths(p: &Params) -> Vec<IndexPath> {
             table: "rate_change_requests",
             sql: include_str!("../../crates/repository/src/admin/pending_rate_changes.sql"),
             params: vec![far_past, literal("00000000-0000-0000-0000-000000000000"), "21".into()],
-            run_as: RunAs::Owner,
             indexes: &["rate_change_requests_submitted_at_pending_idx"],
         },
         IndexPath {
@@ -99,7 +92,6 @@ pub fn index_paths(p: &Params) -> Vec<IndexPath> {
             table: "notification_queue",
             sql: include_str!("../../crates/repository/src/realtime/claim_notifications.sql"),
             params: vec!["10".into(), literal("bench-worker")],
-            run_as: RunAs::Owner,
             indexes: &["notification_queue_claim_idx"],
         },
     ]
@@ -107,7 +99,7 @@ pub fn index_paths(p: &Params) -> Vec<IndexPath> {
 
 /// The plans of one path in one mode on the bench database at `url`.
 pub async fn check(url: &str, path: &IndexPath, mode: PlanMode) -> Result<PlanSummary, BoxError> {
-    explain(url, path.sql, &path.params, mode, &path.run_as).await
+    explain(url, path.sql, &path.params, mode).await
 }
 
 /// The planner's row count of `table`.
