@@ -2,6 +2,8 @@
 //! queue — through the public API against a real database. Fixtures the API cannot create
 //! (users, settings) and back-dating of timestamps use plain SQL.
 
+mod common;
+
 use std::collections::HashSet;
 use std::time::Duration;
 
@@ -10,45 +12,14 @@ use quotedb_repository::realtime::{
     NotificationError, Observation, Recipient, RetryDecision,
 };
 use quotedb_repository::schema::realtime::{MetricBucketWidth, NotificationChannel, NotificationStatus};
-use quotedb_repository::{ConnectionId, Db, NotificationId, UserId};
-use quotedb_testkit::TestDb;
+use quotedb_repository::{ConnectionId, NotificationId, UserId};
 use rust_decimal_macros::dec;
 use serde_json::json;
-use sqlx::PgPool;
 use time::OffsetDateTime;
 
 type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
-async fn setup() -> (TestDb, Db) {
-    let tdb = TestDb::seeded().await;
-    let db = Db::new(tdb.pool().clone());
-    (tdb, db)
-}
-
-async fn user(pool: &PgPool) -> Result<UserId, sqlx::Error> {
-    let email = format!("u{}@example.com", uuid::Uuid::new_v4().simple());
-    let id: uuid::Uuid = sqlx::query_scalar(
-        "INSERT INTO users (email, full_name, role) VALUES ($1, 'Test User', 'customer') RETURNING id",
-    )
-    .bind(email)
-    .fetch_one(pool)
-    .await?;
-    Ok(UserId(id))
-}
-
-/// Upsert a non-sensitive setting (robust to seeds being present).
-async fn set_setting(pool: &PgPool, key: &str, value: serde_json::Value) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO system_settings (key, value, value_type, description, is_sensitive)
-         VALUES ($1, $2, jsonb_typeof($2)::system_setting_value_type, 'test setting', false)
-         ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, value_type = EXCLUDED.value_type",
-    )
-    .bind(key)
-    .bind(value)
-    .execute(pool)
-    .await?;
-    Ok(())
-}
+use common::{set_setting, setup, user};
 
 fn floor_to(t: OffsetDateTime, secs: i64) -> OffsetDateTime {
     let ts = t.unix_timestamp();

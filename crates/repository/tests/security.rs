@@ -2,6 +2,8 @@
 //! through the public API against a real database. Fixtures the API cannot create (users,
 //! admin accounts, settings) and deliberate tampering use plain SQL.
 
+mod common;
+
 use std::time::Duration;
 
 use quotedb_repository::schema::security::{OAuth2GrantType, SessionRevokeReason, SsoProtocol};
@@ -9,8 +11,7 @@ use quotedb_repository::security::{
     AuditError, AuditQuery, CryptoError, KeyRing, NewAuditEntry, NewOAuthClient, NewSession, NewSsoProvider,
     OAuthError, SecretKey, SecretString, SessionError, SessionToken, SsoError,
 };
-use quotedb_repository::{Actor, Db, UserId};
-use quotedb_testkit::TestDb;
+use quotedb_repository::{Actor, UserId};
 use serde_json::json;
 use sha2::{Digest as _, Sha256};
 use sqlx::PgPool;
@@ -18,36 +19,7 @@ use time::OffsetDateTime;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
-async fn setup() -> (TestDb, Db) {
-    let tdb = TestDb::seeded().await;
-    let db = Db::new(tdb.pool().clone());
-    (tdb, db)
-}
-
-async fn user(pool: &PgPool) -> Result<UserId, sqlx::Error> {
-    let email = format!("u{}@example.com", uuid::Uuid::new_v4().simple());
-    let id: uuid::Uuid = sqlx::query_scalar(
-        "INSERT INTO users (email, full_name, role) VALUES ($1, 'Test User', 'customer') RETURNING id",
-    )
-    .bind(email)
-    .fetch_one(pool)
-    .await?;
-    Ok(UserId(id))
-}
-
-/// Upsert a non-sensitive setting (robust to seeds being present).
-async fn set_setting(pool: &PgPool, key: &str, value: serde_json::Value) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO system_settings (key, value, value_type, description, is_sensitive)
-         VALUES ($1, $2, jsonb_typeof($2)::system_setting_value_type, 'test setting', false)
-         ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, value_type = EXCLUDED.value_type",
-    )
-    .bind(key)
-    .bind(value)
-    .execute(pool)
-    .await?;
-    Ok(())
-}
+use common::{set_setting, setup, user};
 
 /// A user with an admin account whose (fresh) role holds `permissions`.
 async fn admin_with(pool: &PgPool, permissions: &[&str]) -> Result<UserId, sqlx::Error> {

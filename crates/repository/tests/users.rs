@@ -1,23 +1,20 @@
 //! Users through the public API: customers and agents, their drivers and vehicles.
 
+mod common;
+
 mod quote_fixtures;
 
 use quote_fixtures as fx;
 use quotedb_repository::schema::quotes::UserRole;
 use quotedb_repository::users::{NewDriver, NewUser, NewVehicle, Phone, UserError};
-use quotedb_repository::{Db, Email, UserId, Vin};
-use quotedb_testkit::TestDb;
+use quotedb_repository::{Email, UserId, Vin};
 use time::OffsetDateTime;
 use time::macros::date;
 
 /// A change to a valid input that makes it invalid.
 type Change<T> = Box<dyn Fn(&mut T)>;
 
-async fn setup() -> (TestDb, Db) {
-    let db = TestDb::seeded().await;
-    let repo = Db::new(db.pool().clone());
-    (db, repo)
-}
+use common::setup;
 
 fn new_user(email: &Email) -> NewUser {
     NewUser {
