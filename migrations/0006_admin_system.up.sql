@@ -305,26 +305,37 @@ COMMENT ON TRIGGER admin_permissions_maintain_held_permissions ON admin_permissi
 
 -- SECURITY DEFINER: RLS policies call this as quotedb_app, and it reads admin_users, which has RLS
 -- itself (an admin sees only their own row) - as invoker the lookup would be filtered or recurse.
--- Why it is safe: it only returns a boolean about (user, permission); it takes no SQL text; every
--- relation is schema-qualified and search_path is pinned to pg_catalog, public (pg_catalog first,
--- so no object can shadow a built-in; PG15 gives PUBLIC no CREATE on public); EXECUTE is granted
--- to quotedb_app only. Locked or deactivated admins hold no permissions.
+-- Why it is safe: it only returns a boolean about (user, permission); it takes no SQL text; EXECUTE
+-- is granted to quotedb_app only; locked or deactivated admins hold no permissions; and NOTHING in
+-- its body is looked up through search_path (see "Search-path-proof helpers" below), so a caller
+-- who puts a schema of its own first in search_path cannot make it run an object of theirs with
+-- the owner's rights.
+-- Search-path-proof helpers (admin_has_permission, app_admin_user_id, public_setting): these run
+-- inside the InitPlans of row-level-security policies, i.e. in almost every statement the
+-- application sends, and in every rule trigger's query on a secured table. A `SET search_path`
+-- clause pins the path but costs a GUC save / set / restore and a search-path recomputation on
+-- every call: on PostgreSQL 15 that was about 0.1 ms per call in a policy InitPlan, a third of a
+-- quote create. So they have no SET clause; instead every relation and function is
+-- schema-qualified, every operator is written OPERATOR(pg_catalog.op) and every type (casts,
+-- variables) names pg_catalog's. crates/schema/tests/definer_helpers.rs puts a schema with a
+-- hijacking `=`, `<=`, now() and text type first in search_path and checks that none of it runs.
 -- plpgsql, not SQL: a SECURITY DEFINER SQL function is never inlined, and PostgreSQL 15 plans a
 -- SQL function's body again in every statement that calls it; plpgsql keeps the plan for the
 -- session. Two index probes: admin_users_user_unique, then admin_role_held_permissions_pkey (the
 -- hierarchy walk is stored there).
 CREATE FUNCTION admin_has_permission(p_user_id uuid, p_code text) RETURNS boolean
     LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path = pg_catalog, public
 AS $$
 BEGIN
     RETURN EXISTS (
         SELECT 1
         FROM public.admin_users au
-        JOIN public.admin_role_held_permissions h ON h.role_id = au.role_id AND h.code = p_code
-        WHERE au.user_id = p_user_id
+        JOIN public.admin_role_held_permissions h
+          ON h.role_id OPERATOR(pg_catalog.=) au.role_id
+         AND h.code OPERATOR(pg_catalog.=) p_code
+        WHERE au.user_id OPERATOR(pg_catalog.=) p_user_id
           AND au.is_active
-          AND (au.locked_until IS NULL OR au.locked_until <= now()));
+          AND (au.locked_until IS NULL OR au.locked_until OPERATOR(pg_catalog.<=) pg_catalog.now()));
 END
 $$;
 COMMENT ON FUNCTION admin_has_permission(uuid, text) IS
@@ -333,12 +344,20 @@ REVOKE ALL ON FUNCTION admin_has_permission(uuid, text) FROM PUBLIC;
 
 -- The acting admin (admin_users.id) of the transaction, NULL when app.user_id is not an active admin.
 -- plpgsql for the same reason as admin_has_permission: its plan is kept for the session.
+-- Search-path-proof like admin_has_permission. It reads app.user_id itself rather than calling
+-- app_user_id(): that SQL function is inlined, and its NULLIF would resolve `=` through the
+-- caller's search_path.
 CREATE FUNCTION app_admin_user_id() RETURNS uuid
     LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path = pg_catalog, public
 AS $$
+DECLARE
+    v_user pg_catalog.text := pg_catalog.current_setting('app.user_id', true);
 BEGIN
-    RETURN (SELECT au.id FROM public.admin_users au WHERE au.user_id = public.app_user_id() AND au.is_active);
+    IF v_user IS NULL OR v_user OPERATOR(pg_catalog.=) '' THEN
+        RETURN NULL;
+    END IF;
+    RETURN (SELECT au.id FROM public.admin_users au
+            WHERE au.user_id OPERATOR(pg_catalog.=) CAST(v_user AS pg_catalog.uuid) AND au.is_active);
 END
 $$;
 COMMENT ON FUNCTION app_admin_user_id() IS
@@ -1089,13 +1108,14 @@ GRANT EXECUTE ON FUNCTION admin_has_permission(uuid, text), app_admin_user_id(),
 -- FORCED row level security; the lookup runs as the owner, whom
 -- system_settings_owner_public_select lets read the non-sensitive rows (and only those) without
 -- switching app.system on: one statement, and it can never return a sensitive row. STABLE, so a
--- statement that reads the same key twice may read it once.
+-- statement that reads the same key twice may read it once. Search-path-proof like
+-- admin_has_permission (no SET clause: rating and quote creation call it on every request).
 CREATE FUNCTION public_setting(p_key text) RETURNS jsonb
     LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path = pg_catalog, public
 AS $$
 BEGIN
-    RETURN (SELECT s.value FROM public.system_settings s WHERE s.key = p_key AND NOT s.is_sensitive);
+    RETURN (SELECT s.value FROM public.system_settings s
+            WHERE s.key OPERATOR(pg_catalog.=) p_key AND NOT s.is_sensitive);
 END
 $$;
 -- The hot authentication path: a session token's hash -> the active session and its user, before
