@@ -627,6 +627,10 @@ CREATE TRIGGER quote_coverages_set_updated_at
 
 -- Coverage lines can change only while the price can still change (draft or rated). Once a quote
 -- is presented the customer has seen a price for exactly these lines; after that they are frozen.
+-- One index probe, no loop: the quote a line leaves (UPDATE, DELETE) and the one it joins (INSERT,
+-- UPDATE) are checked by one query (OLD is NULL for an INSERT, NEW for a DELETE). A quote that is
+-- gone (its own deletion cascading here) or unknown (the foreign key reports it) finds no row and
+-- passes.
 CREATE FUNCTION quote_coverages_editable_fn() RETURNS trigger
     LANGUAGE plpgsql
 AS $fn$
@@ -634,22 +638,18 @@ DECLARE
     v_quote  uuid;
     v_status quote_status;
 BEGIN
-    FOR v_quote IN
-        SELECT DISTINCT x FROM unnest(ARRAY[
-            CASE WHEN TG_OP <> 'INSERT' THEN OLD.quote_id END,
-            CASE WHEN TG_OP <> 'DELETE' THEN NEW.quote_id END]) AS x
-        WHERE x IS NOT NULL
-    LOOP
-        SELECT q.status INTO v_status FROM quotes q WHERE q.id = v_quote;
-        -- Quote gone (its own deletion cascading here) or unknown (the FK reports it): allow.
-        IF FOUND AND v_status NOT IN ('draft', 'rated') THEN
-            RAISE EXCEPTION USING
-                ERRCODE = 'check_violation',
-                CONSTRAINT = 'quote_coverages_editable',
-                MESSAGE = format('coverages of quote %s cannot change: quote is %s', v_quote, v_status),
-                DETAIL = 'coverage lines change only while the quote is draft or rated';
-        END IF;
-    END LOOP;
+    SELECT q.id, q.status INTO v_quote, v_status
+    FROM quotes q
+    WHERE q.id = ANY (ARRAY[OLD.quote_id, NEW.quote_id])
+      AND q.status NOT IN ('draft', 'rated')
+    LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'check_violation',
+            CONSTRAINT = 'quote_coverages_editable',
+            MESSAGE = format('coverages of quote %s cannot change: quote is %s', v_quote, v_status),
+            DETAIL = 'coverage lines change only while the quote is draft or rated';
+    END IF;
     IF TG_OP = 'DELETE' THEN
         RETURN OLD;
     END IF;
