@@ -3,6 +3,8 @@
 -- Row Level Security lose their policies here and get RLS switched off again.
 
 DROP FUNCTION app_high_risk_activity_page(uuid, timestamptz, bigint, bigint);
+DROP FUNCTION app_create_quote(uuid, uuid, uuid, text, text, numeric, date, jsonb, jsonb, jsonb,
+                               coverage_type[], numeric[], numeric[], numeric[]);
 DROP FUNCTION app_customer_quotes_page(uuid, uuid, timestamptz, uuid, bigint);
 DROP FUNCTION app_quote_by_number(uuid, text);
 

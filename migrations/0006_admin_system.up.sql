@@ -1254,6 +1254,74 @@ COMMENT ON FUNCTION app_customer_quotes_page(uuid, uuid, timestamptz, uuid, bigi
 REVOKE ALL ON FUNCTION app_customer_quotes_page(uuid, uuid, timestamptz, uuid, bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION app_customer_quotes_page(uuid, uuid, timestamptz, uuid, bigint) TO quotedb_app;
 
+-- Create a rated quote in ONE round trip: the quote (inserted directly as rated with
+-- current_version 1: an INSERT is not a status move), its version 1 and its coverage lines with
+-- their premiums, as the acting user p_user_id (NULL: the system actor) under the quotes' RLS
+-- policies and every rule trigger, instead of BEGIN + actor / insert / COMMIT (three round trips).
+-- expires_at = now() + setting quotes.validity_days (a JSON number > 0, read through
+-- public_setting()); when it is missing or not a positive number nothing is inserted and no row is
+-- returned. The deferred check quotes_current_version_in_step is run before the actor is restored
+-- (SET CONSTRAINTS ... IMMEDIATE, then DEFERRED again): left for COMMIT it would run after this
+-- function returned, as the session user with no actor, and RLS would hide the quote from it. So a
+-- caller's own pending events of that constraint in the same transaction are checked here too:
+-- call it in autocommit, as the repository does.
+CREATE FUNCTION app_create_quote(
+    p_user_id uuid,
+    p_customer_id uuid,
+    p_agent_id uuid,
+    p_state_code text,
+    p_zip text,
+    p_premium numeric,
+    p_effective_date date,
+    p_metadata jsonb,
+    p_rating_inputs jsonb,
+    p_breakdown jsonb,
+    p_coverage_types coverage_type[],
+    p_limits numeric[],
+    p_deductibles numeric[],
+    p_premiums numeric[]
+) RETURNS SETOF quotes
+    LANGUAGE plpgsql VOLATILE
+    SET role = 'quotedb_app'
+AS $$
+DECLARE
+    v_user   text := current_setting('app.user_id', true);
+    v_system text := current_setting('app.system', true);
+    v_days   numeric := (jsonb_path_query_first(public.public_setting('quotes.validity_days'),
+                                                '$ ? (@.type() == "number" && @ > 0)') #>> '{}')::numeric;
+    v_quote  public.quotes;
+BEGIN
+    IF v_days IS NULL THEN
+        RETURN;
+    END IF;
+    PERFORM set_config('app.user_id', coalesce(p_user_id::text, ''), true),
+            set_config('app.system', CASE WHEN p_user_id IS NULL THEN 'on' ELSE 'off' END, true);
+    INSERT INTO public.quotes (customer_id, agent_id, state_code, zip, status, premium, current_version,
+                               effective_date, expires_at, metadata)
+    VALUES (p_customer_id, p_agent_id, p_state_code, p_zip, 'rated', p_premium, 1,
+            p_effective_date, now() + interval '1 day' * v_days::float8, p_metadata)
+    RETURNING * INTO v_quote;
+    INSERT INTO public.quote_versions (quote_id, version, premium, rating_inputs, breakdown)
+    VALUES (v_quote.id, v_quote.current_version, v_quote.premium, p_rating_inputs, p_breakdown);
+    INSERT INTO public.quote_coverages (quote_id, coverage_type, limit_amount, deductible, premium)
+    SELECT v_quote.id, l.coverage_type, l.limit_amount, l.deductible, l.premium
+    FROM unnest(p_coverage_types, p_limits, p_deductibles, p_premiums)
+        AS l (coverage_type, limit_amount, deductible, premium);
+    SET CONSTRAINTS public.quotes_current_version_in_step IMMEDIATE;
+    SET CONSTRAINTS public.quotes_current_version_in_step DEFERRED;
+    PERFORM set_config('app.user_id', coalesce(v_user, ''), true),
+            set_config('app.system', coalesce(v_system, ''), true);
+    RETURN NEXT v_quote;
+END
+$$;
+COMMENT ON FUNCTION app_create_quote(uuid, uuid, uuid, text, text, numeric, date, jsonb, jsonb, jsonb,
+                                     coverage_type[], numeric[], numeric[], numeric[]) IS
+    'Creates a rated quote with its version 1 and coverage lines as the acting user p_user_id (NULL: the system actor), under RLS and every rule; one round trip; no row when quotes.validity_days is not a positive number.';
+REVOKE ALL ON FUNCTION app_create_quote(uuid, uuid, uuid, text, text, numeric, date, jsonb, jsonb, jsonb,
+                                        coverage_type[], numeric[], numeric[], numeric[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION app_create_quote(uuid, uuid, uuid, text, text, numeric, date, jsonb, jsonb, jsonb,
+                                           coverage_type[], numeric[], numeric[], numeric[]) TO quotedb_app;
+
 -- The high-risk review queue (risk_score >= 70, newest first, strictly before the cursor
 -- (p_before_at, p_before_id)) as the acting admin may read it under admin_activity_logs' RLS
 -- policies, in one round trip. The literal predicate keeps the partial index

@@ -517,50 +517,46 @@ impl<'a> Quotes<'a> {
         let deductibles: Vec<Decimal> = new.coverages.iter().map(|c| c.deductible).collect();
         let premiums: Vec<Decimal> = breakdown.lines.iter().map(|l| l.premium).collect();
 
+        // One round trip: no transaction to open or commit (see create.sql).
         let mut attempt = 0;
         let row = loop {
             attempt += 1;
-            let mut tx = begin_as(self.db.pool(), actor).await?;
             let inserted = sqlx::query_file_as!(
                 QuoteRow,
                 "src/quotes/create.sql",
+                actor.user_id().map(|u| u.0),
                 new.customer_id as UserId,
                 new.agent_id as Option<UserId>,
                 new.state_code.as_str(),
                 new.zip.as_str(),
                 breakdown.total,
                 new.effective_date,
-                metadata,
-                rating_inputs,
-                breakdown_json,
+                &metadata,
+                &rating_inputs,
+                &breakdown_json,
                 &types as &[CoverageType],
                 &limits as &[Option<Decimal>],
                 &deductibles as &[Decimal],
                 &premiums as &[Decimal],
             )
-            .fetch_optional(&mut *tx)
+            .fetch_optional(self.db.pool())
             .await;
-            let inserted = match inserted {
-                Ok(row) => row,
+            match inserted {
+                Ok(Some(row)) => break row,
+                Ok(None) => {
+                    return Err(QuoteError::Setting {
+                        key: "quotes.validity_days",
+                    });
+                }
                 // A quote number collision (random numbers: rare) or a serialization failure /
-                // deadlock: nothing was written, try again with a fresh number.
+                // deadlock: the statement wrote nothing, try again with a fresh number.
                 Err(e)
                     if (rule_of(&e) == Some(rules::QUOTES_NUMBER_UNIQUE) || is_retryable(&e))
                         && attempt < NUMBER_ATTEMPTS =>
                 {
                     tracing::debug!(attempt, error = %e, "retrying quote insert");
-                    continue; // the transaction rolls back on drop
                 }
                 Err(e) => return Err(map_write_error(e, || QuoteKey::Id(QuoteId(uuid::Uuid::nil())), None)),
-            };
-            let Some(row) = inserted else {
-                return Err(QuoteError::Setting {
-                    key: "quotes.validity_days",
-                });
-            };
-            match tx.commit().await {
-                Ok(()) => break row,
-                Err(e) => return Err(map_write_error(e, || QuoteKey::Id(row.id), None)),
             }
         };
 
