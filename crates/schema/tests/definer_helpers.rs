@@ -5,6 +5,9 @@
 //! first in search_path, with an `=`, a `<=`, a `now()` and a `text` type that raise when used,
 //! and check that the helpers still answer correctly and never touch them.
 
+mod common;
+
+use common::{acting_as, two_settings, user};
 use quotedb_testkit::TestDb;
 use sqlx::{PgPool, Postgres, Transaction};
 use uuid::Uuid;
@@ -48,20 +51,8 @@ async fn fixture(pool: &PgPool) -> Fixture {
     .fetch_one(pool)
     .await
     .expect("admin fixture");
-    let customer: Uuid = sqlx::query_scalar(
-        "INSERT INTO users (email, full_name, role) VALUES ('cy@example.com', 'Cy', 'customer') RETURNING id",
-    )
-    .fetch_one(pool)
-    .await
-    .expect("customer");
-    sqlx::query(
-        "INSERT INTO system_settings (key, value, value_type, description, is_sensitive) VALUES
-         ('rating.discount_cap', '0.25', 'number', 'cap on stackable discounts', false),
-         ('integrations.partner_api_key', '\"s3cret\"', 'string', 'partner API key', true)",
-    )
-    .execute(pool)
-    .await
-    .expect("settings");
+    let customer = user(pool, "cy@example.com", "customer").await;
+    two_settings(pool).await;
     sqlx::raw_sql(HOSTILE).execute(pool).await.expect("hostile schema");
     Fixture {
         admin_user,
@@ -72,16 +63,7 @@ async fn fixture(pool: &PgPool) -> Fixture {
 
 /// A transaction of quotedb_app acting as `user`, with the hostile schema first in search_path.
 async fn hostile_session(pool: &PgPool, user: Uuid) -> Transaction<'static, Postgres> {
-    let mut tx = pool.begin().await.expect("begin");
-    sqlx::query("SET LOCAL ROLE quotedb_app")
-        .execute(&mut *tx)
-        .await
-        .expect("role");
-    sqlx::query("SELECT set_config('app.user_id', $1, true)")
-        .bind(user.to_string())
-        .execute(&mut *tx)
-        .await
-        .expect("acting user");
+    let mut tx = acting_as(pool, Some(user)).await;
     sqlx::query("SET LOCAL search_path = hostile, pg_catalog, public")
         .execute(&mut *tx)
         .await

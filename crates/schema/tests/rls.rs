@@ -2,8 +2,11 @@
 //! `BEGIN; SET LOCAL ROLE quotedb_app; SELECT set_config('app.user_id', …, true); …; ROLLBACK`.
 //! Fixtures are written by the test's superuser connection, which bypasses RLS.
 
+mod common;
+
+use common::{acting_as, two_settings, user};
 use quotedb_testkit::TestDb;
-use sqlx::{PgConnection, PgPool, Postgres, Transaction};
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 /// Users (users.id): two customers, an agent, an admin holding every permission the policies
@@ -16,15 +19,6 @@ struct World {
     clerk: Uuid,
     carols_quote: Uuid,
     daves_quote: Uuid,
-}
-
-async fn user(pool: &PgPool, email: &str, role: &str) -> Uuid {
-    sqlx::query_scalar("INSERT INTO users (email, full_name, role) VALUES ($1, $1, $2::user_role) RETURNING id")
-        .bind(email)
-        .bind(role)
-        .fetch_one(pool)
-        .await
-        .expect("user")
 }
 
 async fn admin(pool: &PgPool, email: &str, role_id: Uuid) -> Uuid {
@@ -84,14 +78,7 @@ async fn world(pool: &PgPool) -> World {
     let carols_quote = quote(pool, carol, Some(frank)).await;
     quote(pool, carol, None).await;
     let daves_quote = quote(pool, dave, None).await;
-    sqlx::query(
-        "INSERT INTO system_settings (key, value, value_type, description, is_sensitive) VALUES
-         ('rating.discount_cap', '0.25', 'number', 'cap on stackable discounts', false),
-         ('integrations.partner_api_key', '\"s3cret\"', 'string', 'partner API key', true)",
-    )
-    .execute(pool)
-    .await
-    .expect("settings");
+    two_settings(pool).await;
     sqlx::query(
         "INSERT INTO user_sessions (user_id, token_hash, expires_at)
          SELECT id, sha256(convert_to(email::text, 'UTF8')), now() + interval '1 day' FROM users WHERE id = ANY($1)",
@@ -109,21 +96,6 @@ async fn world(pool: &PgPool) -> World {
         carols_quote,
         daves_quote,
     }
-}
-
-/// A transaction acting as `user` under quotedb_app (rolled back when dropped).
-async fn acting_as(pool: &PgPool, user: Option<Uuid>) -> Transaction<'static, Postgres> {
-    let mut tx = pool.begin().await.expect("begin");
-    sqlx::query("SET LOCAL ROLE quotedb_app")
-        .execute(&mut *tx)
-        .await
-        .expect("role");
-    sqlx::query("SELECT set_config('app.user_id', $1, true)")
-        .bind(user.map(|u| u.to_string()).unwrap_or_default())
-        .execute(&mut *tx)
-        .await
-        .expect("acting user");
-    tx
 }
 
 async fn count(conn: &mut PgConnection, sql: &'static str) -> i64 {
@@ -487,18 +459,8 @@ async fn public_setting_does_not_leave_the_system_flag_on() {
 async fn quote_versions_and_coverages_are_as_visible_as_their_quote() {
     let db = TestDb::new().await;
     let pool = db.pool();
-    let ann: Uuid = sqlx::query_scalar(
-        "INSERT INTO users (email, full_name, role) VALUES ('ann@example.com', 'Ann', 'customer') RETURNING id",
-    )
-    .fetch_one(pool)
-    .await
-    .expect("ann");
-    let bob: Uuid = sqlx::query_scalar(
-        "INSERT INTO users (email, full_name, role) VALUES ('bob@example.com', 'Bob', 'customer') RETURNING id",
-    )
-    .fetch_one(pool)
-    .await
-    .expect("bob");
+    let ann = user(pool, "ann@example.com", "customer").await;
+    let bob = user(pool, "bob@example.com", "customer").await;
     sqlx::query("INSERT INTO states (code, name) VALUES ('XV', 'Versionland')")
         .execute(pool)
         .await
@@ -529,16 +491,7 @@ async fn quote_versions_and_coverages_are_as_visible_as_their_quote() {
     tx.commit().await.expect("commit");
 
     for (who, expected) in [(ann, 1_i64), (bob, 0)] {
-        let mut tx = pool.begin().await.expect("begin");
-        sqlx::query("SET LOCAL ROLE quotedb_app")
-            .execute(&mut *tx)
-            .await
-            .expect("role");
-        sqlx::query("SELECT set_config('app.user_id', $1, true)")
-            .bind(who.to_string())
-            .execute(&mut *tx)
-            .await
-            .expect("actor");
+        let mut tx = acting_as(pool, Some(who)).await;
         let versions: i64 = sqlx::query_scalar("SELECT count(*) FROM quote_versions")
             .fetch_one(&mut *tx)
             .await
