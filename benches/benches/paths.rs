@@ -21,7 +21,9 @@ use quotedb_repository::schema::rating::{DiscountCode, SurchargeCode};
 use quotedb_repository::schema::realtime::{MetricBucketWidth, NotificationChannel};
 use quotedb_repository::{StateCode, Zip};
 use rust_decimal::Decimal;
+use time::{Date, OffsetDateTime};
 use tokio::runtime::Runtime;
+use uuid::Uuid;
 
 fn runtime() -> Runtime {
     tokio::runtime::Builder::new_multi_thread()
@@ -64,7 +66,7 @@ fn new_quote(p: &Params) -> NewQuote {
         agent_id: None,
         state_code: StateCode::parse("CA").expect("state"),
         zip: Zip::parse(p.zip).expect("zip"),
-        effective_date: time::OffsetDateTime::now_utc().date(),
+        effective_date: OffsetDateTime::now_utc().date(),
         coverages: COVERAGES
             .iter()
             .map(|&coverage_type| CoverageRequest {
@@ -78,7 +80,7 @@ fn new_quote(p: &Params) -> NewQuote {
     }
 }
 
-fn floor(c: &mut Criterion, rt: &Runtime, env: &BenchDb) {
+fn floor(c: &mut Criterion, rt: &Runtime, env: &BenchDb, p: &Params) {
     let mut group = c.benchmark_group("floor");
     group.bench_function("sqlx_select_1", |b| {
         b.to_async(rt).iter(|| async {
@@ -122,7 +124,78 @@ fn floor(c: &mut Criterion, rt: &Runtime, env: &BenchDb) {
             row.get::<_, i32>(0)
         })
     });
+    // The row floor: the rows of a keyset page (the customer's 21 newest quotes) read by a plain
+    // query on the pool's own role (no function, no actor), decoded into the Rust types the
+    // repository uses. The keyset page minus this row is what the one-round-trip function and the
+    // policies cost; this row minus SELECT 1 is what 21 rows cost to produce, ship and decode.
+    let customer = p.customer.0;
+    group.bench_function("sqlx_21_quote_rows", |b| {
+        b.to_async(rt).iter(|| async {
+            let rows: Vec<QuoteTuple> = sqlx::query_as(ROWS_21)
+                .bind(customer)
+                .bind(21_i64)
+                .fetch_all(&env.pool)
+                .await
+                .expect("21 quote rows");
+            rows
+        })
+    });
+    let rows_21 = rt.block_on(client.prepare(ROWS_21)).expect("prepare");
+    group.bench_function("tokio_postgres_21_quote_rows", |b| {
+        b.to_async(rt).iter(|| async {
+            let rows = client
+                .query(&rows_21, &[&customer, &21_i64])
+                .await
+                .expect("21 quote rows");
+            rows.iter().map(quote_tuple).collect::<Vec<QuoteTuple>>()
+        })
+    });
     group.finish();
+}
+
+/// The 21 newest quotes of a customer, every column of the repository's quote row. The page size
+/// is a parameter, as in the repository: with a literal LIMIT the generic plan of a heavy customer
+/// turns into a bitmap scan and a sort of all their quotes (see `IndexPath::ordered`).
+const ROWS_21: &str = "SELECT id, quote_number, customer_id, agent_id, state_code::text, zip, status::text, premium, \
+     current_version, effective_date, expires_at, bound_at, metadata, created_at, updated_at \
+     FROM quotes WHERE customer_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2";
+
+type QuoteTuple = (
+    Uuid,
+    String,
+    Uuid,
+    Option<Uuid>,
+    String,
+    String,
+    String,
+    Option<Decimal>,
+    i32,
+    Date,
+    OffsetDateTime,
+    Option<OffsetDateTime>,
+    serde_json::Value,
+    OffsetDateTime,
+    OffsetDateTime,
+);
+
+fn quote_tuple(r: &tokio_postgres::Row) -> QuoteTuple {
+    (
+        r.get(0),
+        r.get(1),
+        r.get(2),
+        r.get(3),
+        r.get(4),
+        r.get(5),
+        r.get(6),
+        r.get(7),
+        r.get(8),
+        r.get(9),
+        r.get(10),
+        r.get(11),
+        r.get(12),
+        r.get(13),
+        r.get(14),
+    )
 }
 
 fn quote_paths(c: &mut Criterion, rt: &Runtime, env: &BenchDb, p: &Params) {
@@ -170,7 +243,7 @@ fn rate_paths(c: &mut Criterion, rt: &Runtime, env: &BenchDb, p: &Params) {
     let rating = env.db.rating();
     let state = StateCode::parse("CA").expect("state");
     let zip = Zip::parse(p.zip).expect("zip");
-    let today = time::OffsetDateTime::now_utc().date();
+    let today = OffsetDateTime::now_utc().date();
     let mut group = c.benchmark_group("rate_paths");
     group.bench_function("resolve", |b| {
         b.to_async(rt)
@@ -317,7 +390,7 @@ fn all(c: &mut Criterion) {
     let (env, p) = &main;
     rt.block_on(quotedb_benches::record_index_paths(env, p))
         .unwrap_or_else(|e| panic!("index paths: {e}"));
-    floor(c, &rt, env);
+    floor(c, &rt, env, p);
     quote_paths(c, &rt, env, p);
     rate_paths(c, &rt, env, p);
     admin_paths(c, &rt, env, p);

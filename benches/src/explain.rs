@@ -29,6 +29,9 @@ pub enum PlanMode {
 pub struct PlanSummary {
     /// Index names used by any node (Index Scan, Index Only Scan, Bitmap Index Scan).
     pub indexes: Vec<String>,
+    /// Indexes read by an Index Scan or Index Only Scan: they deliver rows in index order (a
+    /// Bitmap Index Scan does not; its rows must be fetched in full and sorted).
+    pub ordered_indexes: Vec<String>,
     /// Relations read by a Seq Scan, with the planner's row estimate.
     pub seq_scans: Vec<(String, f64)>,
     /// The whole plan, for failure messages.
@@ -40,11 +43,22 @@ impl PlanSummary {
     pub fn uses(&self, index: &str) -> bool {
         self.indexes.iter().any(|i| i == index)
     }
+
+    /// Whether `index` is read in index order (Index Scan or Index Only Scan).
+    pub fn reads_in_order(&self, index: &str) -> bool {
+        self.ordered_indexes.iter().any(|i| i == index)
+    }
 }
 
 fn walk(node: &Value, out: &mut PlanSummary) {
     if let Some(index) = node.get("Index Name").and_then(Value::as_str) {
         out.indexes.push(index.to_string());
+        if matches!(
+            node.get("Node Type").and_then(Value::as_str),
+            Some("Index Scan" | "Index Only Scan")
+        ) {
+            out.ordered_indexes.push(index.to_string());
+        }
     }
     if node.get("Node Type").and_then(Value::as_str) == Some("Seq Scan") {
         let rel = node

@@ -26,6 +26,12 @@ pub struct IndexPath {
     pub table: &'static str,
     /// The index it must use when `table` is large (any one of these).
     pub indexes: &'static [&'static str],
+    /// A page in index order (keyset pages, claim batches): the index must also deliver that order,
+    /// through an Index Scan or Index Only Scan. A Bitmap Index Scan of the same index fetches every
+    /// matching row and sorts them: cheap for a customer with five quotes, thousands of rows for a
+    /// heavy one. A generic plan picks exactly that when the page size is a literal (the planner
+    /// then assumes the average customer): 24 ms against 0.2 ms for a customer with 3,721 quotes.
+    pub ordered: bool,
 }
 
 /// The benchmarked queries with realistic parameters.
@@ -39,6 +45,7 @@ pub fn index_paths(p: &Params) -> Vec<IndexPath> {
             sql: include_str!("../../crates/repository/src/quotes/get_by_number.sql"),
             params: vec![literal(&p.customer.0.to_string()), literal(p.quote_number.as_str())],
             indexes: &["quotes_number_unique"],
+            ordered: false,
         },
         IndexPath {
             bench: "quote_paths/keyset_page_20",
@@ -52,6 +59,7 @@ pub fn index_paths(p: &Params) -> Vec<IndexPath> {
                 "21".into(),
             ],
             indexes: &["quotes_customer_id_created_at_id_idx"],
+            ordered: true,
         },
         IndexPath {
             bench: "rate_paths/resolve",
@@ -67,6 +75,7 @@ pub fn index_paths(p: &Params) -> Vec<IndexPath> {
                 "territory_factors_state_code_zip_active_idx",
                 "territory_factors_no_overlap",
             ],
+            ordered: false,
         },
         IndexPath {
             bench: "admin_paths/high_risk_page",
@@ -79,6 +88,7 @@ pub fn index_paths(p: &Params) -> Vec<IndexPath> {
                 "21".into(),
             ],
             indexes: &["admin_activity_logs_occurred_at_high_risk_idx"],
+            ordered: true,
         },
         IndexPath {
             bench: "admin_paths/pending_rate_changes",
@@ -86,6 +96,7 @@ pub fn index_paths(p: &Params) -> Vec<IndexPath> {
             sql: include_str!("../../crates/repository/src/admin/pending_rate_changes.sql"),
             params: vec![far_past, literal("00000000-0000-0000-0000-000000000000"), "21".into()],
             indexes: &["rate_change_requests_submitted_at_pending_idx"],
+            ordered: true,
         },
         IndexPath {
             bench: "analytics_paths/notification_claim_batch",
@@ -93,6 +104,7 @@ pub fn index_paths(p: &Params) -> Vec<IndexPath> {
             sql: include_str!("../../crates/repository/src/realtime/claim_notifications.sql"),
             params: vec!["10".into(), literal("bench-worker")],
             indexes: &["notification_queue_claim_idx"],
+            ordered: true,
         },
     ]
 }

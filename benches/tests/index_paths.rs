@@ -1,7 +1,8 @@
 //! Every benchmarked query uses the index it was built for, on a volume-seeded database, for its
 //! custom plan AND its generic plan (prepared statements switch to the generic plan after five
 //! executions; a partial index must still match then), and no plan reads a large table with a
-//! sequential scan.
+//! sequential scan. Keyset pages must also read their index in order (an Index Scan, not a
+//! Bitmap Index Scan and a sort of every matching row).
 
 use quotedb_benches::explain::PlanMode;
 use quotedb_benches::paths::{LARGE_TABLE_ROWS, check, index_paths, large_seq_scans, table_rows};
@@ -25,6 +26,12 @@ async fn every_benchmarked_query_uses_its_index_in_custom_and_generic_plans() {
                 failures.push(format!(
                     "{} ({mode:?}): expected one of {:?}, used {:?}\n{:#}",
                     path.bench, path.indexes, plan.indexes, plan.plan
+                ));
+            }
+            if large && path.ordered && !path.indexes.iter().any(|i| plan.reads_in_order(i)) {
+                failures.push(format!(
+                    "{} ({mode:?}): expected one of {:?} read in index order (Index Scan), read in order: {:?}\n{:#}",
+                    path.bench, path.indexes, plan.ordered_indexes, plan.plan
                 ));
             }
             let seq = large_seq_scans(&mut conn, &plan).await.expect("table sizes");

@@ -33,6 +33,16 @@ const PATHS: &[BenchPath] = &[
         goal: None,
     },
     BenchPath {
+        id: "floor/sqlx_21_quote_rows",
+        label: "21 quote rows, plain query (sqlx): the row floor of a page",
+        goal: None,
+    },
+    BenchPath {
+        id: "floor/tokio_postgres_21_quote_rows",
+        label: "21 quote rows, plain query (tokio-postgres peer)",
+        goal: None,
+    },
+    BenchPath {
         id: "quote_paths/quote_by_number",
         label: "quote by number (RLS, customer)",
         goal: Some(1.5),
@@ -262,6 +272,20 @@ pub fn bench_report(print_only: bool) -> anyhow::Result<()> {
         _ => String::new(),
     };
 
+    let rows_line = match (
+        median_ns(&criterion, "floor/sqlx_21_quote_rows")?,
+        median_ns(&criterion, "floor/tokio_postgres_21_quote_rows")?,
+        median_ns(&criterion, "quote_paths/keyset_page_20")?,
+    ) {
+        (Some(sqlx_rows), Some(peer_rows), Some(page)) => format!(
+            "\n\nThe same 21 quote rows by a plain query: sqlx ÷ tokio-postgres = {:.2}; the keyset page ÷ \
+             this row floor = {:.2} (what the one-round-trip function and the policies add).",
+            sqlx_rows / peer_rows,
+            page / sqlx_rows
+        ),
+        _ => String::new(),
+    };
+
     let date = std::process::Command::new("date")
         .args(["-u", "+%Y-%m-%d %H:%M UTC"])
         .output()
@@ -269,7 +293,7 @@ pub fn bench_report(print_only: bool) -> anyhow::Result<()> {
         .unwrap_or_default();
     let body = format!(
         "Measured {date} on {}; bench database at scale {scale}. Floor = `SELECT 1` through the same \
-         sqlx pool ({}). Grades: A ≤1.5×, B ≤2×, C ≤4×, D ≤8×, F beyond.\n\n{table}\n{peer_line}\n\n\
+         sqlx pool ({}). Grades: A ≤1.5×, B ≤2×, C ≤4×, D ≤8×, F beyond.\n\n{table}\n{peer_line}{rows_line}\n\n\
          ### Scale curve\n\n{curve}",
         machine(),
         human(floor)
