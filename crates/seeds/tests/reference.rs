@@ -485,12 +485,8 @@ async fn a_non_superuser_schema_owner_can_load_the_seeds() {
     )
     .await
     .expect("owner role");
-    // 0006 creates public_setting() with `SET app.system = 'on'`: a non-superuser may put a custom
-    // (placeholder) parameter in a function's SET clause only when granted SET on it (PG15+).
-    // A deployment with a non-superuser owner needs the same one-off grant from its DBA.
-    conn.execute("GRANT SET ON PARAMETER app.system TO quotedb_seed_owner_test")
-        .await
-        .expect("grant set on app.system");
+    // No GRANT SET ON PARAMETER: no function of the migrations has an app.* SET clause (they use
+    // set_config), so a non-superuser owner needs nothing beyond ownership of the database.
     // Identifiers cannot be bound: the database name comes from the testkit.
     let grant = format!(
         "GRANT CREATE ON DATABASE {} TO quotedb_seed_owner_test",
