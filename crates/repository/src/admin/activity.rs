@@ -26,7 +26,7 @@ use super::roles::PermissionCode;
 use super::{page_limit, present};
 use crate::actor::{Actor, begin_as};
 use crate::error::{is_rls_refusal, rule_of};
-use crate::ids::{AdminActivityId, AdminUserId};
+use crate::ids::{AdminActivityId, AdminUserId, UserId};
 use crate::{Db, InvalidInput};
 
 /// The `resource_type` of system settings: with it, `resource_id` is a setting key and a
@@ -377,7 +377,7 @@ impl<'a> Activity<'a> {
         let rows = sqlx::query_file_as!(
             Row,
             "src/admin/high_risk_page.sql",
-            actor.user_id().map(|u| u.0),
+            actor.user_id() as Option<UserId>,
             at,
             id,
             limit + 1

@@ -524,7 +524,7 @@ impl<'a> Quotes<'a> {
             let inserted = sqlx::query_file_as!(
                 QuoteRow,
                 "src/quotes/create.sql",
-                actor.user_id().map(|u| u.0),
+                actor.user_id() as Option<UserId>,
                 new.customer_id as UserId,
                 new.agent_id as Option<UserId>,
                 new.state_code.as_str(),
@@ -598,7 +598,7 @@ impl<'a> Quotes<'a> {
         let row = sqlx::query_file_as!(
             QuoteRow,
             "src/quotes/get_by_number.sql",
-            actor.user_id().map(|u| u.0),
+            actor.user_id() as Option<UserId>,
             number.as_str()
         )
         .fetch_optional(self.db.pool())
@@ -672,7 +672,7 @@ impl<'a> Quotes<'a> {
         let rows = sqlx::query_file_as!(
             QuoteRow,
             "src/quotes/list_for_customer.sql",
-            actor.user_id().map(|u| u.0),
+            actor.user_id() as Option<UserId>,
             customer_id as UserId,
             page.after.map(|a| a.created_at),
             page.after.map(|a| a.id.0),
