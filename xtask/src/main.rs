@@ -61,9 +61,9 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         repeat: u32,
     },
-    /// Generate docs/database_schema.md from the catalog of a freshly migrated database.
+    /// Generate docs/database_schema.md and docs/security.md from the catalog of a freshly migrated database.
     Docs {
-        /// Fail if docs/database_schema.md is stale instead of writing it.
+        /// Fail if docs/database_schema.md or docs/security.md is stale instead of writing them.
         #[arg(long)]
         check: bool,
     },
