@@ -1,13 +1,19 @@
 //! Who is acting. Calls on row-level-secured tables take an [`Actor`] and run in a transaction
-//! that has switched to the non-owner role `quotedb_app` and carries the actor as
-//! transaction-local settings, so the database's policies — not the Rust code — decide what the
-//! caller may see and change.
+//! that has switched to a non-owner role and carries the acting user as a transaction-local
+//! setting, so the database's policies — not the Rust code — decide what the caller may see and
+//! change: customers, agents and admins act as `quotedb_app` with `app.user_id` set; the system
+//! actor is the role `quotedb_system`, which only a login GRANTed that role can switch to (the
+//! application login cannot: see `docs/security.md`).
 
 use sqlx::{PgPool, Postgres, Transaction};
 
 use crate::ids::UserId;
 
 /// The caller on whose behalf a repository call runs.
+///
+/// Deserializing never yields [`Actor::System`]: an actor read from a request, a token or a queue
+/// message is a user; the system actor is chosen in code (and then still needs a login holding
+/// `quotedb_system`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "kind", content = "user_id", rename_all = "snake_case")]
 pub enum Actor {
@@ -17,7 +23,9 @@ pub enum Actor {
     Agent(UserId),
     /// A user with an admin account: sees what their role's permissions allow.
     Admin(UserId),
-    /// Workers and maintenance (expiry sweeps, notification delivery, seeds).
+    /// Workers and maintenance (expiry sweeps, notification delivery, seeds): the role
+    /// `quotedb_system`, which the connection's login must hold.
+    #[serde(skip_deserializing)]
     System,
 }
 
@@ -30,25 +38,24 @@ impl Actor {
         }
     }
 
-    /// The statement that opens an actor's transaction: BEGIN, the role switch and the settings,
-    /// sent as ONE simple-protocol message (one round trip instead of three).
+    /// The statement that opens an actor's transaction: BEGIN, the role switch and the acting
+    /// user, sent as ONE simple-protocol message (one round trip instead of three).
     ///
     /// Built with `format!` because `SET LOCAL ROLE` takes no bind parameters and the simple
     /// protocol (several statements in one message) has none either. It is injection-safe: the
     /// only interpolated value is a `Uuid`, whose `Display` is hex digits and hyphens.
     fn begin_statement(&self) -> String {
-        let (user, system) = match self.user_id() {
-            Some(id) => (id.0.to_string(), "off"),
-            None => (String::new(), "on"),
-        };
-        format!(
-            "BEGIN; SET LOCAL ROLE quotedb_app; \
-             SELECT set_config('app.user_id', '{user}', true), set_config('app.system', '{system}', true)"
-        )
+        match self.user_id() {
+            Some(id) => format!(
+                "BEGIN; SET LOCAL ROLE quotedb_app; SELECT set_config('app.user_id', '{}', true)",
+                id.0
+            ),
+            None => "BEGIN; SET LOCAL ROLE quotedb_system; SELECT set_config('app.user_id', '', true)".to_owned(),
+        }
     }
 }
 
-/// Begin a transaction as `actor` (role `quotedb_app`, `app.user_id` / `app.system` set).
+/// Begin a transaction as `actor` (role `quotedb_app` with `app.user_id` set, or `quotedb_system`).
 pub(crate) async fn begin_as(pool: &PgPool, actor: &Actor) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
     pool.begin_with(sqlx::AssertSqlSafe(actor.begin_statement())).await
 }
@@ -62,8 +69,18 @@ mod tests {
         let id = UserId(uuid::Uuid::nil());
         let sql = Actor::Customer(id).begin_statement();
         assert!(sql.contains("'00000000-0000-0000-0000-000000000000'"));
-        assert!(sql.contains("'off'"));
+        assert!(sql.contains("SET LOCAL ROLE quotedb_app;"));
         let sql = Actor::System.begin_statement();
-        assert!(sql.contains("set_config('app.user_id', '', true)") && sql.contains("'on'"));
+        assert!(sql.contains("SET LOCAL ROLE quotedb_system;") && sql.contains("set_config('app.user_id', '', true)"));
+    }
+
+    #[test]
+    fn the_system_actor_cannot_be_deserialized() {
+        let system = serde_json::from_str::<Actor>(r#"{"kind":"system"}"#);
+        assert!(system.is_err(), "{system:?}");
+        let customer: Actor =
+            serde_json::from_str(r#"{"kind":"customer","user_id":"00000000-0000-0000-0000-000000000000"}"#)
+                .expect("a customer deserializes");
+        assert_eq!(customer, Actor::Customer(UserId(uuid::Uuid::nil())));
     }
 }

@@ -12,7 +12,8 @@ use quotedb_schema::quotes::{UserRole, rules};
 use time::{Date, OffsetDateTime};
 
 use crate::Db;
-use crate::error::{InvalidInput, rule_of};
+use crate::actor::{Actor, begin_as};
+use crate::error::{InvalidInput, is_rls_refusal, rule_of};
 use crate::ids::{DriverId, UserId, VehicleId};
 use crate::types::{Email, Vin};
 
@@ -29,9 +30,15 @@ pub enum UserError {
     /// The user already registered a vehicle with this VIN: rule `vehicles_user_vin_unique`.
     #[error("vehicle {0} is already registered for this user")]
     VinTaken(Vin),
-    /// No such user (also: the owner of a new driver or vehicle does not exist).
+    /// No such user (also: the owner of a new driver or vehicle does not exist), or the actor
+    /// may not see it (row level security).
     #[error("user not found")]
     NotFound,
+    /// The actor may not make this change (row level security refused it): for example a
+    /// customer adding a driver to someone else's account, or creating an agent without
+    /// `users:write`.
+    #[error("not allowed for this actor")]
+    Forbidden,
     /// Another business rule of the database refused the write (normally caught by the Rust
     /// validation first); `rule` is its name (a `quotedb_schema::quotes::rules` constant).
     #[error("refused by rule {rule}: {message}")]
@@ -54,6 +61,9 @@ impl From<sqlx::Error> for UserError {
 
 /// Map a write error by rule name.
 fn map_write_error(err: sqlx::Error, email: Option<&Email>, vin: Option<&Vin>) -> UserError {
+    if is_rls_refusal(&err) {
+        return UserError::Forbidden;
+    }
     let Some(rule) = rule_of(&err) else {
         return UserError::Database(err);
     };
@@ -308,40 +318,51 @@ impl<'a> Users<'a> {
         self.db
     }
 
-    /// Create a customer. [`UserError::EmailTaken`] if the address is in use.
+    /// Sign up a customer. [`UserError::EmailTaken`] if the address is in use.
+    ///
+    /// The new customer creates their own account: the call acts as the new user id (row level
+    /// security lets a customer insert only themself, and only as a customer).
     #[tracing::instrument(skip_all, err)]
     pub async fn create_customer(&self, new: &NewUser) -> Result<User, UserError> {
-        self.create(new, UserRole::Customer).await
+        let id = UserId(uuid::Uuid::new_v4());
+        self.create(&Actor::Customer(id), id, new, UserRole::Customer).await
     }
 
-    /// Create an agent. [`UserError::EmailTaken`] if the address is in use.
+    /// Create an agent: `actor` is an admin holding `users:write` (or the system);
+    /// [`UserError::Forbidden`] otherwise, [`UserError::EmailTaken`] if the address is in use.
     #[tracing::instrument(skip_all, err)]
-    pub async fn create_agent(&self, new: &NewUser) -> Result<User, UserError> {
-        self.create(new, UserRole::Agent).await
+    pub async fn create_agent(&self, actor: &Actor, new: &NewUser) -> Result<User, UserError> {
+        self.create(actor, UserId(uuid::Uuid::new_v4()), new, UserRole::Agent)
+            .await
     }
 
-    async fn create(&self, new: &NewUser, role: UserRole) -> Result<User, UserError> {
+    async fn create(&self, actor: &Actor, id: UserId, new: &NewUser, role: UserRole) -> Result<User, UserError> {
         let full_name = non_blank("full_name", &new.full_name)?;
+        let mut tx = begin_as(self.db.pool(), actor).await?;
         let row = sqlx::query_as!(
             UserRow,
-            r#"INSERT INTO users (email, full_name, role, phone)
-               VALUES ($1::text, $2, $3, $4)
+            r#"INSERT INTO users (id, email, full_name, role, phone)
+               VALUES ($1, $2::text, $3, $4, $5)
                RETURNING id AS "id: UserId", email::text AS "email!", full_name, role AS "role: UserRole",
                          phone, created_at, updated_at"#,
+            id as UserId,
             new.email.as_str(),
             full_name,
             role as UserRole,
             new.phone.as_ref().map(Phone::as_str),
         )
-        .fetch_one(self.db.pool())
+        .fetch_one(&mut *tx)
         .await
         .map_err(|e| map_write_error(e, Some(&new.email), None))?;
+        tx.commit().await?;
         Ok(row.into())
     }
 
-    /// The user with this id; [`UserError::NotFound`] if none.
+    /// The user with this id as `actor` may see it (themself; admins holding `users:read`);
+    /// [`UserError::NotFound`] if none.
     #[tracing::instrument(skip_all, fields(user = %id), err)]
-    pub async fn get(&self, id: UserId) -> Result<User, UserError> {
+    pub async fn get(&self, actor: &Actor, id: UserId) -> Result<User, UserError> {
+        let mut tx = begin_as(self.db.pool(), actor).await?;
         let row = sqlx::query_as!(
             UserRow,
             r#"SELECT id AS "id: UserId", email::text AS "email!", full_name, role AS "role: UserRole",
@@ -349,14 +370,17 @@ impl<'a> Users<'a> {
                FROM users WHERE id = $1"#,
             id as UserId,
         )
-        .fetch_optional(self.db.pool())
+        .fetch_optional(&mut *tx)
         .await?;
+        tx.commit().await?;
         row.map(User::from).ok_or(UserError::NotFound)
     }
 
-    /// The user with this e-mail address (compared case-insensitively); [`UserError::NotFound`] if none.
+    /// The user with this e-mail address (compared case-insensitively) as `actor` may see it;
+    /// [`UserError::NotFound`] if none.
     #[tracing::instrument(skip_all, err)]
-    pub async fn get_by_email(&self, email: &Email) -> Result<User, UserError> {
+    pub async fn get_by_email(&self, actor: &Actor, email: &Email) -> Result<User, UserError> {
+        let mut tx = begin_as(self.db.pool(), actor).await?;
         // `$1::text::citext`: compare as citext (case-insensitive, uses the unique index); a bare
         // text parameter would turn the comparison into text = text.
         let row = sqlx::query_as!(
@@ -366,14 +390,16 @@ impl<'a> Users<'a> {
                FROM users WHERE email = $1::text::citext"#,
             email.as_str(),
         )
-        .fetch_optional(self.db.pool())
+        .fetch_optional(&mut *tx)
         .await?;
+        tx.commit().await?;
         row.map(User::from).ok_or(UserError::NotFound)
     }
 
-    /// Add a driver to user `user_id` ([`UserError::NotFound`] if there is no such user).
+    /// Add a driver to user `user_id` as `actor` (the user themself, or the system):
+    /// [`UserError::NotFound`] if there is no such user, [`UserError::Forbidden`] for anyone else.
     #[tracing::instrument(skip_all, fields(user = %user_id), err)]
-    pub async fn add_driver(&self, user_id: UserId, new: &NewDriver) -> Result<Driver, UserError> {
+    pub async fn add_driver(&self, actor: &Actor, user_id: UserId, new: &NewDriver) -> Result<Driver, UserError> {
         let first_name = non_blank("first_name", &new.first_name)?;
         let last_name = non_blank("last_name", &new.last_name)?;
         let today = OffsetDateTime::now_utc().date();
@@ -393,6 +419,7 @@ impl<'a> Users<'a> {
             )
             .into());
         }
+        let mut tx = begin_as(self.db.pool(), actor).await?;
         let driver = sqlx::query_as!(
             Driver,
             r#"INSERT INTO drivers (user_id, first_name, last_name, date_of_birth, licensed_since)
@@ -405,16 +432,18 @@ impl<'a> Users<'a> {
             new.date_of_birth,
             new.licensed_since,
         )
-        .fetch_one(self.db.pool())
+        .fetch_one(&mut *tx)
         .await
         .map_err(|e| map_write_error(e, None, None))?;
+        tx.commit().await?;
         Ok(driver)
     }
 
-    /// Add a vehicle to user `user_id` ([`UserError::NotFound`] if there is no such user,
-    /// [`UserError::VinTaken`] if the user already registered this VIN).
+    /// Add a vehicle to user `user_id` as `actor` (the user themself, or the system):
+    /// [`UserError::NotFound`] if there is no such user, [`UserError::VinTaken`] if the user
+    /// already registered this VIN, [`UserError::Forbidden`] for anyone else.
     #[tracing::instrument(skip_all, fields(user = %user_id), err)]
-    pub async fn add_vehicle(&self, user_id: UserId, new: &NewVehicle) -> Result<Vehicle, UserError> {
+    pub async fn add_vehicle(&self, actor: &Actor, user_id: UserId, new: &NewVehicle) -> Result<Vehicle, UserError> {
         let make = non_blank("make", &new.make)?;
         let model = non_blank("model", &new.model)?;
         // One model year ahead at most: a CHECK cannot read the clock, so this rule lives here.
@@ -426,6 +455,7 @@ impl<'a> Users<'a> {
             )
             .into());
         }
+        let mut tx = begin_as(self.db.pool(), actor).await?;
         let row = sqlx::query_as!(
             VehicleRow,
             r#"INSERT INTO vehicles (user_id, vin, make, model, model_year)
@@ -438,15 +468,18 @@ impl<'a> Users<'a> {
             model,
             new.model_year,
         )
-        .fetch_one(self.db.pool())
+        .fetch_one(&mut *tx)
         .await
         .map_err(|e| map_write_error(e, None, Some(&new.vin)))?;
+        tx.commit().await?;
         Ok(row.into())
     }
 
-    /// The drivers of user `user_id`, oldest entry first (empty if none or no such user).
+    /// The drivers of user `user_id` that `actor` may see (their own; admins holding
+    /// `drivers:read_pii`), oldest entry first (empty if none or no such user).
     #[tracing::instrument(skip_all, fields(user = %user_id), err)]
-    pub async fn drivers(&self, user_id: UserId) -> Result<Vec<Driver>, UserError> {
+    pub async fn drivers(&self, actor: &Actor, user_id: UserId) -> Result<Vec<Driver>, UserError> {
+        let mut tx = begin_as(self.db.pool(), actor).await?;
         let drivers = sqlx::query_as!(
             Driver,
             r#"SELECT id AS "id: DriverId", user_id AS "user_id: UserId", first_name, last_name,
@@ -455,14 +488,17 @@ impl<'a> Users<'a> {
                ORDER BY created_at, id"#,
             user_id as UserId,
         )
-        .fetch_all(self.db.pool())
+        .fetch_all(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(drivers)
     }
 
-    /// The vehicles of user `user_id`, oldest entry first (empty if none or no such user).
+    /// The vehicles of user `user_id` that `actor` may see (their own; admins holding
+    /// `users:read`), oldest entry first (empty if none or no such user).
     #[tracing::instrument(skip_all, fields(user = %user_id), err)]
-    pub async fn vehicles(&self, user_id: UserId) -> Result<Vec<Vehicle>, UserError> {
+    pub async fn vehicles(&self, actor: &Actor, user_id: UserId) -> Result<Vec<Vehicle>, UserError> {
+        let mut tx = begin_as(self.db.pool(), actor).await?;
         let rows = sqlx::query_as!(
             VehicleRow,
             r#"SELECT id AS "id: VehicleId", user_id AS "user_id: UserId", vin::text AS "vin!", make, model,
@@ -471,8 +507,9 @@ impl<'a> Users<'a> {
                ORDER BY created_at, id"#,
             user_id as UserId,
         )
-        .fetch_all(self.db.pool())
+        .fetch_all(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(rows.into_iter().map(Vehicle::from).collect())
     }
 }

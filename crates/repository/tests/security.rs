@@ -707,7 +707,9 @@ async fn an_oidc_client_secret_is_stored_sealed_and_decrypts_on_demand() -> Test
     let (tdb, db) = setup().await;
     let keys = keyring()?;
     let sso = db.security().sso_providers(&keys);
-    let p = sso.register(oidc("acme-okta", "s3cr3t-value-123")).await?;
+    let p = sso
+        .register(&Actor::System, oidc("acme-okta", "s3cr3t-value-123"))
+        .await?;
     assert_eq!(p.client_secret_key_id.as_deref(), Some("sso:v1"));
 
     let (ct, nonce, row_text): (Vec<u8>, Vec<u8>, String) = sqlx::query_as(
@@ -734,7 +736,7 @@ async fn after_rotation_old_ciphertext_still_decrypts_and_reencryption_moves_it_
     let p = db
         .security()
         .sso_providers(&keys)
-        .register(oidc("acme-okta", "rotate-me"))
+        .register(&Actor::System, oidc("acme-okta", "rotate-me"))
         .await?;
 
     let v2 = keys.rotate(SecretKey::generate()?)?;
@@ -769,7 +771,7 @@ async fn the_rotation_backlog_is_reencrypted_in_one_run() -> TestResult {
     for (i, name) in ["idp-a", "idp-b", "idp-c"].iter().enumerate() {
         db.security()
             .sso_providers(&keys)
-            .register(oidc(name, &format!("secret-{i}")))
+            .register(&Actor::System, oidc(name, &format!("secret-{i}")))
             .await?;
     }
     keys.rotate(SecretKey::generate()?)?;
@@ -796,7 +798,7 @@ async fn tampering_with_the_ciphertext_fails_decryption_with_a_typed_error() -> 
     let p = db
         .security()
         .sso_providers(&keys)
-        .register(oidc("acme-okta", "tamper-proof"))
+        .register(&Actor::System, oidc("acme-okta", "tamper-proof"))
         .await?;
     keys.rotate(SecretKey::generate()?)?;
     let sso = db.security().sso_providers(&keys);
@@ -827,8 +829,8 @@ async fn a_ciphertext_moved_to_another_row_fails_decryption() -> TestResult {
     let (tdb, db) = setup().await;
     let keys = keyring()?;
     let sso = db.security().sso_providers(&keys);
-    let a = sso.register(oidc("idp-a", "secret-of-a")).await?;
-    let b = sso.register(oidc("idp-b", "secret-of-b")).await?;
+    let a = sso.register(&Actor::System, oidc("idp-a", "secret-of-a")).await?;
+    let b = sso.register(&Actor::System, oidc("idp-b", "secret-of-b")).await?;
     sqlx::query(
         "UPDATE sso_providers b SET client_secret_ciphertext = a.client_secret_ciphertext,
                 client_secret_nonce = a.client_secret_nonce, client_secret_key_id = a.client_secret_key_id
@@ -903,24 +905,27 @@ async fn provider_registration_input_is_checked() -> TestResult {
         ),
     ];
     for (field, input) in cases {
-        match sso.register(input).await {
+        match sso.register(&Actor::System, input).await {
             Err(SsoError::Invalid(e)) => assert_eq!(e.field, field),
             other => panic!("expected Invalid({field}), got {other:?}"),
         }
     }
     let saml = sso
-        .register(NewSsoProvider {
-            protocol: SsoProtocol::Saml,
-            issuer: "urn:example:idp".into(),
-            client_secret: None,
-            enabled: false,
-            ..oidc("corp-saml", "x")
-        })
+        .register(
+            &Actor::System,
+            NewSsoProvider {
+                protocol: SsoProtocol::Saml,
+                issuer: "urn:example:idp".into(),
+                client_secret: None,
+                enabled: false,
+                ..oidc("corp-saml", "x")
+            },
+        )
         .await?;
     assert_eq!(saml.client_secret_key_id, None);
     assert!(sso.client_secret(saml.id).await?.is_none());
     assert!(matches!(
-        sso.register(oidc("corp-saml", "x")).await,
+        sso.register(&Actor::System, oidc("corp-saml", "x")).await,
         Err(SsoError::NameTaken(_))
     ));
     let _ = tdb;
@@ -933,13 +938,16 @@ async fn providers_are_found_by_email_domain_once_enabled() -> TestResult {
     let keys = keyring()?;
     let sso = db.security().sso_providers(&keys);
     let p = sso
-        .register(NewSsoProvider {
-            enabled: false,
-            ..oidc("acme-okta", "x-secret")
-        })
+        .register(
+            &Actor::System,
+            NewSsoProvider {
+                enabled: false,
+                ..oidc("acme-okta", "x-secret")
+            },
+        )
         .await?;
     assert!(sso.for_email_domain("example.com").await?.is_empty());
-    assert!(sso.set_enabled(p.id, true).await?.enabled);
+    assert!(sso.set_enabled(&Actor::System, p.id, true).await?.enabled);
     let found: Vec<_> = sso
         .for_email_domain("Example.COM")
         .await?
@@ -951,11 +959,13 @@ async fn providers_are_found_by_email_domain_once_enabled() -> TestResult {
     let unknown = quotedb_repository::SsoProviderId(uuid::Uuid::new_v4());
     assert!(matches!(sso.get(unknown).await, Err(SsoError::NotFound(_))));
     assert!(matches!(
-        sso.set_enabled(unknown, true).await,
+        sso.set_enabled(&Actor::System, unknown, true).await,
         Err(SsoError::NotFound(_))
     ));
 
-    let updated = sso.set_client_secret(p.id, &SecretString::new("new-secret")).await?;
+    let updated = sso
+        .set_client_secret(&Actor::System, p.id, &SecretString::new("new-secret"))
+        .await?;
     assert_eq!(updated.client_secret_key_id.as_deref(), Some("sso:v1"));
     assert_eq!(
         sso.client_secret(p.id).await?.ok_or("secret")?.expose_secret(),
@@ -1004,7 +1014,7 @@ async fn an_entitys_history_comes_newest_first_in_keyset_pages() -> TestResult {
     let mut seen = Vec::new();
     let mut pages = 0;
     loop {
-        let page = audit.history(&q).await?;
+        let page = audit.history(&Actor::System, &q).await?;
         pages += 1;
         for e in &page.entries {
             assert_eq!(e.actor_user_id, Some(uid));
@@ -1032,7 +1042,7 @@ async fn an_entitys_history_comes_newest_first_in_keyset_pages() -> TestResult {
         after: None,
         ..q
     };
-    assert!(audit.history(&before).await?.entries.is_empty());
+    assert!(audit.history(&Actor::System, &before).await?.entries.is_empty());
     Ok(())
 }
 
@@ -1102,7 +1112,10 @@ async fn the_system_appends_without_an_actor_and_bad_entries_are_refused() -> Te
         limit: 0,
         after: None,
     };
-    assert!(matches!(audit.history(&bad_limit).await, Err(AuditError::Invalid(_))));
+    assert!(matches!(
+        audit.history(&Actor::System, &bad_limit).await,
+        Err(AuditError::Invalid(_))
+    ));
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_logs")
         .fetch_one(tdb.pool())
         .await?;

@@ -7,7 +7,7 @@ mod quote_fixtures;
 use quote_fixtures as fx;
 use quotedb_repository::schema::quotes::UserRole;
 use quotedb_repository::users::{NewDriver, NewUser, NewVehicle, Phone, UserError};
-use quotedb_repository::{Email, UserId, Vin};
+use quotedb_repository::{Actor, Email, UserId, Vin};
 use time::OffsetDateTime;
 use time::macros::date;
 
@@ -56,9 +56,21 @@ async fn a_customer_is_created_and_found_by_id_and_by_email_in_any_case() {
     assert_eq!(created.email, email);
     assert_eq!(created.phone.as_ref().map(Phone::as_str), Some("+15551234567"));
 
-    assert_eq!(repo.users().get(created.id).await.expect("by id"), created);
+    assert_eq!(
+        repo.users()
+            .get(&Actor::Customer(created.id), created.id)
+            .await
+            .expect("by id"),
+        created
+    );
     let shouted = Email::parse(&email.as_str().to_uppercase()).expect("email");
-    assert_eq!(repo.users().get_by_email(&shouted).await.expect("by email"), created);
+    assert_eq!(
+        repo.users()
+            .get_by_email(&Actor::System, &shouted)
+            .await
+            .expect("by email"),
+        created
+    );
 }
 
 #[tokio::test]
@@ -66,7 +78,7 @@ async fn an_agent_is_created_with_the_agent_role_and_without_a_phone() {
     let (_db, repo) = setup().await;
     let mut new = new_user(&fx::email("agent"));
     new.phone = None;
-    let agent = repo.users().create_agent(&new).await.expect("create");
+    let agent = repo.users().create_agent(&Actor::System, &new).await.expect("create");
     assert_eq!(agent.role, UserRole::Agent);
     assert_eq!(agent.phone, None);
 }
@@ -77,7 +89,11 @@ async fn an_email_address_is_taken_once_whatever_its_case() {
     let email = fx::email("taken");
     repo.users().create_customer(&new_user(&email)).await.expect("first");
     let upper = Email::parse(&email.as_str().to_uppercase()).expect("email");
-    let err = repo.users().create_agent(&new_user(&upper)).await.expect_err("taken");
+    let err = repo
+        .users()
+        .create_agent(&Actor::System, &new_user(&upper))
+        .await
+        .expect_err("taken");
     assert!(matches!(err, UserError::EmailTaken(ref e) if e == &upper), "{err:?}");
 }
 
@@ -95,7 +111,7 @@ async fn a_user_needs_a_name_and_a_valid_phone_number() {
     let json = serde_json::json!({"email": "x@example.com", "full_name": "X", "phone": "555-1234"});
     assert!(serde_json::from_value::<NewUser>(json).is_err());
     assert!(matches!(
-        repo.users().get_by_email(&new.email).await,
+        repo.users().get_by_email(&Actor::System, &new.email).await,
         Err(UserError::NotFound)
     ));
 }
@@ -104,22 +120,31 @@ async fn a_user_needs_a_name_and_a_valid_phone_number() {
 async fn unknown_users_are_not_found() {
     let (_db, repo) = setup().await;
     let ghost = UserId(uuid::Uuid::new_v4());
-    assert!(matches!(repo.users().get(ghost).await, Err(UserError::NotFound)));
     assert!(matches!(
-        repo.users().get_by_email(&fx::email("ghost")).await,
+        repo.users().get(&Actor::Customer(ghost), ghost).await,
         Err(UserError::NotFound)
     ));
     assert!(matches!(
-        repo.users().add_driver(ghost, &driver()).await,
+        repo.users().get_by_email(&Actor::System, &fx::email("ghost")).await,
+        Err(UserError::NotFound)
+    ));
+    assert!(matches!(
+        repo.users().add_driver(&Actor::Customer(ghost), ghost, &driver()).await,
         Err(UserError::NotFound)
     ));
     assert!(matches!(
         repo.users()
-            .add_vehicle(ghost, &vehicle("1HGCM82633A004352", 2020))
+            .add_vehicle(&Actor::Customer(ghost), ghost, &vehicle("1HGCM82633A004352", 2020))
             .await,
         Err(UserError::NotFound)
     ));
-    assert!(repo.users().drivers(ghost).await.expect("drivers").is_empty());
+    assert!(
+        repo.users()
+            .drivers(&Actor::Customer(ghost), ghost)
+            .await
+            .expect("drivers")
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -127,16 +152,30 @@ async fn drivers_are_added_and_listed_per_user() {
     let (_db, repo) = setup().await;
     let ada = fx::customer(&repo, "ada").await;
     let bob = fx::customer(&repo, "bob").await;
-    let first = repo.users().add_driver(ada, &driver()).await.expect("first");
+    let first = repo
+        .users()
+        .add_driver(&Actor::Customer(ada), ada, &driver())
+        .await
+        .expect("first");
     let mut teen = driver();
     teen.first_name = "Byron".into();
     teen.date_of_birth = date!(2009 - 03 - 01);
     teen.licensed_since = None;
-    let second = repo.users().add_driver(ada, &teen).await.expect("second");
-    repo.users().add_driver(bob, &driver()).await.expect("bob's");
+    let second = repo
+        .users()
+        .add_driver(&Actor::Customer(ada), ada, &teen)
+        .await
+        .expect("second");
+    repo.users()
+        .add_driver(&Actor::Customer(bob), bob, &driver())
+        .await
+        .expect("bob's");
     assert_eq!(first.user_id, ada);
     assert_eq!(first.licensed_since, Some(date!(2008 - 06 - 01)));
-    assert_eq!(repo.users().drivers(ada).await.expect("list"), vec![first, second]);
+    assert_eq!(
+        repo.users().drivers(&Actor::Customer(ada), ada).await.expect("list"),
+        vec![first, second]
+    );
 }
 
 #[tokio::test]
@@ -161,13 +200,23 @@ async fn a_driver_needs_names_a_plausible_birth_date_and_a_licence_after_birth()
     for (field, change) in cases {
         let mut d = driver();
         change(&mut d);
-        let err = repo.users().add_driver(ada, &d).await.expect_err(field);
+        let err = repo
+            .users()
+            .add_driver(&Actor::Customer(ada), ada, &d)
+            .await
+            .expect_err(field);
         assert!(
             matches!(err, UserError::Invalid(ref e) if e.field == field),
             "{field}: {err:?}"
         );
     }
-    assert!(repo.users().drivers(ada).await.expect("list").is_empty());
+    assert!(
+        repo.users()
+            .drivers(&Actor::Customer(ada), ada)
+            .await
+            .expect("list")
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -177,7 +226,7 @@ async fn vehicles_are_added_and_listed_and_a_vin_is_registered_once_per_user() {
     let bob = fx::customer(&repo, "bob").await;
     let car = repo
         .users()
-        .add_vehicle(ada, &vehicle("1hgcm82633a004352", 2020))
+        .add_vehicle(&Actor::Customer(ada), ada, &vehicle("1hgcm82633a004352", 2020))
         .await
         .expect("car");
     assert_eq!(car.vin.as_str(), "1HGCM82633A004352");
@@ -187,13 +236,17 @@ async fn vehicles_are_added_and_listed_and_a_vin_is_registered_once_per_user() {
     );
     let next_year = repo
         .users()
-        .add_vehicle(ada, &vehicle("5YJSA1E26HF000001", this_year() + 1))
+        .add_vehicle(
+            &Actor::Customer(ada),
+            ada,
+            &vehicle("5YJSA1E26HF000001", this_year() + 1),
+        )
         .await
         .expect("next model year");
 
     let err = repo
         .users()
-        .add_vehicle(ada, &vehicle("1HGCM82633A004352", 2021))
+        .add_vehicle(&Actor::Customer(ada), ada, &vehicle("1HGCM82633A004352", 2021))
         .await
         .expect_err("same VIN twice");
     assert!(
@@ -202,11 +255,14 @@ async fn vehicles_are_added_and_listed_and_a_vin_is_registered_once_per_user() {
     );
     // Another user may register the same VIN (a car changes hands).
     repo.users()
-        .add_vehicle(bob, &vehicle("1HGCM82633A004352", 2020))
+        .add_vehicle(&Actor::Customer(bob), bob, &vehicle("1HGCM82633A004352", 2020))
         .await
         .expect("bob's");
 
-    assert_eq!(repo.users().vehicles(ada).await.expect("list"), vec![car, next_year]);
+    assert_eq!(
+        repo.users().vehicles(&Actor::Customer(ada), ada).await.expect("list"),
+        vec![car, next_year]
+    );
 }
 
 #[tokio::test]
@@ -231,12 +287,55 @@ async fn a_vehicle_needs_a_make_a_model_and_a_model_year_from_1981_to_next_year(
             },
         ),
     ] {
-        let err = repo.users().add_vehicle(ada, &v).await.expect_err(field);
+        let err = repo
+            .users()
+            .add_vehicle(&Actor::Customer(ada), ada, &v)
+            .await
+            .expect_err(field);
         assert!(
             matches!(err, UserError::Invalid(ref e) if e.field == field),
             "{field}: {err:?}"
         );
     }
     assert!(Vin::parse("1HGCM82633A00435I").is_err(), "VINs never contain I, O or Q");
-    assert!(repo.users().vehicles(ada).await.expect("list").is_empty());
+    assert!(
+        repo.users()
+            .vehicles(&Actor::Customer(ada), ada)
+            .await
+            .expect("list")
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn a_customer_reads_and_extends_only_their_own_account() {
+    let (_db, repo) = setup().await;
+    let ada = fx::customer(&repo, "ada-own").await;
+    let bob = fx::customer(&repo, "bob-own").await;
+    let as_ada = Actor::Customer(ada);
+    assert!(matches!(repo.users().get(&as_ada, bob).await, Err(UserError::NotFound)));
+    assert!(matches!(
+        repo.users().add_driver(&as_ada, bob, &driver()).await,
+        Err(UserError::Forbidden)
+    ));
+    assert!(matches!(
+        repo.users()
+            .add_vehicle(&as_ada, bob, &vehicle("1HGCM82633A004352", 2020))
+            .await,
+        Err(UserError::Forbidden)
+    ));
+    repo.users()
+        .add_driver(&Actor::Customer(bob), bob, &driver())
+        .await
+        .expect("bob's own");
+    assert!(
+        repo.users().drivers(&as_ada, bob).await.expect("drivers").is_empty(),
+        "bob's drivers are hidden from ada"
+    );
+    let mut new = new_user(&fx::email("agent-by-customer"));
+    new.phone = None;
+    assert!(matches!(
+        repo.users().create_agent(&as_ada, &new).await,
+        Err(UserError::Forbidden)
+    ));
 }

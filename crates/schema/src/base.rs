@@ -12,9 +12,14 @@ pub const READONLY_ROLE: &str = "quotedb_readonly";
 /// `SELECT set_config('app.user_id', $1, true)`.
 pub const ACTING_USER_SETTING: &str = "app.user_id";
 
-/// Transaction-local setting that marks the system actor (workers, maintenance) when `'on'`
-/// (read by `app_is_system()`).
-pub const SYSTEM_ACTOR_SETTING: &str = "app.system";
+/// The role that owns every object of the schema (migration 0007): NOLOGIN, not a superuser;
+/// migrations run as a login that is a member of it.
+pub const OWNER_ROLE: &str = "quotedb_owner";
+
+/// The system actor (migration 0007): workers and maintenance switch to it
+/// (`SET LOCAL ROLE quotedb_system`), which only a login GRANTed the role can do. Releases up to
+/// 0006 used a setting, `app.system`, that any session could flip; it means nothing any more.
+pub const SYSTEM_ROLE: &str = "quotedb_system";
 
 /// Business-rule names of migration 0001 (constraint names; see `COMMENT ON CONSTRAINT`).
 pub mod rules {

@@ -240,6 +240,8 @@ pub mod rules {
     /// adds exactly one version and leaves the quote rated; bound, expired, declined and
     /// cancelled are terminal (trigger).
     pub const QUOTES_STATUS_TRANSITION: &str = "quotes_status_transition";
+    /// Once rated, a quote's number, customer, state, ZIP and effective date never change and its expiry is never extended (trigger; the premium follows the versions: `quotes_current_version_in_step`).
+    pub const QUOTES_PRICED_TERMS_FROZEN: &str = "quotes_priced_terms_frozen";
     /// At commit, a quote's current_version is its latest version number (0 if none) and its
     /// premium is that version's premium (deferred constraint trigger).
     pub const QUOTES_CURRENT_VERSION_IN_STEP: &str = "quotes_current_version_in_step";
@@ -317,6 +319,7 @@ pub mod rules {
         QUOTES_CUSTOMER_IS_CUSTOMER,
         QUOTES_AGENT_IS_AGENT,
         QUOTES_STATUS_TRANSITION,
+        QUOTES_PRICED_TERMS_FROZEN,
         QUOTES_CURRENT_VERSION_IN_STEP,
         QUOTE_STATUS_TRANSITIONS_TERMINAL_HAS_NO_EXIT,
         QUOTE_STATUS_TRANSITIONS_NOTHING_RETURNS_TO_DRAFT,

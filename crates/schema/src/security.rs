@@ -207,6 +207,10 @@ pub mod rules {
     pub const USER_SESSIONS_EXPIRES_AFTER_CREATED: &str = "user_sessions_expires_after_created";
     /// A session revocation records both when and why, or neither.
     pub const USER_SESSIONS_REVOCATION_COMPLETE: &str = "user_sessions_revocation_complete";
+    /// A revoked session stays revoked: revoked_at and revoke_reason never change again (trigger).
+    pub const USER_SESSIONS_REVOCATION_FINAL: &str = "user_sessions_revocation_final";
+    /// A revoked OAuth2 client stays revoked (trigger).
+    pub const OAUTH2_CLIENTS_REVOCATION_FINAL: &str = "oauth2_clients_revocation_final";
 
     // drivers
     /// A licence number is stored as ciphertext, nonce, key id and blind index together, or not at all.
@@ -235,6 +239,8 @@ pub mod rules {
     pub const AUDIT_LOGS_VALUES_ARE_OBJECTS: &str = "audit_logs_values_are_objects";
     /// Audit rows are append-only: UPDATE and DELETE are refused (cloned onto every partition); only a deleted actor is anonymised by the FK.
     pub const AUDIT_LOGS_APPEND_ONLY: &str = "audit_logs_append_only";
+    /// Audit rows are append-only: TRUNCATE is refused on audit_logs and every partition, for the owner too (trigger).
+    pub const AUDIT_LOGS_NO_TRUNCATE: &str = "audit_logs_no_truncate";
 
     /// Every rule of this migration.
     pub const ALL: &[&str] = &[
@@ -270,6 +276,8 @@ pub mod rules {
         USER_SESSIONS_LAST_SEEN_AFTER_CREATED,
         USER_SESSIONS_EXPIRES_AFTER_CREATED,
         USER_SESSIONS_REVOCATION_COMPLETE,
+        USER_SESSIONS_REVOCATION_FINAL,
+        OAUTH2_CLIENTS_REVOCATION_FINAL,
         DRIVERS_LICENSE_NUMBER_COMPLETE,
         DRIVERS_LICENSE_NUMBER_NONCE_LENGTH,
         DRIVERS_LICENSE_NUMBER_CIPHERTEXT_LENGTH,
@@ -282,5 +290,6 @@ pub mod rules {
         AUDIT_LOGS_REQUEST_ID_FORMAT,
         AUDIT_LOGS_VALUES_ARE_OBJECTS,
         AUDIT_LOGS_APPEND_ONLY,
+        AUDIT_LOGS_NO_TRUNCATE,
     ];
 }

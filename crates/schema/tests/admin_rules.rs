@@ -705,10 +705,10 @@ async fn admin_activity_logs_refuse_update_delete_and_truncate() {
 }
 
 #[tokio::test]
-async fn admin_activity_logs_refuse_delete_as_quotedb_app() {
+async fn admin_activity_logs_refuse_delete_as_the_system() {
     let db = TestDb::new().await;
     let mut tx = db.pool().begin().await.expect("begin");
-    sqlx::raw_sql("SET LOCAL ROLE quotedb_app; SET LOCAL app.system = 'on'")
+    sqlx::raw_sql("SET LOCAL ROLE quotedb_system")
         .execute(&mut *tx)
         .await
         .expect("act as the system");

@@ -80,11 +80,15 @@ async fn strays_in_the_default_partition_move_into_their_new_month() {
 #[tokio::test]
 async fn old_audit_months_are_detached_not_deleted() {
     let db = TestDb::new().await;
+    // As the owner role, like create_audit_log_partitions() (partitions belong to quotedb_owner).
     sqlx::raw_sql(
-        "CREATE TABLE audit_logs_y2020m01 PARTITION OF audit_logs
+        "BEGIN;
+         SET LOCAL ROLE quotedb_owner;
+         CREATE TABLE audit_logs_y2020m01 PARTITION OF audit_logs
              FOR VALUES FROM ('2020-01-01 00:00:00+00') TO ('2020-02-01 00:00:00+00');
          INSERT INTO audit_logs (action, entity_type, entity_id, occurred_at)
-             VALUES ('quote.viewed', 'quotes', 'q1', '2020-01-15 00:00:00+00');",
+             VALUES ('quote.viewed', 'quotes', 'q1', '2020-01-15 00:00:00+00');
+         COMMIT;",
     )
     .execute(db.pool())
     .await
@@ -105,6 +109,59 @@ async fn old_audit_months_are_detached_not_deleted() {
         (in_parent, archived),
         (0, 1),
         "the month left audit_logs but kept its row"
+    );
+
+    // A detached month stays append-only, for the owner and a superuser alike.
+    for attack in [
+        "UPDATE audit_logs_y2020m01 SET action = 'quote.forged'",
+        "DELETE FROM audit_logs_y2020m01",
+        "TRUNCATE audit_logs_y2020m01",
+    ] {
+        let err = sqlx::query(attack).execute(db.pool()).await.expect_err(attack);
+        let rule = err.as_database_error().and_then(|e| e.constraint());
+        assert!(
+            matches!(rule, Some("audit_logs_append_only" | "audit_logs_no_truncate")),
+            "{attack}: {err}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn detaching_never_goes_below_the_retention_setting() {
+    let db = TestDb::new().await;
+    sqlx::raw_sql(
+        "INSERT INTO system_settings (key, value, value_type, description, is_sensitive)
+             VALUES ('audit.retention_months', '24', 'number', 'months of audit kept attached', false);
+         BEGIN;
+         SET LOCAL ROLE quotedb_owner;
+         CREATE TABLE audit_logs_old PARTITION OF audit_logs
+             FOR VALUES FROM (date_trunc('month', now()) - interval '13 months')
+                          TO (date_trunc('month', now()) - interval '12 months');
+         COMMIT;",
+    )
+    .execute(db.pool())
+    .await
+    .expect("a month 13 months back");
+    let month: String = sqlx::query_scalar(
+        "SELECT to_char(date_trunc('month', now() AT TIME ZONE 'UTC') - interval '13 months', '\"audit_logs_y\"YYYY\"m\"MM')",
+    )
+    .fetch_one(db.pool())
+    .await
+    .expect("name");
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "ALTER TABLE audit_logs_old RENAME TO {month}"
+    )))
+    .execute(db.pool())
+    .await
+    .expect("rename");
+    // A caller asking for one month of retention still keeps the 24 the setting says.
+    let detached: Vec<String> = sqlx::query_scalar("SELECT detach_audit_log_partitions(1)")
+        .fetch_all(db.pool())
+        .await
+        .expect("detach");
+    assert!(
+        detached.is_empty(),
+        "nothing younger than 24 months is detached: {detached:?}"
     );
 }
 

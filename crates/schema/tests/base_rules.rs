@@ -65,7 +65,7 @@ async fn states_with_different_names_are_accepted() {
 }
 
 #[tokio::test]
-async fn the_acting_user_and_system_flag_come_from_transaction_settings() {
+async fn the_acting_user_comes_from_a_setting_and_the_system_from_the_role() {
     let db = TestDb::new().await;
     let mut tx = db.pool().begin().await.expect("begin");
     let none: Option<uuid::Uuid> = sqlx::query_scalar("SELECT app_user_id()")
@@ -74,6 +74,10 @@ async fn the_acting_user_and_system_flag_come_from_transaction_settings() {
         .expect("app_user_id without a setting");
     assert_eq!(none, None);
     let id = uuid::Uuid::new_v4();
+    sqlx::raw_sql("SET LOCAL ROLE quotedb_app")
+        .execute(&mut *tx)
+        .await
+        .expect("the application role");
     sqlx::query("SELECT set_config('app.user_id', $1, true), set_config('app.system', 'on', true)")
         .bind(id.to_string())
         .execute(&mut *tx)
@@ -84,6 +88,18 @@ async fn the_acting_user_and_system_flag_come_from_transaction_settings() {
         .await
         .expect("read back");
     assert_eq!(user, Some(id));
-    assert!(system);
+    assert!(
+        !system,
+        "the app.system setting of releases up to 0006 makes nobody the system"
+    );
+    sqlx::raw_sql("SET LOCAL ROLE quotedb_system")
+        .execute(&mut *tx)
+        .await
+        .expect("the system role");
+    let system: bool = sqlx::query_scalar("SELECT app_is_system()")
+        .fetch_one(&mut *tx)
+        .await
+        .expect("read back");
+    assert!(system, "the system is the role quotedb_system");
     tx.rollback().await.expect("rollback");
 }

@@ -111,6 +111,12 @@ async fn touched(conn: &mut PgConnection, sql: &'static str, id: Uuid) -> u64 {
         .rows_affected()
 }
 
+/// The error of a write to a column the application has no privilege on (0007).
+async fn refused_by_grant(conn: &mut PgConnection, sql: &'static str, id: Uuid) {
+    let err = sqlx::query(sql).bind(id).execute(conn).await.expect_err(sql);
+    assert!(err.to_string().contains("permission denied"), "{sql}: {err}");
+}
+
 /// The error of a write refused by a policy's WITH CHECK.
 async fn refused_by_policy(conn: &mut PgConnection, sql: &'static str, id: Uuid) {
     let err = sqlx::query(sql).bind(id).execute(conn).await.expect_err(sql);
@@ -134,18 +140,19 @@ async fn a_customer_cannot_change_or_take_another_customers_quote() {
     let db = TestDb::new().await;
     let w = world(db.pool()).await;
     let mut tx = acting_as(db.pool(), Some(w.carol)).await;
-    let rezip = "UPDATE quotes SET zip = '90002' WHERE id = $1";
+    let cancel = "UPDATE quotes SET status = 'cancelled' WHERE id = $1";
     assert_eq!(
-        touched(&mut tx, rezip, w.daves_quote).await,
+        touched(&mut tx, cancel, w.daves_quote).await,
         0,
         "dave's quote is invisible to carol"
     );
     assert_eq!(
-        touched(&mut tx, rezip, w.carols_quote).await,
+        touched(&mut tx, cancel, w.carols_quote).await,
         1,
         "her own quote changes"
     );
-    refused_by_policy(
+    // Who a quote belongs to is not a column the application may write at all (0007).
+    refused_by_grant(
         &mut tx,
         "UPDATE quotes SET customer_id = $1 WHERE customer_id = app_user_id()",
         w.dave,
@@ -175,7 +182,7 @@ async fn an_agent_sees_only_the_quotes_assigned_to_them() {
         .await
         .expect("quotes");
     assert_eq!(ids, vec![w.carols_quote]);
-    refused_by_policy(
+    refused_by_grant(
         &mut tx,
         "UPDATE quotes SET agent_id = NULL WHERE id = $1",
         w.carols_quote,
@@ -199,10 +206,17 @@ async fn without_an_acting_user_nothing_is_visible_and_the_system_sees_everythin
     let sql = "SELECT (SELECT count(*) FROM quotes) + (SELECT count(*) FROM system_settings) + (SELECT count(*) FROM user_sessions)";
     let mut tx = acting_as(db.pool(), None).await;
     assert_eq!(count(&mut tx, sql).await, 0);
+    // The setting that made a session the system up to 0006 changes nothing any more.
     sqlx::query("SELECT set_config('app.system', 'on', true)")
         .execute(&mut *tx)
         .await
-        .expect("system actor");
+        .expect("the old system switch");
+    assert_eq!(count(&mut tx, sql).await, 0);
+    // The system is a role (0007).
+    sqlx::query("SET LOCAL ROLE quotedb_system")
+        .execute(&mut *tx)
+        .await
+        .expect("system role");
     assert_eq!(count(&mut tx, sql).await, 3 + 2 + 2);
 }
 
@@ -281,7 +295,7 @@ async fn an_oauth_client_is_managed_by_its_owner_and_by_admins_holding_the_permi
     .execute(db.pool())
     .await
     .expect("client");
-    let rename = "UPDATE oauth2_clients SET name = 'renamed' WHERE owner_user_id = $1";
+    let rename = "UPDATE oauth2_clients SET revoked_at = now() WHERE owner_user_id = $1";
     assert_eq!(
         touched(&mut *acting_as(db.pool(), Some(w.dave)).await, rename, w.carol).await,
         0

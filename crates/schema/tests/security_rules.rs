@@ -371,7 +371,7 @@ accepted!(deleting_a_user_anonymises_their_audit_rows: [
 ] then "SELECT count(*) FROM audit_logs WHERE actor_user_id IS NULL" == 1);
 
 #[tokio::test]
-async fn the_app_role_may_only_read_and_append_audit_logs() {
+async fn the_app_role_may_only_read_audit_logs_and_append_through_the_function() {
     let db = TestDb::new().await;
     let privileges: Vec<(String, bool)> = sqlx::query_as(
         "SELECT p, has_table_privilege('quotedb_app', 'audit_logs', p)
@@ -381,5 +381,13 @@ async fn the_app_role_may_only_read_and_append_audit_logs() {
     .await
     .expect("privileges");
     let granted: Vec<&str> = privileges.iter().filter(|(_, g)| *g).map(|(p, _)| p.as_str()).collect();
-    assert_eq!(granted, ["SELECT", "INSERT"]);
+    // Appending goes through append_audit_log() (0007), which stamps occurred_at itself.
+    assert_eq!(granted, ["SELECT"]);
+    let append: bool = sqlx::query_scalar(
+        "SELECT has_function_privilege('quotedb_app', 'append_audit_log(uuid, text, text, text, jsonb, jsonb, inet, text)', 'EXECUTE')",
+    )
+    .fetch_one(db.pool())
+    .await
+    .expect("function privilege");
+    assert!(append);
 }

@@ -12,8 +12,8 @@
 --   security.admin_ip_allowlist   array    networks admin sign-in is accepted from (SENSITIVE)
 --
 -- Idempotent: an existing setting keeps its value (operators own it once seeded).
--- system_settings is under FORCEd RLS: apply_reference sets app.system = 'on' for the seed
--- transaction (a superuser bypasses RLS anyway).
+-- system_settings is under FORCEd RLS: the seeds run as the owner role, which holds
+-- quotedb_system and so passes system_settings_system_all (a superuser bypasses RLS anyway).
 
 INSERT INTO system_settings (key, value, value_type, description, is_sensitive)
 VALUES

@@ -56,17 +56,15 @@ pub fn fingerprint() -> String {
 
 /// Apply the reference seeds in one transaction. Idempotent: loading them again changes nothing.
 ///
-/// Runs as the connection's role. The seeds write tables under FORCEd row level security
-/// (`admin_users`, `system_settings`), so the transaction acts as the system actor
-/// (`app.system = 'on'`, transaction-local): a superuser bypasses RLS anyway, a non-superuser
-/// table owner passes the `*_system_all` policies. Concurrent loads are serialised by a
-/// transaction-level advisory lock.
+/// Runs as the connection's role: a superuser, or a login holding `quotedb_owner` (the owner
+/// holds `quotedb_system`, whose `*_system_all` policies let it write the tables under FORCEd
+/// row level security). Concurrent loads are serialised by a transaction-level advisory lock.
 pub async fn apply_reference(conn: &mut PgConnection) -> Result<(), SeedError> {
     let mut tx = conn.begin().await?;
     // Fixed utility statements (simple protocol, like the seed files): no query macro needed.
     // The lock serialises concurrent loads (two `cargo xtask seed` runs): the seed files'
     // "skip what exists" checks are then exact, and the second load changes nothing.
-    tx.execute("SET LOCAL app.system = 'on'; SELECT pg_advisory_xact_lock(hashtext('quotedb_seeds.reference'))")
+    tx.execute("SELECT pg_advisory_xact_lock(hashtext('quotedb_seeds.reference'))")
         .await?;
     for (file, sql) in REFERENCE {
         tracing::info!(file, "applying seed file");

@@ -26,10 +26,10 @@ const SEEDED_TABLES: &[&str] = &[
 /// Coverage types in the database enum (the seeds must rate every one).
 const COVERAGE_TYPES: usize = 8;
 
-/// A checksum of every row of every seeded table (as the system actor, so RLS hides nothing).
+/// A checksum of every row of every seeded table (as the test server's superuser, so RLS hides
+/// nothing).
 async fn checksums(conn: &mut PgConnection) -> Vec<(String, i64, String)> {
     let mut tx = conn.begin().await.expect("begin");
-    tx.execute("SET LOCAL app.system = 'on'").await.expect("system actor");
     let mut out = Vec::new();
     for table in SEEDED_TABLES {
         // Table names cannot be bound; they come from the constant list above.
@@ -485,6 +485,22 @@ async fn a_non_superuser_schema_owner_can_load_the_seeds() {
     )
     .await
     .expect("owner role");
+    // What a DBA does once per cluster (docs/security.md): the roles exist, and the login that
+    // runs the migrations is a member of quotedb_owner (0007 hands every object to that role).
+    conn.execute(
+        "DO $$ DECLARE r text; BEGIN
+             FOREACH r IN ARRAY ARRAY['quotedb_app', 'quotedb_readonly', 'quotedb_owner', 'quotedb_system'] LOOP
+                 IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) THEN
+                     BEGIN EXECUTE format('CREATE ROLE %I NOLOGIN', r);
+                     EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;
+                 END IF;
+             END LOOP;
+         END $$;
+         GRANT quotedb_system TO quotedb_owner;
+         GRANT quotedb_owner TO quotedb_seed_owner_test;",
+    )
+    .await
+    .expect("roles of the cluster");
     // No GRANT SET ON PARAMETER: no function of the migrations has an app.* SET clause (they use
     // set_config), so a non-superuser owner needs nothing beyond ownership of the database.
     // Identifiers cannot be bound: the database name comes from the testkit.
@@ -510,8 +526,8 @@ async fn a_non_superuser_schema_owner_can_load_the_seeds() {
         .await
         .expect("seed again as the owner");
 
+    // The owner role holds quotedb_system: it reads every row of the FORCEd tables.
     let mut tx = conn.begin().await.expect("begin");
-    tx.execute("SET LOCAL app.system = 'on'").await.expect("system actor");
     let (admins, settings_rows, active_rates): (i64, i64, i64) = sqlx::query_as(
         "SELECT (SELECT count(*) FROM admin_users), (SELECT count(*) FROM system_settings),
                 (SELECT count(*) FROM base_rates WHERE status = 'active')

@@ -9,7 +9,7 @@ use sqlx::types::ipnetwork::IpNetwork;
 use time::OffsetDateTime;
 
 use crate::Db;
-use crate::actor::Actor;
+use crate::actor::{Actor, begin_as};
 use crate::error::{InvalidInput, rule_of};
 use crate::ids::{AuditLogId, UserId};
 
@@ -221,7 +221,9 @@ impl<'a> AuditLog<'a> {
         Self { db }
     }
 
-    /// Append an entry on behalf of `actor` (its user, or none for the system). One statement.
+    /// Append an entry on behalf of `actor` (its user, or none for the system). One statement,
+    /// through `append_audit_log()`: the database stamps `occurred_at` with its own time, and
+    /// nothing but appending is open to the application.
     #[tracing::instrument(skip_all, fields(action = %entry.action, entity_type = %entry.entity_type), err)]
     pub async fn append(&self, actor: &Actor, entry: NewAuditEntry) -> Result<AuditEntry, AuditError> {
         validate(&entry)?;
@@ -229,10 +231,10 @@ impl<'a> AuditLog<'a> {
         let row = sqlx::query_as!(
             EntryRow,
             r#"
-            INSERT INTO audit_logs (actor_user_id, action, entity_type, entity_id, old_values, new_values, ip, request_id)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-            RETURNING id AS "id: AuditLogId", occurred_at, actor_user_id AS "actor_user_id: UserId", action,
-                      entity_type, entity_id, old_values, new_values, ip, request_id
+            SELECT id AS "id!: AuditLogId", occurred_at AS "occurred_at!", actor_user_id AS "actor_user_id: UserId",
+                   action AS "action!", entity_type AS "entity_type!", entity_id AS "entity_id!", old_values, new_values,
+                   ip, request_id
+            FROM append_audit_log($1, $2, $3, $4, $5, $6, $7, $8)
             "#,
             actor_user.map(|u| u.0),
             entry.action,
@@ -254,9 +256,10 @@ impl<'a> AuditLog<'a> {
 
     /// One page of an entity's history in `[from, to)`, newest first (keyset pagination on
     /// `(occurred_at, id)`; served by `audit_logs_entity_type_entity_id_occurred_at_idx`, and
-    /// partitions outside the range are pruned).
+    /// partitions outside the range are pruned), as `actor` may read it: admins holding
+    /// `audit:read` (and the system) see the entries, anyone else an empty page.
     #[tracing::instrument(skip_all, fields(entity_type = %q.entity_type, entity_id = %q.entity_id), err)]
-    pub async fn history(&self, q: &AuditQuery) -> Result<AuditPage, AuditError> {
+    pub async fn history(&self, actor: &Actor, q: &AuditQuery) -> Result<AuditPage, AuditError> {
         validate_entity(&q.entity_type, &q.entity_id)?;
         if q.limit == 0 || q.limit > MAX_PAGE {
             return Err(InvalidInput::new("limit", format!("between 1 and {MAX_PAGE}")).into());
@@ -270,6 +273,7 @@ impl<'a> AuditLog<'a> {
             Some(c) if c.occurred_at < q.to => (c.occurred_at, c.id.0),
             Some(_) | None => (q.to, i64::MIN),
         };
+        let mut tx = begin_as(self.db.pool(), actor).await?;
         let mut rows = sqlx::query_as!(
             EntryRow,
             r#"
@@ -289,8 +293,9 @@ impl<'a> AuditLog<'a> {
             upper_id,
             i64::from(q.limit) + 1,
         )
-        .fetch_all(self.db.pool())
+        .fetch_all(&mut *tx)
         .await?;
+        tx.commit().await?;
         let more = rows.len() > q.limit as usize;
         rows.truncate(q.limit as usize);
         let entries: Vec<AuditEntry> = rows.into_iter().map(AuditEntry::from).collect();

@@ -10,7 +10,8 @@ use time::OffsetDateTime;
 
 use super::crypto::{CryptoError, KeyId, KeyRing, Sealed, SecretString};
 use crate::Db;
-use crate::error::{InvalidInput, rule_of};
+use crate::actor::{Actor, begin_as};
+use crate::error::{InvalidInput, is_rls_refusal, rule_of};
 use crate::ids::SsoProviderId;
 
 /// An SSO provider call failed.
@@ -22,6 +23,10 @@ pub enum SsoError {
     /// No such provider.
     #[error("SSO provider {0} not found")]
     NotFound(String),
+    /// The actor may not configure identity providers: it needs the admin permission
+    /// `sso_providers:manage` (row level security of `sso_providers`), or to be the system.
+    #[error("configuring SSO providers needs sso_providers:manage")]
+    Forbidden,
     /// The name is taken (`sso_providers_name_unique`).
     #[error("an SSO provider named {0} already exists")]
     NameTaken(String),
@@ -37,6 +42,9 @@ pub enum SsoError {
 impl From<sqlx::Error> for SsoError {
     fn from(err: sqlx::Error) -> Self {
         let invalid = |field, reason: &str| Self::Invalid(InvalidInput::new(field, reason));
+        if is_rls_refusal(&err) {
+            return Self::Forbidden;
+        }
         match rule_of(&err) {
             Some(rules::SSO_PROVIDERS_NAME_FORMAT) => invalid("name", "a lowercase slug of 2-63 characters"),
             Some(rules::SSO_PROVIDERS_ISSUER_FORMAT) => invalid("issuer", "https URL (OIDC) or https URL / URN (SAML)"),
@@ -220,10 +228,11 @@ impl<'a, 'k> SsoProviders<'a, 'k> {
         Self { db, keys }
     }
 
-    /// Register a provider; an OIDC client secret is sealed under the keyring's current key,
-    /// bound to the new row's id. One statement.
+    /// Register a provider as `actor` (an admin holding `sso_providers:manage`, or the system;
+    /// [`SsoError::Forbidden`] otherwise); an OIDC client secret is sealed under the keyring's
+    /// current key, bound to the new row's id.
     #[tracing::instrument(skip_all, fields(name = %new.name, protocol = %new.protocol), err)]
-    pub async fn register(&self, new: NewSsoProvider) -> Result<SsoProvider, SsoError> {
+    pub async fn register(&self, actor: &Actor, new: NewSsoProvider) -> Result<SsoProvider, SsoError> {
         validate(&new)?;
         let id = SsoProviderId(uuid::Uuid::new_v4());
         let sealed = new
@@ -235,7 +244,8 @@ impl<'a, 'k> SsoProviders<'a, 'k> {
             Some(s) => (Some(&s.ciphertext[..]), Some(&s.nonce[..]), Some(s.key_id.to_string())),
             None => (None, None, None),
         };
-        query_provider!(
+        let mut tx = begin_as(self.db.pool(), actor).await?;
+        let provider = query_provider!(
             "INSERT INTO sso_providers (id, name, protocol, issuer, client_id, client_secret_ciphertext,
                                         client_secret_nonce, client_secret_key_id, metadata, enabled)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING",
@@ -251,12 +261,14 @@ impl<'a, 'k> SsoProviders<'a, 'k> {
             new.metadata,
             new.enabled,
         )
-        .fetch_one(self.db.pool())
+        .fetch_one(&mut *tx)
         .await
         .map_err(|e| match rule_of(&e) {
             Some(rules::SSO_PROVIDERS_NAME_UNIQUE) => SsoError::NameTaken(new.name.clone()),
             _ => SsoError::from(e),
-        })
+        })?;
+        tx.commit().await?;
+        Ok(provider)
     }
 
     /// A provider by id.
@@ -300,18 +312,22 @@ impl<'a, 'k> SsoProviders<'a, 'k> {
         .await?)
     }
 
-    /// Enable or disable sign-in through a provider.
+    /// Enable or disable sign-in through a provider, as `actor` (see [`Self::register`]).
+    /// [`SsoError::NotFound`] when there is no such provider or the actor may not change it.
     #[tracing::instrument(skip_all, fields(id = %id, enabled), err)]
-    pub async fn set_enabled(&self, id: SsoProviderId, enabled: bool) -> Result<SsoProvider, SsoError> {
-        query_provider!(
+    pub async fn set_enabled(&self, actor: &Actor, id: SsoProviderId, enabled: bool) -> Result<SsoProvider, SsoError> {
+        let mut tx = begin_as(self.db.pool(), actor).await?;
+        let provider = query_provider!(
             "UPDATE sso_providers SET enabled = $2 WHERE id = $1 RETURNING",
             "",
             id.0,
             enabled
         )
-        .fetch_optional(self.db.pool())
+        .fetch_optional(&mut *tx)
         .await?
-        .ok_or_else(|| SsoError::NotFound(id.to_string()))
+        .ok_or_else(|| SsoError::NotFound(id.to_string()))?;
+        tx.commit().await?;
+        Ok(provider)
     }
 
     /// Decrypt a provider's client secret on demand (`None` for SAML providers). Fails with
@@ -339,14 +355,22 @@ impl<'a, 'k> SsoProviders<'a, 'k> {
         }
     }
 
-    /// Replace an OIDC provider's client secret (sealed under the current key).
+    /// Replace an OIDC provider's client secret (sealed under the current key), as `actor` (see
+    /// [`Self::register`]). [`SsoError::NotFound`] when there is no such OIDC provider or the
+    /// actor may not change it.
     #[tracing::instrument(skip_all, fields(id = %id), err)]
-    pub async fn set_client_secret(&self, id: SsoProviderId, secret: &SecretString) -> Result<SsoProvider, SsoError> {
+    pub async fn set_client_secret(
+        &self,
+        actor: &Actor,
+        id: SsoProviderId,
+        secret: &SecretString,
+    ) -> Result<SsoProvider, SsoError> {
         if secret.expose_secret().is_empty() {
             return Err(InvalidInput::new("client_secret", "must not be empty").into());
         }
         let sealed = self.keys.seal(secret.expose_secret().as_bytes(), &aad(id))?;
-        query_provider!(
+        let mut tx = begin_as(self.db.pool(), actor).await?;
+        let provider = query_provider!(
             "UPDATE sso_providers SET client_secret_ciphertext = $2, client_secret_nonce = $3,
                                       client_secret_key_id = $4
              WHERE id = $1 AND protocol = 'oidc' RETURNING",
@@ -356,18 +380,21 @@ impl<'a, 'k> SsoProviders<'a, 'k> {
             &sealed.nonce[..],
             sealed.key_id.to_string(),
         )
-        .fetch_optional(self.db.pool())
+        .fetch_optional(&mut *tx)
         .await?
-        .ok_or_else(|| SsoError::NotFound(format!("OIDC provider {id}")))
+        .ok_or_else(|| SsoError::NotFound(format!("OIDC provider {id}")))?;
+        tx.commit().await?;
+        Ok(provider)
     }
 
     /// Re-seal one provider's client secret under the keyring's current key (after a
     /// rotation). Returns the key id now sealing it, `None` when it has no secret. A secret
-    /// already under the current key is left as is.
+    /// already under the current key is left as is. Key rotation is system work: the
+    /// connection's login must hold `quotedb_system`.
     #[tracing::instrument(skip_all, fields(id = %id), err)]
     pub async fn reencrypt(&self, id: SsoProviderId) -> Result<Option<KeyId>, SsoError> {
         let current = self.keys.current_key_id();
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = begin_as(self.db.pool(), &Actor::System).await?;
         let row = sqlx::query!(
             "SELECT client_secret_ciphertext, client_secret_nonce, client_secret_key_id
              FROM sso_providers WHERE id = $1 FOR UPDATE",
@@ -418,13 +445,14 @@ impl<'a, 'k> SsoProviders<'a, 'k> {
     /// Work off the rotation backlog: re-seal up to `limit` secrets not under the current key
     /// (rows locked with SKIP LOCKED, so several runners share the work), in one transaction
     /// of two statements. Rows whose secret cannot be opened are reported and left unchanged.
+    /// System work, like [`Self::reencrypt`].
     #[tracing::instrument(skip_all, fields(limit), err)]
     pub async fn reencrypt_backlog(&self, limit: u32) -> Result<ReencryptReport, SsoError> {
         if limit == 0 || limit > 10_000 {
             return Err(InvalidInput::new("limit", "between 1 and 10000").into());
         }
         let current = self.keys.current_key_id().to_string();
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = begin_as(self.db.pool(), &Actor::System).await?;
         let rows = sqlx::query!(
             r#"
             SELECT id AS "id: SsoProviderId", client_secret_ciphertext AS "ct!", client_secret_nonce AS "nonce!",

@@ -259,11 +259,14 @@ pub async fn customer(db: &Db, tag: &str) -> UserId {
 /// An agent created through the public API.
 pub async fn agent(db: &Db, tag: &str) -> UserId {
     db.users()
-        .create_agent(&NewUser {
-            email: email(tag),
-            full_name: format!("Agent {tag}"),
-            phone: None,
-        })
+        .create_agent(
+            &Actor::System,
+            &NewUser {
+                email: email(tag),
+                full_name: format!("Agent {tag}"),
+                phone: None,
+            },
+        )
         .await
         .expect("agent")
         .id

@@ -342,9 +342,6 @@ pub(crate) async fn prepare(conn: &mut PgConnection, cfg: &VolumeConfig) -> Resu
     let streams = Streams::new(cfg.seed);
 
     let mut tx = conn.begin().await?;
-    sqlx::query_scalar!("SELECT set_config('app.system', 'on', true)")
-        .fetch_one(&mut *tx)
-        .await?;
 
     // Loading twice would collide on every key: refuse early with a clear message.
     let first_user = streams.id(Stream::Users, 0);

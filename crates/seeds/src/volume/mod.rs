@@ -591,8 +591,8 @@ fn count(tables: &mut Vec<TableCount>, table: &'static str, rows: u64, seconds: 
 /// Generate and load the volume data set into the database behind `conn` (migrated; reference
 /// seeds optional - the states, ZIPs and admin roles it needs are created when missing).
 ///
-/// Runs as the connection's role: a superuser bypasses Row Level Security, and the load also
-/// sets `app.system = 'on'` so a non-superuser table owner passes the FORCEd policies.
+/// Runs as the connection's role: a superuser, or a login holding `quotedb_owner` (which holds
+/// `quotedb_system`, whose policies let it write every row of the FORCEd tables).
 pub async fn load(conn: &mut PgConnection, cfg: &VolumeConfig) -> Result<LoadReport, VolumeError> {
     let started = Instant::now();
     let ctx = Arc::new(context::prepare(conn, cfg).await?);
@@ -602,9 +602,6 @@ pub async fn load(conn: &mut PgConnection, cfg: &VolumeConfig) -> Result<LoadRep
     let mut tables = Vec::new();
     let mut bars = Bars::default();
     let mut tx = conn.begin().await?;
-    sqlx::query_scalar!("SELECT set_config('app.system', 'on', true)")
-        .fetch_one(&mut *tx)
-        .await?;
     for action in actions(&ctx.plan) {
         match action {
             Action::Copy(step) => {
@@ -681,7 +678,7 @@ pub async fn write_psql_script(conn: &mut PgConnection, cfg: &VolumeConfig, dir:
     std::fs::create_dir_all(dir)?;
     let started = Instant::now();
     let path = dir.join("load.sql");
-    let mut script = String::from("\\set ON_ERROR_STOP on\nBEGIN;\nSET LOCAL app.system = 'on';\n");
+    let mut script = String::from("\\set ON_ERROR_STOP on\nBEGIN;\n");
     let mut tables = Vec::new();
     let mut bars = Bars::default();
     let mut bytes = 0;

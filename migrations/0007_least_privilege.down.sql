@@ -1,0 +1,287 @@
+-- Reverts 0007_least_privilege: the schema of 0006 again, owned by the login running this down
+-- migration (as 0001-0006 left it), policies, grants and function settings as 0006 left them.
+-- The cluster-wide roles quotedb_owner and quotedb_system stay (other databases may use them).
+
+-- 7. Frozen and one-way columns
+DROP TRIGGER oauth2_clients_revocation_final ON oauth2_clients;
+DROP TRIGGER user_sessions_revocation_final ON user_sessions;
+DROP FUNCTION revocation_is_final_fn();
+DROP TRIGGER quotes_priced_terms_frozen ON quotes;
+DROP FUNCTION quotes_priced_terms_frozen_fn();
+
+-- 6. Row level security
+DO $undo_rls$
+DECLARE
+    t text;
+    p record;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['users', 'drivers', 'vehicles', 'sso_providers', 'user_identities', 'admin_roles',
+                             'admin_permissions', 'admin_role_permissions', 'base_rates', 'territory_factors',
+                             'discount_rules', 'surcharge_rules', 'rate_change_requests', 'audit_logs',
+                             'websocket_connections', 'analytics_events', 'notification_queue', 'realtime_metrics',
+                             'admin_dashboards'] LOOP
+        FOR p IN SELECT polname FROM pg_catalog.pg_policy WHERE polrelid = format('public.%I', t)::regclass LOOP
+            EXECUTE format('DROP POLICY %I ON %I', p.polname, t);
+        END LOOP;
+        EXECUTE format('ALTER TABLE %I NO FORCE ROW LEVEL SECURITY', t);
+        EXECUTE format('ALTER TABLE %I DISABLE ROW LEVEL SECURITY', t);
+    END LOOP;
+END
+$undo_rls$;
+
+DROP POLICY oauth2_clients_owner_update ON oauth2_clients;
+DROP POLICY oauth2_clients_owner_insert ON oauth2_clients;
+DROP POLICY oauth2_clients_owner_select ON oauth2_clients;
+CREATE POLICY oauth2_clients_owner_all ON oauth2_clients FOR ALL TO quotedb_app
+    USING (owner_user_id = (SELECT app_user_id())) WITH CHECK (owner_user_id = (SELECT app_user_id()));
+COMMENT ON POLICY oauth2_clients_owner_all ON oauth2_clients IS 'A user manages the OAuth2 clients they own.';
+DROP POLICY user_sessions_own_update ON user_sessions;
+DROP POLICY user_sessions_own_insert ON user_sessions;
+DROP POLICY user_sessions_own_select ON user_sessions;
+CREATE POLICY user_sessions_own_all ON user_sessions FOR ALL TO quotedb_app
+    USING (user_id = (SELECT app_user_id())) WITH CHECK (user_id = (SELECT app_user_id()));
+COMMENT ON POLICY user_sessions_own_all ON user_sessions IS 'A user sees and manages (revokes) only their own sessions.';
+
+ALTER POLICY quotes_customer_insert ON quotes WITH CHECK (customer_id = (SELECT app_user_id()));
+COMMENT ON POLICY quotes_customer_insert ON quotes IS 'A customer creates quotes only for themselves.';
+
+-- 5. Grants
+DO $undo_system_grants$
+DECLARE
+    o record;
+BEGIN
+    -- Only where quotedb_system has an entry: a REVOKE on an object with the default (NULL) ACL
+    -- would write that default out and change the schema's ACLs.
+    FOR o IN SELECT c.oid::regclass AS rel, c.relkind FROM pg_catalog.pg_class c
+             WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
+               AND (EXISTS (SELECT 1 FROM pg_catalog.aclexplode(c.relacl) a WHERE a.grantee = 'quotedb_system'::regrole)
+                    OR EXISTS (SELECT 1 FROM pg_catalog.pg_attribute att, pg_catalog.aclexplode(att.attacl) a
+                               WHERE att.attrelid = c.oid AND a.grantee = 'quotedb_system'::regrole)) LOOP
+        EXECUTE format('REVOKE ALL ON %s %s FROM quotedb_system', CASE WHEN o.relkind = 'S' THEN 'SEQUENCE' ELSE 'TABLE' END, o.rel);
+    END LOOP;
+    FOR o IN SELECT p.oid::regprocedure AS fn FROM pg_catalog.pg_proc p
+             WHERE p.pronamespace = 'public'::regnamespace
+               AND EXISTS (SELECT 1 FROM pg_catalog.aclexplode(p.proacl) a WHERE a.grantee = 'quotedb_system'::regrole) LOOP
+        EXECUTE format('REVOKE ALL ON FUNCTION %s FROM quotedb_system', o.fn);
+    END LOOP;
+END
+$undo_system_grants$;
+REVOKE INSERT (admin_user_id, action, resource_type, resource_id, details, ip, risk_score, risk_factors)
+    ON admin_activity_logs FROM quotedb_app;
+GRANT INSERT ON admin_activity_logs TO quotedb_app;
+REVOKE UPDATE (status, premium, current_version, bound_at) ON quotes FROM quotedb_app;
+REVOKE UPDATE (last_seen_at, revoked_at, revoke_reason) ON user_sessions FROM quotedb_app;
+REVOKE UPDATE (revoked_at) ON oauth2_clients FROM quotedb_app;
+GRANT UPDATE ON quotes, user_sessions, oauth2_clients TO quotedb_app;
+GRANT INSERT ON audit_logs TO quotedb_app;
+GRANT DELETE ON websocket_connections, notification_queue, realtime_metrics, user_sessions, oauth2_clients TO quotedb_app;
+GRANT UPDATE, DELETE ON users, drivers, vehicles TO quotedb_app;
+GRANT INSERT, UPDATE, DELETE ON user_identities TO quotedb_app;
+GRANT DELETE ON quotes TO quotedb_app;
+
+-- 4. Definer functions
+DROP FUNCTION append_audit_log(uuid, text, text, text, jsonb, jsonb, inet, text);
+CREATE OR REPLACE FUNCTION detach_audit_log_partitions(retention_months integer) RETURNS SETOF text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = public, pg_temp
+    AS $$
+DECLARE
+    cutoff constant timestamptz :=
+        (date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') - make_interval(months => retention_months);
+    part text;
+BEGIN
+    IF retention_months IS NULL OR retention_months < 1 THEN
+        RAISE EXCEPTION 'retention_months must be at least 1, got %', retention_months
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    FOR part IN
+        SELECT c.relname
+        FROM pg_inherits AS i
+        JOIN pg_class AS c ON c.oid = i.inhrelid
+        WHERE i.inhparent = 'audit_logs'::regclass
+          AND c.relname ~ '^audit_logs_y[0-9]{4}m[0-9]{2}$'
+          AND make_timestamptz(substr(c.relname, 13, 4)::int, substr(c.relname, 18, 2)::int, 1, 0, 0, 0, 'UTC') < cutoff
+        ORDER BY c.relname
+    LOOP
+        EXECUTE format('ALTER TABLE audit_logs DETACH PARTITION %I', part);
+        RETURN NEXT part;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION detach_audit_log_partitions(integer) IS
+    'Retention step: detaches (does not drop) the monthly audit_logs partitions whose month started before the current UTC month minus retention_months, and returns their names for archiving. The caller passes the retention setting. Takes an ACCESS EXCLUSIVE lock on audit_logs briefly.';
+CREATE OR REPLACE FUNCTION create_audit_log_partitions(months_ahead integer DEFAULT 3) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = public, pg_temp
+    AS $$
+DECLARE
+    this_month constant timestamptz := date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC';
+    lo         timestamptz;
+    hi         timestamptz;
+    part       text;
+    created    integer := 0;
+BEGIN
+    IF months_ahead IS NULL OR months_ahead NOT BETWEEN 0 AND 36 THEN
+        RAISE EXCEPTION 'months_ahead must be between 0 and 36, got %', months_ahead
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- Concurrent callers would race to create the same partition.
+    PERFORM pg_advisory_xact_lock(hashtext('create_audit_log_partitions'));
+
+    FOR i IN 0 .. months_ahead LOOP
+        lo := this_month + make_interval(months => i);
+        hi := lo + interval '1 month';
+        part := format('audit_logs_y%sm%s', to_char(lo AT TIME ZONE 'UTC', 'YYYY'), to_char(lo AT TIME ZONE 'UTC', 'MM'));
+        CONTINUE WHEN to_regclass(format('public.%I', part)) IS NOT NULL;
+
+        IF EXISTS (SELECT FROM audit_logs_default WHERE occurred_at >= lo AND occurred_at < hi) THEN
+            -- The DEFAULT partition holds rows of this month: attaching the month would violate
+            -- the default's new constraint. Move them into the new table first, then attach.
+            EXECUTE format('CREATE TABLE %I (LIKE audit_logs INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', part);
+            ALTER TABLE audit_logs_default DISABLE TRIGGER audit_logs_append_only;
+            EXECUTE format(
+                'WITH moved AS (DELETE FROM audit_logs_default WHERE occurred_at >= $1 AND occurred_at < $2 RETURNING *)
+                 INSERT INTO %I SELECT * FROM moved', part) USING lo, hi;
+            ALTER TABLE audit_logs_default ENABLE TRIGGER audit_logs_append_only;
+            EXECUTE format('ALTER TABLE audit_logs ATTACH PARTITION %I FOR VALUES FROM (%L) TO (%L)', part, lo, hi);
+        ELSE
+            EXECUTE format('CREATE TABLE %I PARTITION OF audit_logs FOR VALUES FROM (%L) TO (%L)', part, lo, hi);
+        END IF;
+        created := created + 1;
+    END LOOP;
+    RETURN created;
+END
+$$;
+DO $undo_truncate$
+DECLARE
+    p regclass;
+BEGIN
+    FOR p IN SELECT t.tgrelid::regclass FROM pg_catalog.pg_trigger t WHERE t.tgname = 'audit_logs_no_truncate' LOOP
+        EXECUTE format('DROP TRIGGER audit_logs_no_truncate ON %s', p);
+    END LOOP;
+END
+$undo_truncate$;
+DROP FUNCTION audit_logs_protect_partition(regclass);
+DROP FUNCTION audit_logs_no_truncate_fn();
+GRANT EXECUTE ON FUNCTION create_audit_log_partitions(integer), detach_audit_log_partitions(integer) TO quotedb_app;
+
+DO $unpin$
+DECLARE
+    f regprocedure;
+BEGIN
+    FOR f IN
+        SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
+        WHERE p.pronamespace = 'public'::regnamespace AND NOT p.prosecdef
+          AND p.proconfig = ARRAY['search_path=pg_catalog, public, pg_temp']
+          AND p.proname NOT IN ('hand_objects_to_owner')
+    LOOP
+        EXECUTE format('ALTER FUNCTION %s RESET search_path', f);
+    END LOOP;
+END
+$unpin$;
+ALTER FUNCTION quotes_party_role_fn() SECURITY INVOKER RESET search_path;
+ALTER FUNCTION audit_log_default_partition_rows() SET search_path = public, pg_temp;
+ALTER FUNCTION admin_role_held_permissions_rebuild() SET search_path = pg_catalog, public;
+CREATE OR REPLACE FUNCTION setting_is_sensitive(p_key text) RETURNS boolean
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, public
+AS $$
+DECLARE
+    v_previous  text := current_setting('app.system', true);
+    v_sensitive boolean;
+BEGIN
+    PERFORM set_config('app.system', 'on', true);
+    SELECT s.is_sensitive INTO v_sensitive FROM public.system_settings s WHERE s.key = p_key;
+    PERFORM set_config('app.system', coalesce(v_previous, ''), true);
+    RETURN v_sensitive;
+END
+$$;
+CREATE OR REPLACE FUNCTION session_by_token_hash(p_token_hash bytea)
+    RETURNS TABLE (id uuid, user_id uuid, ip inet, user_agent text, created_at timestamptz,
+                   last_seen_at timestamptz, expires_at timestamptz, email text, full_name text, role user_role)
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, public
+AS $$
+DECLARE
+    v_previous text := current_setting('app.system', true);
+BEGIN
+    PERFORM set_config('app.system', 'on', true);
+    RETURN QUERY
+        SELECT s.id, s.user_id, s.ip, s.user_agent, s.created_at, s.last_seen_at, s.expires_at,
+               u.email::text, u.full_name, u.role
+        FROM public.user_sessions s
+        JOIN public.users u ON u.id = s.user_id
+        WHERE s.token_hash = p_token_hash AND s.revoked_at IS NULL AND s.expires_at > now();
+    PERFORM set_config('app.system', coalesce(v_previous, ''), true);
+END
+$$;
+
+-- 3. The system actor as a setting again
+ALTER POLICY system_settings_owner_public_select ON system_settings TO CURRENT_USER;
+ALTER POLICY admin_users_definer_select ON admin_users TO CURRENT_USER;
+ALTER POLICY quote_coverages_via_quote_delete ON quote_coverages TO quotedb_app, CURRENT_USER;
+ALTER POLICY quote_coverages_via_quote_update ON quote_coverages TO quotedb_app, CURRENT_USER;
+ALTER POLICY quote_coverages_via_quote_insert ON quote_coverages TO quotedb_app, CURRENT_USER;
+ALTER POLICY quote_coverages_via_quote_select ON quote_coverages TO quotedb_app, CURRENT_USER;
+ALTER POLICY quote_versions_via_quote_insert ON quote_versions TO quotedb_app, CURRENT_USER;
+ALTER POLICY quote_versions_via_quote_select ON quote_versions TO quotedb_app, CURRENT_USER;
+ALTER POLICY admin_activity_logs_system_select ON admin_activity_logs TO quotedb_app, CURRENT_USER
+    USING ((SELECT app_is_system()));
+ALTER POLICY admin_activity_logs_system_insert ON admin_activity_logs TO quotedb_app, CURRENT_USER
+    WITH CHECK ((SELECT app_is_system()));
+ALTER POLICY system_settings_system_all ON system_settings TO quotedb_app, CURRENT_USER
+    USING ((SELECT app_is_system())) WITH CHECK ((SELECT app_is_system()));
+ALTER POLICY admin_users_system_all ON admin_users TO quotedb_app, CURRENT_USER
+    USING ((SELECT app_is_system())) WITH CHECK ((SELECT app_is_system()));
+ALTER POLICY oauth2_clients_system_all ON oauth2_clients TO quotedb_app, CURRENT_USER
+    USING ((SELECT app_is_system())) WITH CHECK ((SELECT app_is_system()));
+COMMENT ON POLICY oauth2_clients_system_all ON oauth2_clients IS 'The system actor (token endpoint) reads and updates every client.';
+ALTER POLICY user_sessions_system_all ON user_sessions TO quotedb_app, CURRENT_USER
+    USING ((SELECT app_is_system())) WITH CHECK ((SELECT app_is_system()));
+COMMENT ON POLICY user_sessions_system_all ON user_sessions IS 'The system actor (login flow, cleanup) manages every session.';
+ALTER POLICY quotes_system_all ON quotes TO quotedb_app, CURRENT_USER
+    USING ((SELECT app_is_system())) WITH CHECK ((SELECT app_is_system()));
+COMMENT ON POLICY quotes_system_all ON quotes IS 'The system actor (app.system = on: workers, maintenance) sees and changes every quote.';
+CREATE OR REPLACE FUNCTION app_is_system() RETURNS boolean
+    LANGUAGE sql
+    STABLE
+    PARALLEL SAFE
+AS $fn$
+    SELECT coalesce(pg_catalog.current_setting('app.system', true), '') = 'on'
+$fn$;
+
+COMMENT ON FUNCTION app_is_system() IS
+    'True when the current transaction acts as the system (workers, maintenance): setting app.system = ''on''.';
+
+-- 2. Ownership back to the login running this migration
+DO $unown$
+DECLARE
+    o record;
+BEGIN
+    FOR o IN
+        SELECT format('ALTER %s %s OWNER TO %I',
+                      CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'TABLE' END,
+                      c.oid::regclass, current_user) AS ddl
+        FROM pg_catalog.pg_class c
+        WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm')
+          AND c.relowner = 'quotedb_owner'::regrole
+        UNION ALL
+        SELECT format('ALTER ROUTINE %s OWNER TO %I', p.oid::regprocedure, current_user)
+        FROM pg_catalog.pg_proc p
+        WHERE p.pronamespace = 'public'::regnamespace AND p.proowner = 'quotedb_owner'::regrole
+          AND p.proname <> 'hand_objects_to_owner'
+        UNION ALL
+        SELECT format('ALTER TYPE %s OWNER TO %I', t.oid::regtype, current_user)
+        FROM pg_catalog.pg_type t
+        WHERE t.typnamespace = 'public'::regnamespace AND t.typtype IN ('e', 'd')
+          AND t.typowner = 'quotedb_owner'::regrole
+    LOOP
+        EXECUTE o.ddl;
+    END LOOP;
+END
+$unown$;
+DROP FUNCTION hand_objects_to_owner();
+
+-- 1. Schema privileges of the roles (the roles themselves stay)
+REVOKE USAGE ON SCHEMA public FROM quotedb_system;
+REVOKE USAGE, CREATE ON SCHEMA public FROM quotedb_owner;

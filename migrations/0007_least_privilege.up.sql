@@ -1,0 +1,728 @@
+-- 0007 least privilege: the database holds against its own application login.
+--
+-- Released 0001-0006 trusted whoever connected as a member of quotedb_app. This migration fixes
+-- that forward, on tables full of data (it only changes catalog entries: no rewrite, no scan):
+--
+-- 1. Roles. quotedb_owner (NOLOGIN, not a superuser) owns every object; migrations run as a login
+--    that is a member of it. quotedb_system (NOLOGIN) is system work (expiry sweeps, notification
+--    delivery, partition maintenance, seeds): a login must be GRANTed it, a setting no longer makes
+--    anyone "system" (app_is_system() now asks for membership of quotedb_system; app.system is
+--    ignored). quotedb_app stays the actor role of the application login.
+-- 2. Definer functions are owned by quotedb_owner (not the superuser that ran 0001-0006), their
+--    search_path ends with pg_temp (or they qualify every name), EXECUTE only where needed.
+-- 3. Every function that reads a table pins search_path = pg_catalog, public, pg_temp: a temp table
+--    or temp type can no longer shadow what a rule trigger reads.
+-- 4. Row level security, enabled and forced, on every table quotedb_app may write, with a policy
+--    per command and actor kind; admin, rating and identity data need the matching admin
+--    permission; writes the application never makes are not granted at all.
+-- 5. Frozen and one-way columns: a quote's priced terms, session and OAuth client revocations.
+-- 6. Append-only audit: TRUNCATE refused, occurred_at set by the database, detaching is the
+--    system role's and never below audit.retention_months, detached months stay append-only.
+--
+-- Convention from here on: a migration runs as a login that is a member of quotedb_owner and
+-- ends with SELECT hand_objects_to_owner(), so what it created is owned by quotedb_owner
+-- (crates/schema/tests/security_catalog.rs fails otherwise).
+
+-- ---------------------------------------------------------------------------------------------
+-- 1. Roles (cluster-wide, idempotent, never dropped by down: other databases share them)
+-- ---------------------------------------------------------------------------------------------
+DO $roles$
+DECLARE
+    r text;
+BEGIN
+    FOREACH r IN ARRAY ARRAY['quotedb_owner', 'quotedb_system'] LOOP
+        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = r) THEN
+            BEGIN
+                EXECUTE format('CREATE ROLE %I NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE', r);
+            EXCEPTION WHEN duplicate_object OR unique_violation THEN
+                NULL;
+            END;
+        END IF;
+    END LOOP;
+    -- The owner acts as the system for its own definer functions and for the seeds: the
+    -- *_system policies below apply to it through membership.
+    IF NOT pg_catalog.pg_has_role('quotedb_owner', 'quotedb_system', 'MEMBER') THEN
+        GRANT quotedb_system TO quotedb_owner;
+    END IF;
+    -- The login running the migrations must be able to hand objects to the owner role.
+    IF NOT pg_catalog.pg_has_role(current_user, 'quotedb_owner', 'MEMBER') THEN
+        EXECUTE format('GRANT quotedb_owner TO %I', current_user);
+    END IF;
+END
+$roles$;
+
+-- (What the roles are for is in docs/security.md: COMMENT ON ROLE needs ADMIN on the role, which
+-- a migration login that is only a member of quotedb_owner does not have.)
+GRANT USAGE, CREATE ON SCHEMA public TO quotedb_owner;
+GRANT USAGE ON SCHEMA public TO quotedb_system;
+
+-- ---------------------------------------------------------------------------------------------
+-- 2. Ownership: every relation, function and type of the schema to quotedb_owner
+-- ---------------------------------------------------------------------------------------------
+-- One function hands every relation, routine and type of the schema that the owner role does not
+-- own yet to it. Invoker: it runs as the migration login, which owns what it just created. This
+-- migration calls it last, and so does every later migration (see the header).
+CREATE FUNCTION hand_objects_to_owner() RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, public, pg_temp
+AS $fn$
+DECLARE
+    o record;
+    n integer := 0;
+BEGIN
+    FOR o IN
+        SELECT format('ALTER %s %s OWNER TO quotedb_owner',
+                      CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'TABLE' END,
+                      c.oid::regclass) AS ddl
+        FROM pg_class c
+        WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm')
+          AND c.relname <> '_sqlx_migrations' AND c.relowner <> 'quotedb_owner'::regrole
+          AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                          WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+        UNION ALL
+        SELECT format('ALTER ROUTINE %s OWNER TO quotedb_owner', p.oid::regprocedure)
+        FROM pg_proc p
+        WHERE p.pronamespace = 'public'::regnamespace AND p.proowner <> 'quotedb_owner'::regrole
+          AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                          WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
+        UNION ALL
+        SELECT format('ALTER TYPE %s OWNER TO quotedb_owner', t.oid::regtype)
+        FROM pg_type t
+        WHERE t.typnamespace = 'public'::regnamespace AND t.typtype IN ('e', 'd')
+          AND t.typowner <> 'quotedb_owner'::regrole
+          AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                          WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e')
+    LOOP
+        EXECUTE o.ddl;
+        n := n + 1;
+    END LOOP;
+    RETURN n;
+END
+$fn$;
+COMMENT ON FUNCTION hand_objects_to_owner() IS
+    'Migration helper: gives every table, view, routine and type of schema public to quotedb_owner; returns how many changed owner. Every migration from 0007 on ends by calling it.';
+REVOKE ALL ON FUNCTION hand_objects_to_owner() FROM PUBLIC;
+
+
+-- ---------------------------------------------------------------------------------------------
+-- 3. "System" is a role, not a setting
+-- ---------------------------------------------------------------------------------------------
+CREATE OR REPLACE FUNCTION app_is_system() RETURNS boolean
+    LANGUAGE sql
+    STABLE
+    PARALLEL SAFE
+AS $fn$
+    SELECT pg_catalog.pg_has_role('quotedb_system', 'USAGE')
+$fn$;
+COMMENT ON FUNCTION app_is_system() IS
+    'True when the current role has the privileges of quotedb_system (worker and maintenance logins, the owner). The app.system setting of releases up to 0006 means nothing any more: a session cannot make itself the system.';
+
+-- The system actor's policies now name the system role itself.
+ALTER POLICY quotes_system_all ON quotes TO quotedb_system USING (true) WITH CHECK (true);
+ALTER POLICY user_sessions_system_all ON user_sessions TO quotedb_system USING (true) WITH CHECK (true);
+ALTER POLICY oauth2_clients_system_all ON oauth2_clients TO quotedb_system USING (true) WITH CHECK (true);
+ALTER POLICY admin_users_system_all ON admin_users TO quotedb_system USING (true) WITH CHECK (true);
+ALTER POLICY system_settings_system_all ON system_settings TO quotedb_system USING (true) WITH CHECK (true);
+ALTER POLICY admin_activity_logs_system_insert ON admin_activity_logs TO quotedb_system WITH CHECK (true);
+ALTER POLICY admin_activity_logs_system_select ON admin_activity_logs TO quotedb_system USING (true);
+ALTER POLICY quote_versions_via_quote_select ON quote_versions TO quotedb_app, quotedb_system;
+ALTER POLICY quote_versions_via_quote_insert ON quote_versions TO quotedb_app, quotedb_system;
+ALTER POLICY quote_coverages_via_quote_select ON quote_coverages TO quotedb_app, quotedb_system;
+ALTER POLICY quote_coverages_via_quote_insert ON quote_coverages TO quotedb_app, quotedb_system;
+ALTER POLICY quote_coverages_via_quote_update ON quote_coverages TO quotedb_app, quotedb_system;
+ALTER POLICY quote_coverages_via_quote_delete ON quote_coverages TO quotedb_app, quotedb_system;
+ALTER POLICY admin_users_definer_select ON admin_users TO quotedb_owner;
+ALTER POLICY system_settings_owner_public_select ON system_settings TO quotedb_owner;
+COMMENT ON POLICY quotes_system_all ON quotes IS 'The system role (workers, maintenance) sees and changes every quote.';
+
+-- ---------------------------------------------------------------------------------------------
+-- 4. Definer functions: pg_temp last, owner-run, EXECUTE only where needed
+-- ---------------------------------------------------------------------------------------------
+-- The owner holds quotedb_system, so these lookups see the rows they need without switching
+-- any setting on.
+CREATE OR REPLACE FUNCTION session_by_token_hash(p_token_hash bytea)
+    RETURNS TABLE (id uuid, user_id uuid, ip inet, user_agent text, created_at timestamptz,
+                   last_seen_at timestamptz, expires_at timestamptz, email text, full_name text, role user_role)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, public, pg_temp
+AS $$
+BEGIN
+    RETURN QUERY
+        SELECT s.id, s.user_id, s.ip, s.user_agent, s.created_at, s.last_seen_at, s.expires_at,
+               u.email::text, u.full_name, u.role
+        FROM public.user_sessions s
+        JOIN public.users u ON u.id = s.user_id
+        WHERE s.token_hash = p_token_hash AND s.revoked_at IS NULL AND s.expires_at > now();
+END
+$$;
+
+CREATE OR REPLACE FUNCTION setting_is_sensitive(p_key text) RETURNS boolean
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, public, pg_temp
+AS $$
+BEGIN
+    RETURN (SELECT s.is_sensitive FROM public.system_settings s WHERE s.key = p_key);
+END
+$$;
+
+ALTER FUNCTION admin_role_held_permissions_rebuild() SET search_path = pg_catalog, public, pg_temp;
+ALTER FUNCTION audit_log_default_partition_rows() SET search_path = pg_catalog, public, pg_temp;
+
+-- A quote's parties are checked against users, which is now under row level security: as the
+-- invoker the check would not see an agent the customer may not read, and skip itself. It runs as
+-- the owner (it only reads users.role) and cannot be called other than as a trigger.
+ALTER FUNCTION quotes_party_role_fn() SECURITY DEFINER;
+
+-- Every other function that reads a table pins its search_path, pg_temp last: temporary tables
+-- and types can no longer stand in for the ones a rule reads. (set_updated_at reads nothing; the
+-- plpgsql helpers and one-round-trip functions of 0006 qualify every name instead, measured hot.)
+DO $pin$
+DECLARE
+    f regprocedure;
+BEGIN
+    FOR f IN
+        SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
+        WHERE p.pronamespace = 'public'::regnamespace AND p.proconfig IS NULL
+          AND (p.prorettype = 'trigger'::regtype OR p.proname IN ('apply_rate_change_request', 'generate_quote_number',
+                                                                   'text_array_all_match', 'metric_bucket_interval'))
+          AND p.proname <> 'set_updated_at'
+    LOOP
+        EXECUTE format('ALTER FUNCTION %s SET search_path = pg_catalog, public, pg_temp', f);
+    END LOOP;
+END
+$pin$;
+
+-- Audit partitions: create and detach are maintenance (the system role), not the application's.
+-- Detaching never goes below audit.retention_months, and a detached month keeps its append-only
+-- triggers (DETACH drops the ones cloned from audit_logs).
+CREATE FUNCTION audit_logs_no_truncate_fn() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, public, pg_temp
+AS $$
+BEGIN
+    RAISE EXCEPTION USING
+        ERRCODE = 'check_violation',
+        CONSTRAINT = TG_NAME,
+        MESSAGE = format('%s is append-only: TRUNCATE refused', TG_TABLE_NAME),
+        HINT = 'Old months leave audit_logs by detach_audit_log_partitions(), never by TRUNCATE.';
+END
+$$;
+COMMENT ON FUNCTION audit_logs_no_truncate_fn() IS
+    'Trigger function of audit_logs_no_truncate and admin-free append-only tables: refuses TRUNCATE.';
+REVOKE ALL ON FUNCTION audit_logs_no_truncate_fn() FROM PUBLIC;
+
+CREATE FUNCTION audit_logs_protect_partition(p_table regclass) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, public, pg_temp
+AS $$
+BEGIN
+    EXECUTE format('CREATE TRIGGER audit_logs_no_truncate BEFORE TRUNCATE ON %s
+                    FOR EACH STATEMENT EXECUTE FUNCTION public.audit_logs_no_truncate_fn()', p_table);
+    IF NOT EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = p_table AND t.tgname = 'audit_logs_append_only') THEN
+        EXECUTE format('CREATE TRIGGER audit_logs_append_only BEFORE UPDATE OR DELETE ON %s
+                        FOR EACH ROW EXECUTE FUNCTION public.audit_logs_append_only_fn()', p_table);
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION audit_logs_protect_partition(regclass) IS
+    'Gives an audit_logs partition (attached or detached) the append-only triggers of its own: audit_logs_no_truncate, and audit_logs_append_only when it has no cloned one.';
+REVOKE ALL ON FUNCTION audit_logs_protect_partition(regclass) FROM PUBLIC;
+
+CREATE TRIGGER audit_logs_no_truncate BEFORE TRUNCATE ON audit_logs
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_logs_no_truncate_fn();
+COMMENT ON TRIGGER audit_logs_no_truncate ON audit_logs IS
+    'Audit rows are append-only: TRUNCATE is refused, for the owner too (also on every partition).';
+DO $parts$
+DECLARE
+    p regclass;
+BEGIN
+    FOR p IN SELECT i.inhrelid::regclass FROM pg_catalog.pg_inherits i WHERE i.inhparent = 'public.audit_logs'::regclass LOOP
+        PERFORM audit_logs_protect_partition(p);
+    END LOOP;
+END
+$parts$;
+
+CREATE OR REPLACE FUNCTION create_audit_log_partitions(months_ahead integer DEFAULT 3) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, public, pg_temp
+    AS $$
+DECLARE
+    this_month constant timestamptz := date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC';
+    lo         timestamptz;
+    hi         timestamptz;
+    part       text;
+    created    integer := 0;
+BEGIN
+    IF months_ahead IS NULL OR months_ahead NOT BETWEEN 0 AND 36 THEN
+        RAISE EXCEPTION 'months_ahead must be between 0 and 36, got %', months_ahead
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- Concurrent callers would race to create the same partition.
+    PERFORM pg_advisory_xact_lock(hashtext('create_audit_log_partitions'));
+
+    FOR i IN 0 .. months_ahead LOOP
+        lo := this_month + make_interval(months => i);
+        hi := lo + interval '1 month';
+        part := format('audit_logs_y%sm%s', to_char(lo AT TIME ZONE 'UTC', 'YYYY'), to_char(lo AT TIME ZONE 'UTC', 'MM'));
+        CONTINUE WHEN to_regclass(format('public.%I', part)) IS NOT NULL;
+
+        IF EXISTS (SELECT FROM public.audit_logs_default WHERE occurred_at >= lo AND occurred_at < hi) THEN
+            -- The DEFAULT partition holds rows of this month: attaching the month would violate
+            -- the default's new constraint. Move them into the new table first, then attach.
+            EXECUTE format('CREATE TABLE public.%I (LIKE public.audit_logs INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', part);
+            ALTER TABLE public.audit_logs_default DISABLE TRIGGER audit_logs_append_only;
+            EXECUTE format(
+                'WITH moved AS (DELETE FROM public.audit_logs_default WHERE occurred_at >= $1 AND occurred_at < $2 RETURNING *)
+                 INSERT INTO public.%I SELECT * FROM moved', part) USING lo, hi;
+            ALTER TABLE public.audit_logs_default ENABLE TRIGGER audit_logs_append_only;
+            EXECUTE format('ALTER TABLE public.audit_logs ATTACH PARTITION public.%I FOR VALUES FROM (%L) TO (%L)', part, lo, hi);
+        ELSE
+            EXECUTE format('CREATE TABLE public.%I PARTITION OF public.audit_logs FOR VALUES FROM (%L) TO (%L)', part, lo, hi);
+        END IF;
+        PERFORM public.audit_logs_protect_partition(format('public.%I', part)::regclass);
+        created := created + 1;
+    END LOOP;
+    RETURN created;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION detach_audit_log_partitions(retention_months integer) RETURNS SETOF text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, public, pg_temp
+    AS $$
+DECLARE
+    v_floor integer := (SELECT (s.value #>> '{}')::integer FROM public.system_settings s
+                        WHERE s.key = 'audit.retention_months' AND jsonb_typeof(s.value) = 'number');
+    v_keep  integer;
+    cutoff  timestamptz;
+    part    text;
+BEGIN
+    IF retention_months IS NULL OR retention_months < 1 THEN
+        RAISE EXCEPTION 'retention_months must be at least 1, got %', retention_months
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- The retention setting is a floor: a caller may keep more months, never fewer.
+    v_keep := greatest(retention_months, coalesce(v_floor, retention_months));
+    cutoff := (date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') - make_interval(months => v_keep);
+    FOR part IN
+        SELECT c.relname
+        FROM pg_inherits AS i
+        JOIN pg_class AS c ON c.oid = i.inhrelid
+        WHERE i.inhparent = 'public.audit_logs'::regclass
+          AND c.relname ~ '^audit_logs_y[0-9]{4}m[0-9]{2}$'
+          AND make_timestamptz(substr(c.relname, 13, 4)::int, substr(c.relname, 18, 2)::int, 1, 0, 0, 0, 'UTC') < cutoff
+        ORDER BY c.relname
+    LOOP
+        EXECUTE format('ALTER TABLE public.audit_logs DETACH PARTITION public.%I', part);
+        PERFORM public.audit_logs_protect_partition(format('public.%I', part)::regclass);
+        RETURN NEXT part;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION detach_audit_log_partitions(integer) IS
+    'Retention step (system role): detaches (does not drop) the monthly audit_logs partitions older than the current UTC month minus max(retention_months, setting audit.retention_months), keeps them append-only, and returns their names for archiving. Takes an ACCESS EXCLUSIVE lock on audit_logs briefly.';
+
+REVOKE EXECUTE ON FUNCTION create_audit_log_partitions(integer), detach_audit_log_partitions(integer) FROM quotedb_app;
+GRANT EXECUTE ON FUNCTION create_audit_log_partitions(integer), detach_audit_log_partitions(integer),
+    audit_log_default_partition_rows() TO quotedb_system;
+
+-- Audit rows are written through one definer function: the database sets occurred_at (now()),
+-- and the application needs no INSERT privilege (nor a SELECT policy for the row it wrote).
+CREATE FUNCTION append_audit_log(
+    p_actor_user_id uuid, p_action text, p_entity_type text, p_entity_id text,
+    p_old_values jsonb, p_new_values jsonb, p_ip inet, p_request_id text
+) RETURNS SETOF audit_logs
+    LANGUAGE sql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, public, pg_temp
+AS $$
+    INSERT INTO public.audit_logs (actor_user_id, action, entity_type, entity_id, old_values, new_values, ip, request_id)
+    VALUES (p_actor_user_id, p_action, p_entity_type, p_entity_id, p_old_values, p_new_values, p_ip, p_request_id)
+    RETURNING *
+$$;
+COMMENT ON FUNCTION append_audit_log(uuid, text, text, text, jsonb, jsonb, inet, text) IS
+    'Appends one audit row stamped with the database time (occurred_at = now()) and returns it; the only way the application writes audit_logs.';
+REVOKE ALL ON FUNCTION append_audit_log(uuid, text, text, text, jsonb, jsonb, inet, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION append_audit_log(uuid, text, text, text, jsonb, jsonb, inet, text)
+    TO quotedb_app, quotedb_system;
+
+-- ---------------------------------------------------------------------------------------------
+-- 5. Grants: only the writes the application makes
+-- ---------------------------------------------------------------------------------------------
+-- Never written by the application: identities are linked by the identity service's system
+-- work; users, drivers and vehicles are created, never edited or deleted through quotedb;
+-- websocket rows, notifications and metrics are closed / settled, not deleted; sessions are
+-- swept by the system role; OAuth clients are revoked, not deleted.
+REVOKE INSERT, UPDATE, DELETE ON user_identities FROM quotedb_app;
+REVOKE UPDATE, DELETE ON users, drivers, vehicles FROM quotedb_app;
+REVOKE DELETE ON websocket_connections, notification_queue, realtime_metrics, user_sessions, oauth2_clients FROM quotedb_app;
+REVOKE INSERT ON audit_logs FROM quotedb_app;
+REVOKE DELETE ON base_rates, territory_factors, discount_rules, surcharge_rules FROM quotedb_app;
+-- Quotes are never deleted by the application: they expire, are declined or cancelled.
+REVOKE DELETE ON quotes FROM quotedb_app;
+-- Columns the application may change (a quote's priced terms, a session's token and lifetime, an
+-- OAuth client's secret and redirect URIs are written once, at creation).
+REVOKE UPDATE ON quotes, user_sessions, oauth2_clients FROM quotedb_app;
+GRANT UPDATE (status, premium, current_version, bound_at) ON quotes TO quotedb_app;
+GRANT UPDATE (last_seen_at, revoked_at, revoke_reason) ON user_sessions TO quotedb_app;
+GRANT UPDATE (revoked_at) ON oauth2_clients TO quotedb_app;
+-- occurred_at of admin activity is the database's time, like audit_logs.
+REVOKE INSERT ON admin_activity_logs FROM quotedb_app;
+GRANT INSERT (admin_user_id, action, resource_type, resource_id, details, ip, risk_score, risk_factors)
+    ON admin_activity_logs TO quotedb_app;
+
+-- The system role: what the application may do, plus the sweeps.
+GRANT SELECT ON states, quote_status_transitions, rate_change_request_transitions,
+    admin_role_ancestry, admin_role_effective_permissions TO quotedb_system;
+GRANT SELECT, INSERT ON users, drivers, vehicles, quote_versions, analytics_events, user_identities TO quotedb_system;
+GRANT SELECT, INSERT, UPDATE (status, premium, current_version, bound_at) ON quotes TO quotedb_system;
+GRANT SELECT, INSERT, UPDATE, DELETE ON quote_coverages, user_sessions, websocket_connections,
+    notification_queue, realtime_metrics, sso_providers, admin_roles, admin_permissions,
+    system_settings, admin_dashboards TO quotedb_system;
+GRANT SELECT, INSERT, UPDATE ON oauth2_clients, admin_users, rate_change_requests, base_rates,
+    territory_factors, discount_rules, surcharge_rules TO quotedb_system;
+GRANT SELECT, INSERT, DELETE ON admin_role_permissions TO quotedb_system;
+GRANT SELECT ON audit_logs TO quotedb_system;
+GRANT SELECT, INSERT (admin_user_id, action, resource_type, resource_id, details, ip, risk_score, risk_factors)
+    ON admin_activity_logs TO quotedb_system;
+GRANT USAGE ON SEQUENCE analytics_events_id_seq, realtime_metrics_id_seq, admin_activity_logs_id_seq TO quotedb_system;
+GRANT EXECUTE ON FUNCTION generate_quote_number(), quote_is_visible(uuid), admin_has_permission(uuid, text),
+    app_admin_user_id(), public_setting(text), setting_is_sensitive(text), session_by_token_hash(bytea),
+    apply_rate_change_request(uuid, uuid) TO quotedb_system;
+
+-- ---------------------------------------------------------------------------------------------
+-- 6. Row level security on every table the application may write
+-- ---------------------------------------------------------------------------------------------
+-- Shorthands used below: an admin permission check is (SELECT admin_has_permission(app_user_id(),
+-- 'code')) - once per statement; the system role's policy is FOR ALL USING (true); reporting
+-- (quotedb_readonly) reads what it was granted.
+
+-- users: a customer signs up as themself (the repository acts as the new user id); admins with
+-- users:write create agents; a user sees their own account, admins with users:read every account.
+ALTER TABLE users ENABLE ROW LEVEL SECURITY;
+ALTER TABLE users FORCE ROW LEVEL SECURITY;
+CREATE POLICY users_own_select ON users FOR SELECT TO quotedb_app USING (id = (SELECT app_user_id()));
+CREATE POLICY users_reader_select ON users FOR SELECT TO quotedb_app
+    USING ((SELECT admin_has_permission(app_user_id(), 'users:read')));
+CREATE POLICY users_self_signup_insert ON users FOR INSERT TO quotedb_app
+    WITH CHECK (id = (SELECT app_user_id()) AND role = 'customer');
+CREATE POLICY users_writer_insert ON users FOR INSERT TO quotedb_app
+    WITH CHECK ((SELECT admin_has_permission(app_user_id(), 'users:write')));
+CREATE POLICY users_system_all ON users FOR ALL TO quotedb_system USING (true) WITH CHECK (true);
+CREATE POLICY users_readonly_select ON users FOR SELECT TO quotedb_readonly USING (true);
+COMMENT ON POLICY users_own_select ON users IS 'A user sees their own account.';
+COMMENT ON POLICY users_reader_select ON users IS 'Admins holding users:read see every account.';
+COMMENT ON POLICY users_self_signup_insert ON users IS 'A customer signs up only as themself (the acting user id) and only as a customer.';
+COMMENT ON POLICY users_writer_insert ON users IS 'Admins holding users:write create accounts (agents).';
+COMMENT ON POLICY users_system_all ON users IS 'The system role sees and writes every account.';
+COMMENT ON POLICY users_readonly_select ON users IS 'Reporting reads every account.';
+
+-- drivers and vehicles: a user's own; driver licence data (PII) to admins with drivers:read_pii,
+-- vehicles to admins with users:read.
+ALTER TABLE drivers ENABLE ROW LEVEL SECURITY;
+ALTER TABLE drivers FORCE ROW LEVEL SECURITY;
+CREATE POLICY drivers_own_select ON drivers FOR SELECT TO quotedb_app USING (user_id = (SELECT app_user_id()));
+CREATE POLICY drivers_own_insert ON drivers FOR INSERT TO quotedb_app WITH CHECK (user_id = (SELECT app_user_id()));
+CREATE POLICY drivers_pii_reader_select ON drivers FOR SELECT TO quotedb_app
+    USING ((SELECT admin_has_permission(app_user_id(), 'drivers:read_pii')));
+CREATE POLICY drivers_system_all ON drivers FOR ALL TO quotedb_system USING (true) WITH CHECK (true);
+CREATE POLICY drivers_readonly_select ON drivers FOR SELECT TO quotedb_readonly USING (true);
+COMMENT ON POLICY drivers_own_select ON drivers IS 'A user sees their own drivers.';
+COMMENT ON POLICY drivers_own_insert ON drivers IS 'A user adds drivers only to their own account.';
+COMMENT ON POLICY drivers_pii_reader_select ON drivers IS 'Admins holding drivers:read_pii see every driver (licence data).';
+COMMENT ON POLICY drivers_system_all ON drivers IS 'The system role sees and writes every driver.';
+COMMENT ON POLICY drivers_readonly_select ON drivers IS 'Reporting reads every driver (licence numbers stay ciphertext).';
+
+ALTER TABLE vehicles ENABLE ROW LEVEL SECURITY;
+ALTER TABLE vehicles FORCE ROW LEVEL SECURITY;
+CREATE POLICY vehicles_own_select ON vehicles FOR SELECT TO quotedb_app USING (user_id = (SELECT app_user_id()));
+CREATE POLICY vehicles_own_insert ON vehicles FOR INSERT TO quotedb_app WITH CHECK (user_id = (SELECT app_user_id()));
+CREATE POLICY vehicles_reader_select ON vehicles FOR SELECT TO quotedb_app
+    USING ((SELECT admin_has_permission(app_user_id(), 'users:read')));
+CREATE POLICY vehicles_system_all ON vehicles FOR ALL TO quotedb_system USING (true) WITH CHECK (true);
+CREATE POLICY vehicles_readonly_select ON vehicles FOR SELECT TO quotedb_readonly USING (true);
+COMMENT ON POLICY vehicles_own_select ON vehicles IS 'A user sees their own vehicles.';
+COMMENT ON POLICY vehicles_own_insert ON vehicles IS 'A user adds vehicles only to their own account.';
+COMMENT ON POLICY vehicles_reader_select ON vehicles IS 'Admins holding users:read see every vehicle.';
+COMMENT ON POLICY vehicles_system_all ON vehicles IS 'The system role sees and writes every vehicle.';
+COMMENT ON POLICY vehicles_readonly_select ON vehicles IS 'Reporting reads every vehicle.';
+
+-- quotes: a customer inserts only drafts or freshly rated quotes (the create path) for themself;
+-- a quote never starts presented, bound or closed.
+ALTER POLICY quotes_customer_insert ON quotes
+    WITH CHECK (customer_id = (SELECT app_user_id()) AND status IN ('draft', 'rated') AND bound_at IS NULL);
+COMMENT ON POLICY quotes_customer_insert ON quotes IS
+    'A customer creates quotes only for themselves, only as a draft or freshly rated (the create path), never presented, bound or closed.';
+
+-- user_sessions and oauth2_clients: owners no longer delete (evidence of a revocation stays);
+-- the column grants above leave only touch and revoke; revocations are final (triggers below).
+DROP POLICY user_sessions_own_all ON user_sessions;
+CREATE POLICY user_sessions_own_select ON user_sessions FOR SELECT TO quotedb_app USING (user_id = (SELECT app_user_id()));
+CREATE POLICY user_sessions_own_insert ON user_sessions FOR INSERT TO quotedb_app WITH CHECK (user_id = (SELECT app_user_id()));
+CREATE POLICY user_sessions_own_update ON user_sessions FOR UPDATE TO quotedb_app
+    USING (user_id = (SELECT app_user_id())) WITH CHECK (user_id = (SELECT app_user_id()));
+COMMENT ON POLICY user_sessions_own_select ON user_sessions IS 'A user sees their own sessions.';
+COMMENT ON POLICY user_sessions_own_insert ON user_sessions IS 'A user opens sessions only for themself.';
+COMMENT ON POLICY user_sessions_own_update ON user_sessions IS 'A user touches and revokes only their own sessions.';
+COMMENT ON POLICY user_sessions_system_all ON user_sessions IS 'The system role (session sweeps) sees and changes every session.';
+
+DROP POLICY oauth2_clients_owner_all ON oauth2_clients;
+CREATE POLICY oauth2_clients_owner_select ON oauth2_clients FOR SELECT TO quotedb_app USING (owner_user_id = (SELECT app_user_id()));
+CREATE POLICY oauth2_clients_owner_insert ON oauth2_clients FOR INSERT TO quotedb_app WITH CHECK (owner_user_id = (SELECT app_user_id()));
+CREATE POLICY oauth2_clients_owner_update ON oauth2_clients FOR UPDATE TO quotedb_app
+    USING (owner_user_id = (SELECT app_user_id())) WITH CHECK (owner_user_id = (SELECT app_user_id()));
+COMMENT ON POLICY oauth2_clients_owner_select ON oauth2_clients IS 'A user sees the OAuth2 clients they own.';
+COMMENT ON POLICY oauth2_clients_owner_insert ON oauth2_clients IS 'A user registers OAuth2 clients only for themself.';
+COMMENT ON POLICY oauth2_clients_owner_update ON oauth2_clients IS 'A user revokes only the OAuth2 clients they own.';
+COMMENT ON POLICY oauth2_clients_system_all ON oauth2_clients IS 'The system role sees and changes every OAuth2 client.';
+
+-- sso_providers: configuration of who can sign in - sso_providers:manage; the application reads
+-- providers to sign users in.
+ALTER TABLE sso_providers ENABLE ROW LEVEL SECURITY;
+ALTER TABLE sso_providers FORCE ROW LEVEL SECURITY;
+CREATE POLICY sso_providers_app_select ON sso_providers FOR SELECT TO quotedb_app USING (true);
+CREATE POLICY sso_providers_manager_insert ON sso_providers FOR INSERT TO quotedb_app
+    WITH CHECK ((SELECT admin_has_permission(app_user_id(), 'sso_providers:manage')));
+CREATE POLICY sso_providers_manager_update ON sso_providers FOR UPDATE TO quotedb_app
+    USING ((SELECT admin_has_permission(app_user_id(), 'sso_providers:manage')))
+    WITH CHECK ((SELECT admin_has_permission(app_user_id(), 'sso_providers:manage')));
+CREATE POLICY sso_providers_manager_delete ON sso_providers FOR DELETE TO quotedb_app
+    USING ((SELECT admin_has_permission(app_user_id(), 'sso_providers:manage')));
+CREATE POLICY sso_providers_system_all ON sso_providers FOR ALL TO quotedb_system USING (true) WITH CHECK (true);
+CREATE POLICY sso_providers_readonly_select ON sso_providers FOR SELECT TO quotedb_readonly USING (true);
+COMMENT ON POLICY sso_providers_app_select ON sso_providers IS 'The application reads identity providers to sign users in.';
+COMMENT ON POLICY sso_providers_manager_insert ON sso_providers IS 'Admins holding sso_providers:manage register providers.';
+COMMENT ON POLICY sso_providers_manager_update ON sso_providers IS 'Admins holding sso_providers:manage change providers.';
+COMMENT ON POLICY sso_providers_manager_delete ON sso_providers IS 'Admins holding sso_providers:manage remove providers.';
+COMMENT ON POLICY sso_providers_system_all ON sso_providers IS 'The system role (key rotation) sees and changes every provider.';
+COMMENT ON POLICY sso_providers_readonly_select ON sso_providers IS 'Reporting reads providers (not the secret columns).';
+
+-- user_identities: linked by system work only; a user sees their own links, users:read admins all.
+ALTER TABLE user_identities ENABLE ROW LEVEL SECURITY;
+ALTER TABLE user_identities FORCE ROW LEVEL SECURITY;
+CREATE POLICY user_identities_own_select ON user_identities FOR SELECT TO quotedb_app USING (user_id = (SELECT app_user_id()));
+CREATE POLICY user_identities_reader_select ON user_identities FOR SELECT TO quotedb_app
+    USING ((SELECT admin_has_permission(app_user_id(), 'users:read')));
+CREATE POLICY user_identities_system_all ON user_identities FOR ALL TO quotedb_system USING (true) WITH CHECK (true);
+CREATE POLICY user_identities_readonly_select ON user_identities FOR SELECT TO quotedb_readonly USING (true);
+COMMENT ON POLICY user_identities_own_select ON user_identities IS 'A user sees the external identities linked to them.';
+COMMENT ON POLICY user_identities_reader_select ON user_identities IS 'Admins holding users:read see every link.';
+COMMENT ON POLICY user_identities_system_all ON user_identities IS 'Only system work links and unlinks identities.';
+COMMENT ON POLICY user_identities_readonly_select ON user_identities IS 'Reporting reads every link.';
+
+-- admin_roles, admin_permissions, admin_role_permissions: readable by the application (the
+-- permission model is not secret), written only by admins holding roles:manage.
+DO $admin_tables$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['admin_roles', 'admin_permissions', 'admin_role_permissions'] LOOP
+        EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
+        EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
+        EXECUTE format('CREATE POLICY %I ON %I FOR SELECT TO quotedb_app USING (true)', t || '_app_select', t);
+        EXECUTE format('CREATE POLICY %I ON %I FOR INSERT TO quotedb_app
+                            WITH CHECK ((SELECT admin_has_permission(app_user_id(), ''roles:manage'')))', t || '_manager_insert', t);
+        IF t <> 'admin_role_permissions' THEN
+            EXECUTE format('CREATE POLICY %I ON %I FOR UPDATE TO quotedb_app
+                                USING ((SELECT admin_has_permission(app_user_id(), ''roles:manage'')))
+                                WITH CHECK ((SELECT admin_has_permission(app_user_id(), ''roles:manage'')))', t || '_manager_update', t);
+        END IF;
+        EXECUTE format('CREATE POLICY %I ON %I FOR DELETE TO quotedb_app
+                            USING ((SELECT admin_has_permission(app_user_id(), ''roles:manage'')))', t || '_manager_delete', t);
+        EXECUTE format('CREATE POLICY %I ON %I FOR ALL TO quotedb_system USING (true) WITH CHECK (true)', t || '_system_all', t);
+        EXECUTE format('CREATE POLICY %I ON %I FOR SELECT TO quotedb_readonly USING (true)', t || '_readonly_select', t);
+        EXECUTE format('COMMENT ON POLICY %I ON %I IS %L', t || '_app_select', t, 'The application reads the permission model.');
+        EXECUTE format('COMMENT ON POLICY %I ON %I IS %L', t || '_manager_insert', t, 'Only admins holding roles:manage add to the permission model.');
+        IF t <> 'admin_role_permissions' THEN
+            EXECUTE format('COMMENT ON POLICY %I ON %I IS %L', t || '_manager_update', t, 'Only admins holding roles:manage change the permission model.');
+        END IF;
+        EXECUTE format('COMMENT ON POLICY %I ON %I IS %L', t || '_manager_delete', t, 'Only admins holding roles:manage remove from the permission model.');
+        EXECUTE format('COMMENT ON POLICY %I ON %I IS %L', t || '_system_all', t, 'The system role (seeds) writes the permission model.');
+        EXECUTE format('COMMENT ON POLICY %I ON %I IS %L', t || '_readonly_select', t, 'Reporting reads the permission model.');
+    END LOOP;
+END
+$admin_tables$;
+
+-- Rating reference data: read by everyone quoting; rates and territory factors change only
+-- through the four-eyes workflow (rates:apply activates, rates:propose may insert proposals);
+-- discount and surcharge rules only by admins holding rating_rules:manage.
+DO $rating_tables$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['base_rates', 'territory_factors', 'discount_rules', 'surcharge_rules'] LOOP
+        EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
+        EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
+        EXECUTE format('CREATE POLICY %I ON %I FOR SELECT TO quotedb_app USING (true)', t || '_app_select', t);
+        EXECUTE format('CREATE POLICY %I ON %I FOR ALL TO quotedb_system USING (true) WITH CHECK (true)', t || '_system_all', t);
+        EXECUTE format('CREATE POLICY %I ON %I FOR SELECT TO quotedb_readonly USING (true)', t || '_readonly_select', t);
+        EXECUTE format('COMMENT ON POLICY %I ON %I IS %L', t || '_app_select', t, 'Rating reference data: everyone quoting reads it.');
+        EXECUTE format('COMMENT ON POLICY %I ON %I IS %L', t || '_system_all', t, 'The system role (seeds) writes rating reference data.');
+        EXECUTE format('COMMENT ON POLICY %I ON %I IS %L', t || '_readonly_select', t, 'Reporting reads rating reference data.');
+        IF t IN ('base_rates', 'territory_factors') THEN
+            EXECUTE format('CREATE POLICY %I ON %I FOR INSERT TO quotedb_app WITH CHECK (
+                                CASE WHEN status = ''proposed'' THEN (SELECT admin_has_permission(app_user_id(), ''rates:propose''))
+                                     ELSE (SELECT admin_has_permission(app_user_id(), ''rates:apply'')) END)', t || '_workflow_insert', t);
+            EXECUTE format('CREATE POLICY %I ON %I FOR UPDATE TO quotedb_app
+                                USING ((SELECT admin_has_permission(app_user_id(), ''rates:apply'')))
+                                WITH CHECK ((SELECT admin_has_permission(app_user_id(), ''rates:apply'')))', t || '_workflow_update', t);
+            EXECUTE format('COMMENT ON POLICY %I ON %I IS %L', t || '_workflow_insert', t,
+                           'Rows are proposed by admins holding rates:propose and activated only by applying an approved request (rates:apply).');
+            EXECUTE format('COMMENT ON POLICY %I ON %I IS %L', t || '_workflow_update', t,
+                           'Only applying an approved rate change request (rates:apply) activates, retires or closes rows.');
+        ELSE
+            EXECUTE format('CREATE POLICY %I ON %I FOR INSERT TO quotedb_app
+                                WITH CHECK ((SELECT admin_has_permission(app_user_id(), ''rating_rules:manage'')))', t || '_manager_insert', t);
+            EXECUTE format('CREATE POLICY %I ON %I FOR UPDATE TO quotedb_app
+                                USING ((SELECT admin_has_permission(app_user_id(), ''rating_rules:manage'')))
+                                WITH CHECK ((SELECT admin_has_permission(app_user_id(), ''rating_rules:manage'')))', t || '_manager_update', t);
+            EXECUTE format('COMMENT ON POLICY %I ON %I IS %L', t || '_manager_insert', t, 'Only admins holding rating_rules:manage add rules.');
+            EXECUTE format('COMMENT ON POLICY %I ON %I IS %L', t || '_manager_update', t, 'Only admins holding rating_rules:manage change rules.');
+        END IF;
+    END LOOP;
+END
+$rating_tables$;
+
+-- rate_change_requests: the four-eyes workflow. Readable by the application (the review queue is
+-- served without an acting user; a proposal is not a secret); drafted as oneself with
+-- rates:propose; each later step stamps the acting admin in the column of that step (reviewer,
+-- applier) and needs that step's permission.
+ALTER TABLE rate_change_requests ENABLE ROW LEVEL SECURITY;
+ALTER TABLE rate_change_requests FORCE ROW LEVEL SECURITY;
+CREATE POLICY rate_change_requests_app_select ON rate_change_requests FOR SELECT TO quotedb_app USING (true);
+CREATE POLICY rate_change_requests_proposer_insert ON rate_change_requests FOR INSERT TO quotedb_app
+    WITH CHECK ((SELECT admin_has_permission(app_user_id(), 'rates:propose'))
+                AND requested_by = (SELECT app_admin_user_id())
+                AND reviewed_by IS NULL AND applied_by IS NULL);
+-- USING (true): every request is a candidate (the apply step locks it FOR UPDATE before it checks
+-- who acts, and reports a deactivated admin as such); WITH CHECK decides what the step may write.
+CREATE POLICY rate_change_requests_workflow_update ON rate_change_requests FOR UPDATE TO quotedb_app
+    USING (true)
+    WITH CHECK (
+        (status IN ('draft', 'pending', 'withdrawn') AND requested_by = (SELECT app_admin_user_id())
+             AND (SELECT admin_has_permission(app_user_id(), 'rates:propose')))
+        OR (status IN ('approved', 'rejected') AND reviewed_by = (SELECT app_admin_user_id())
+             AND (SELECT admin_has_permission(app_user_id(), 'rates:approve')))
+        OR (status = 'applied' AND applied_by = (SELECT app_admin_user_id())
+             AND (SELECT admin_has_permission(app_user_id(), 'rates:apply'))));
+CREATE POLICY rate_change_requests_system_all ON rate_change_requests FOR ALL TO quotedb_system USING (true) WITH CHECK (true);
+CREATE POLICY rate_change_requests_readonly_select ON rate_change_requests FOR SELECT TO quotedb_readonly USING (true);
+COMMENT ON POLICY rate_change_requests_app_select ON rate_change_requests IS
+    'The application reads rate change requests (the review queue); writes are what the workflow guards.';
+COMMENT ON POLICY rate_change_requests_proposer_insert ON rate_change_requests IS
+    'An admin holding rates:propose drafts requests only in their own name, unreviewed and unapplied.';
+COMMENT ON POLICY rate_change_requests_workflow_update ON rate_change_requests IS
+    'Each step is taken as oneself with its permission: the requester (rates:propose) submits or withdraws, the reviewer (rates:approve) approves or rejects, the applier (rates:apply) applies.';
+COMMENT ON POLICY rate_change_requests_system_all ON rate_change_requests IS 'The system role (seeds) runs the workflow.';
+COMMENT ON POLICY rate_change_requests_readonly_select ON rate_change_requests IS 'Reporting reads every request.';
+
+-- audit_logs: appended through append_audit_log(); read by admins holding audit:read.
+ALTER TABLE audit_logs ENABLE ROW LEVEL SECURITY;
+ALTER TABLE audit_logs FORCE ROW LEVEL SECURITY;
+CREATE POLICY audit_logs_reader_select ON audit_logs FOR SELECT TO quotedb_app
+    USING ((SELECT admin_has_permission(app_user_id(), 'audit:read')));
+CREATE POLICY audit_logs_system_all ON audit_logs FOR ALL TO quotedb_system USING (true) WITH CHECK (true);
+CREATE POLICY audit_logs_readonly_select ON audit_logs FOR SELECT TO quotedb_readonly USING (true);
+COMMENT ON POLICY audit_logs_reader_select ON audit_logs IS 'Admins holding audit:read read the audit log.';
+COMMENT ON POLICY audit_logs_system_all ON audit_logs IS 'The system role and append_audit_log() (the owner) append audit rows; UPDATE and DELETE are refused by audit_logs_append_only.';
+COMMENT ON POLICY audit_logs_readonly_select ON audit_logs IS 'Reporting reads the audit log.';
+
+-- Service tables written by the platform's services on behalf of nobody in particular (websocket
+-- nodes, the event pipeline, notification workers, metric aggregation): the application login
+-- writes them as itself. They hold no money, no permission and no identity.
+DO $service_tables$
+DECLARE
+    t text;
+    cmds text[];
+    c text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['websocket_connections', 'analytics_events', 'notification_queue', 'realtime_metrics', 'admin_dashboards'] LOOP
+        EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
+        EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
+        cmds := CASE WHEN t = 'analytics_events' THEN ARRAY['select', 'insert']
+                     WHEN t = 'admin_dashboards' THEN ARRAY['select', 'insert', 'update', 'delete']
+                     ELSE ARRAY['select', 'insert', 'update'] END;
+        FOREACH c IN ARRAY cmds LOOP
+            EXECUTE format('CREATE POLICY %I ON %I FOR %s TO quotedb_app %s',
+                           t || '_service_' || c, t, c,
+                           CASE c WHEN 'insert' THEN 'WITH CHECK (true)'
+                                  WHEN 'update' THEN 'USING (true) WITH CHECK (true)'
+                                  ELSE 'USING (true)' END);
+            EXECUTE format('COMMENT ON POLICY %I ON %I IS %L', t || '_service_' || c, t,
+                           'Service data: the application''s services ' || c || ' it as themselves (no acting user).');
+        END LOOP;
+        EXECUTE format('CREATE POLICY %I ON %I FOR ALL TO quotedb_system USING (true) WITH CHECK (true)', t || '_system_all', t);
+        EXECUTE format('CREATE POLICY %I ON %I FOR SELECT TO quotedb_readonly USING (true)', t || '_readonly_select', t);
+        EXECUTE format('COMMENT ON POLICY %I ON %I IS %L', t || '_system_all', t, 'The system role sees and changes every row.');
+        EXECUTE format('COMMENT ON POLICY %I ON %I IS %L', t || '_readonly_select', t, 'Reporting reads every row.');
+    END LOOP;
+END
+$service_tables$;
+
+-- ---------------------------------------------------------------------------------------------
+-- 7. Frozen and one-way columns
+-- ---------------------------------------------------------------------------------------------
+CREATE FUNCTION quotes_priced_terms_frozen_fn() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, public, pg_temp
+AS $$
+DECLARE
+    v_changed text;
+BEGIN
+    IF OLD.status = 'draft' THEN
+        RETURN NEW;
+    END IF;
+    v_changed := CASE
+        WHEN NEW.quote_number IS DISTINCT FROM OLD.quote_number THEN 'quote_number'
+        WHEN NEW.customer_id IS DISTINCT FROM OLD.customer_id THEN 'customer_id'
+        WHEN NEW.state_code IS DISTINCT FROM OLD.state_code THEN 'state_code'
+        WHEN NEW.zip IS DISTINCT FROM OLD.zip THEN 'zip'
+        WHEN NEW.effective_date IS DISTINCT FROM OLD.effective_date THEN 'effective_date'
+        WHEN NEW.expires_at > OLD.expires_at THEN 'expires_at (extended)'
+    END;
+    IF v_changed IS NOT NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'check_violation',
+            CONSTRAINT = 'quotes_priced_terms_frozen',
+            MESSAGE = format('quote %s is %s: %s cannot change', OLD.quote_number, OLD.status, v_changed),
+            DETAIL = 'Once a quote is rated its priced terms are fixed (its premium follows its current version: quotes_current_version_in_step).';
+    END IF;
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION quotes_priced_terms_frozen_fn() IS 'Trigger function of quotes_priced_terms_frozen.';
+CREATE TRIGGER quotes_priced_terms_frozen BEFORE UPDATE ON quotes
+    FOR EACH ROW WHEN (OLD.status <> 'draft')
+    EXECUTE FUNCTION quotes_priced_terms_frozen_fn();
+COMMENT ON TRIGGER quotes_priced_terms_frozen ON quotes IS
+    'Once rated, a quote''s number, customer, state, ZIP and effective date never change and its expiry is never extended (its premium follows its versions: quotes_current_version_in_step).';
+
+CREATE FUNCTION revocation_is_final_fn() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, public, pg_temp
+AS $$
+BEGIN
+    IF OLD.revoked_at IS NOT NULL
+       AND (NEW.revoked_at IS DISTINCT FROM OLD.revoked_at
+            OR (TG_TABLE_NAME = 'user_sessions' AND to_jsonb(NEW) ->> 'revoke_reason' IS DISTINCT FROM to_jsonb(OLD) ->> 'revoke_reason')) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'check_violation',
+            CONSTRAINT = TG_NAME,
+            MESSAGE = format('%s %s was revoked at %s: a revocation is final', TG_TABLE_NAME, OLD.id, OLD.revoked_at),
+            DETAIL = 'Revoked sessions and OAuth2 clients stay revoked, with their original time and reason.';
+    END IF;
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION revocation_is_final_fn() IS
+    'Trigger function of user_sessions_revocation_final and oauth2_clients_revocation_final.';
+CREATE TRIGGER user_sessions_revocation_final BEFORE UPDATE ON user_sessions
+    FOR EACH ROW WHEN (OLD.revoked_at IS NOT NULL) EXECUTE FUNCTION revocation_is_final_fn();
+COMMENT ON TRIGGER user_sessions_revocation_final ON user_sessions IS
+    'A revoked session stays revoked: revoked_at and revoke_reason never change again.';
+CREATE TRIGGER oauth2_clients_revocation_final BEFORE UPDATE ON oauth2_clients
+    FOR EACH ROW WHEN (OLD.revoked_at IS NOT NULL) EXECUTE FUNCTION revocation_is_final_fn();
+COMMENT ON TRIGGER oauth2_clients_revocation_final ON oauth2_clients IS
+    'A revoked OAuth2 client stays revoked: revoked_at never changes again.';
+
+-- Last: everything this migration created goes to the owner role too.
+SELECT hand_objects_to_owner();
