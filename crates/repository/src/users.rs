@@ -13,9 +13,10 @@ use time::{Date, OffsetDateTime};
 
 use crate::Db;
 use crate::actor::{Actor, begin_as};
-use crate::error::{InvalidInput, is_rls_refusal, rule_of};
+use crate::error::{InvalidInput, bounded_text, is_rls_refusal, refused_value, rule_of};
 use crate::ids::{DriverId, UserId, VehicleId};
 use crate::types::{Email, Vin};
+use quotedb_schema::base::MAX_NAME_CHARS;
 
 /// Why a users call failed.
 #[derive(Debug, thiserror::Error)]
@@ -63,6 +64,9 @@ impl From<sqlx::Error> for UserError {
 fn map_write_error(err: sqlx::Error, email: Option<&Email>, vin: Option<&Vin>) -> UserError {
     if is_rls_refusal(&err) {
         return UserError::Forbidden;
+    }
+    if let Some(invalid) = refused_value(&err) {
+        return UserError::Invalid(invalid);
     }
     let Some(rule) = rule_of(&err) else {
         return UserError::Database(err);
@@ -293,13 +297,9 @@ const MIN_DATE_OF_BIRTH: Date = time::macros::date!(1900 - 01 - 01);
 /// The first model year of the 17-character VIN (rule `vehicles_model_year_range`).
 const MIN_MODEL_YEAR: i16 = 1981;
 
+/// A name: trimmed, non-blank, at most `MAX_NAME_CHARS` characters, no NUL (`*_values_bounded`).
 fn non_blank(field: &'static str, value: &str) -> Result<String, InvalidInput> {
-    let v = value.trim();
-    if v.is_empty() {
-        Err(InvalidInput::new(field, "must not be blank"))
-    } else {
-        Ok(v.to_string())
-    }
+    bounded_text(field, value, MAX_NAME_CHARS)
 }
 
 /// The users API (customers, agents, their drivers and vehicles), from [`Db::users`].

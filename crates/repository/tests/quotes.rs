@@ -1140,3 +1140,32 @@ async fn page_sizes_and_cursors_are_validated() {
     assert_eq!(Cursor::decode("not a cursor").map_err(|e| e.field), Err("cursor"));
     assert!(serde_json::from_str::<Cursor>("\"bm9wZQ\"").is_err());
 }
+
+/// `quotes_values_bounded`: metadata is at most 64 KiB of JSON without NUL characters - refused
+/// as InvalidInput before the round trip, and nothing is written.
+#[tokio::test]
+async fn oversized_or_nul_metadata_is_invalid_input_and_writes_nothing() {
+    let (db, repo) = setup().await;
+    let customer = fx::customer(&repo, "meta").await;
+    for value in [
+        serde_json::json!("x".repeat(quotedb_repository::schema::base::MAX_JSON_BYTES)),
+        serde_json::json!("a\u{0}b"),
+    ] {
+        let mut new = new_quote(customer, None);
+        new.metadata.insert("note".into(), value);
+        let err = repo
+            .quotes()
+            .create(&fx::as_customer(customer), &new)
+            .await
+            .expect_err("refused");
+        assert!(
+            matches!(err, QuoteError::Invalid(ref e) if e.field == "metadata"),
+            "{err:?}"
+        );
+    }
+    let quotes: i64 = sqlx::query_scalar("SELECT count(*) FROM quotes")
+        .fetch_one(db.pool())
+        .await
+        .expect("count");
+    assert_eq!(quotes, 0);
+}

@@ -339,3 +339,61 @@ async fn a_customer_reads_and_extends_only_their_own_account() {
         Err(UserError::Forbidden)
     ));
 }
+
+/// The bounds of `users_values_bounded` / `drivers_values_bounded` are the API's too: a name is
+/// at most 200 characters and holds no NUL; refused as `InvalidInput` before anything is written.
+#[tokio::test]
+async fn names_over_the_cap_or_with_a_nul_are_invalid_input_and_write_nothing() {
+    let (db, repo) = setup().await;
+    let count = || async {
+        sqlx::query_scalar::<_, i64>("SELECT (SELECT count(*) FROM users) + (SELECT count(*) FROM drivers)")
+            .fetch_one(db.pool())
+            .await
+            .expect("count")
+    };
+    let before = count().await;
+    let ada = fx::customer(&repo, "ada-bounds").await;
+    let as_ada = Actor::Customer(ada);
+    for bad in ["x".repeat(201), "x".repeat(200_000), "Ada\0Lovelace".to_string()] {
+        let mut new = new_user(&fx::email("bounds"));
+        new.full_name = bad.clone();
+        let err = repo.users().create_customer(&new).await.expect_err("refused");
+        assert!(
+            matches!(err, UserError::Invalid(ref e) if e.field == "full_name"),
+            "{err:?}"
+        );
+        let mut d = driver();
+        d.first_name = bad;
+        let err = repo.users().add_driver(&as_ada, ada, &d).await.expect_err("refused");
+        assert!(
+            matches!(err, UserError::Invalid(ref e) if e.field == "first_name"),
+            "{err:?}"
+        );
+    }
+    assert_eq!(count().await, before + 1, "only ada was written");
+    // The cap itself is accepted, in characters (not bytes).
+    let mut new = new_user(&fx::email("bounds-ok"));
+    new.full_name = "ä".repeat(200);
+    repo.users().create_customer(&new).await.expect("200 characters");
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(32))]
+    /// Any name with a NUL, or longer than 200 characters, is refused as InvalidInput.
+    #[test]
+    fn any_overlong_or_nul_name_is_invalid_input(
+        prefix in "[a-zA-Z ]{0,20}",
+        long in 201usize..400,
+        nul in proptest::bool::ANY,
+    ) {
+        let name = if nul { format!("{prefix}\0x") } else { format!("{prefix}{}", "y".repeat(long)) };
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        let outcome = runtime.block_on(async {
+            let (_db, repo) = setup().await;
+            let mut new = new_user(&fx::email("prop"));
+            new.full_name = name;
+            repo.users().create_customer(&new).await
+        });
+        proptest::prop_assert!(matches!(outcome, Err(UserError::Invalid(ref e)) if e.field == "full_name"), "{outcome:?}");
+    }
+}

@@ -33,3 +33,51 @@ pub mod rules {
     /// Every rule name of this module.
     pub const ALL: &[&str] = &[STATES_CODE_FORMAT, STATES_NAME_NOT_BLANK, STATES_NAME_UNIQUE];
 }
+
+/// One constraint per table, `<table>_values_bounded` (migrations 0009/0010): every value can be
+/// read back - numbers are not NaN or infinite; times and dates lie between 1900-01-01 and
+/// 9999-12-31; e-mail addresses are at most [`MAX_EMAIL_CHARS`] characters, names and identifiers
+/// [`MAX_NAME_CHARS`], other text [`MAX_TEXT_CHARS`]; arrays hold at most [`MAX_ARRAY_ITEMS`] items;
+/// JSON documents are at most [`MAX_JSON_BYTES`] bytes as text.
+pub const VALUES_BOUNDED: &[&str] = &[
+    "admin_activity_logs_values_bounded",
+    "admin_dashboards_values_bounded",
+    "admin_permissions_values_bounded",
+    "admin_role_held_permissions_values_bounded",
+    "admin_role_permissions_values_bounded",
+    "admin_roles_values_bounded",
+    "admin_users_values_bounded",
+    "analytics_events_values_bounded",
+    "audit_logs_values_bounded",
+    "base_rates_values_bounded",
+    "discount_rules_values_bounded",
+    "drivers_values_bounded",
+    "notification_queue_values_bounded",
+    "oauth2_clients_values_bounded",
+    "quote_coverages_values_bounded",
+    "quote_versions_values_bounded",
+    "quotes_values_bounded",
+    "rate_change_requests_values_bounded",
+    "realtime_metrics_values_bounded",
+    "sso_providers_values_bounded",
+    "states_values_bounded",
+    "surcharge_rules_values_bounded",
+    "system_settings_values_bounded",
+    "territory_factors_values_bounded",
+    "user_identities_values_bounded",
+    "user_sessions_values_bounded",
+    "users_values_bounded",
+    "vehicles_values_bounded",
+    "websocket_connections_values_bounded",
+];
+
+/// Longest e-mail address (characters), `*_values_bounded`.
+pub const MAX_EMAIL_CHARS: usize = 254;
+/// Longest name or identifier (characters), `*_values_bounded`.
+pub const MAX_NAME_CHARS: usize = 200;
+/// Longest other text (characters), `*_values_bounded`.
+pub const MAX_TEXT_CHARS: usize = 2000;
+/// Most items in an array column, `*_values_bounded`.
+pub const MAX_ARRAY_ITEMS: usize = 50;
+/// Largest JSON document (bytes of its text form), `*_values_bounded`.
+pub const MAX_JSON_BYTES: usize = 65_536;

@@ -31,5 +31,6 @@ pub fn all_rule_names() -> impl Iterator<Item = &'static str> {
         .chain(security::rules::ALL)
         .chain(realtime::rules::ALL)
         .chain(admin::rules::ALL)
+        .chain(base::VALUES_BOUNDED)
         .copied()
 }

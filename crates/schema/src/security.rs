@@ -211,6 +211,8 @@ pub mod rules {
     pub const USER_SESSIONS_REVOCATION_FINAL: &str = "user_sessions_revocation_final";
     /// A revoked OAuth2 client stays revoked (trigger).
     pub const OAUTH2_CLIENTS_REVOCATION_FINAL: &str = "oauth2_clients_revocation_final";
+    /// A client secret hash uses at least OWASP's minimum Argon2 cost: m=19456 KiB, t=2, p=1.
+    pub const OAUTH2_CLIENTS_SECRET_HASH_OWASP_MINIMUM: &str = "oauth2_clients_secret_hash_owasp_minimum";
 
     // drivers
     /// A licence number is stored as ciphertext, nonce, key id and blind index together, or not at all.
@@ -278,6 +280,7 @@ pub mod rules {
         USER_SESSIONS_REVOCATION_COMPLETE,
         USER_SESSIONS_REVOCATION_FINAL,
         OAUTH2_CLIENTS_REVOCATION_FINAL,
+        OAUTH2_CLIENTS_SECRET_HASH_OWASP_MINIMUM,
         DRIVERS_LICENSE_NUMBER_COMPLETE,
         DRIVERS_LICENSE_NUMBER_NONCE_LENGTH,
         DRIVERS_LICENSE_NUMBER_CIPHERTEXT_LENGTH,

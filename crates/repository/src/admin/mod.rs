@@ -157,12 +157,7 @@ pub(crate) fn is_snake_ident(s: &str) -> bool {
 
 /// A non-blank, trimmed text input.
 pub(crate) fn present(field: &'static str, raw: &str) -> Result<String, crate::InvalidInput> {
-    let s = raw.trim();
-    if s.is_empty() {
-        Err(crate::InvalidInput::new(field, "must not be blank"))
-    } else {
-        Ok(s.to_owned())
-    }
+    crate::error::bounded_text(field, raw, quotedb_schema::base::MAX_TEXT_CHARS)
 }
 
 #[cfg(test)]

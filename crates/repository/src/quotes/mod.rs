@@ -139,6 +139,9 @@ fn map_write_error(err: sqlx::Error, key: impl FnOnce() -> QuoteKey, to: Option<
     if is_rls_refusal(&err) {
         return QuoteError::Forbidden;
     }
+    if let Some(invalid) = crate::error::refused_value(&err) {
+        return QuoteError::Invalid(invalid);
+    }
     let Some(rule) = rule_of(&err).and_then(|r| rules::ALL.iter().copied().find(|known| *known == r)) else {
         return QuoteError::Database(err);
     };
@@ -513,6 +516,7 @@ impl<'a> Quotes<'a> {
         })?;
         let breakdown_json = to_json(&breakdown)?;
         let metadata = JsonValue::Object(new.metadata.clone());
+        crate::error::bounded_json("metadata", &metadata)?;
         let limits: Vec<Option<Decimal>> = new.coverages.iter().map(|c| c.limit_amount).collect();
         let deductibles: Vec<Decimal> = new.coverages.iter().map(|c| c.deductible).collect();
         let premiums: Vec<Decimal> = breakdown.lines.iter().map(|l| l.premium).collect();

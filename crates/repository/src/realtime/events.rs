@@ -34,6 +34,9 @@ pub enum EventError {
 
 impl From<sqlx::Error> for EventError {
     fn from(err: sqlx::Error) -> Self {
+        if let Some(invalid) = crate::error::refused_value(&err) {
+            return Self::Invalid(invalid);
+        }
         match rule_of(&err) {
             Some(rules::ANALYTICS_EVENTS_USER_FK) => Self::UnknownReference(rules::ANALYTICS_EVENTS_USER_FK),
             Some(rules::ANALYTICS_EVENTS_SESSION_FK) => Self::UnknownReference(rules::ANALYTICS_EVENTS_SESSION_FK),
@@ -149,6 +152,9 @@ impl<'a> Events<'a> {
             }
             if !e.properties.is_object() {
                 return Err(InvalidInput::new("properties", format!("event {i}: must be a JSON object")).into());
+            }
+            if let Err(e) = crate::error::bounded_json("properties", &e.properties) {
+                return Err(InvalidInput::new("properties", format!("event {i}: {}", e.reason)).into());
             }
         }
         let n = events.len();

@@ -61,6 +61,9 @@ pub enum NotificationError {
 impl From<sqlx::Error> for NotificationError {
     fn from(err: sqlx::Error) -> Self {
         let invalid = |field, reason: &str| Self::Invalid(InvalidInput::new(field, reason));
+        if let Some(invalid) = crate::error::refused_value(&err) {
+            return Self::Invalid(invalid);
+        }
         match rule_of(&err) {
             Some(rules::NOTIFICATION_QUEUE_RECIPIENT_USER_FK) => Self::UnknownRecipient,
             Some(rules::NOTIFICATION_QUEUE_RECIPIENT_VALID) => {
@@ -194,6 +197,7 @@ fn validate(n: &NewNotification) -> Result<(), InvalidInput> {
     if !n.payload.is_object() {
         return Err(InvalidInput::new("payload", "must be a JSON object"));
     }
+    crate::error::bounded_json("payload", &n.payload)?;
     if n.priority > 9 {
         return Err(InvalidInput::new("priority", "between 0 and 9"));
     }

@@ -33,6 +33,9 @@ pub enum AuditError {
 impl From<sqlx::Error> for AuditError {
     fn from(err: sqlx::Error) -> Self {
         let invalid = |field, reason: &str| Self::Invalid(InvalidInput::new(field, reason));
+        if let Some(invalid) = crate::error::refused_value(&err) {
+            return Self::Invalid(invalid);
+        }
         match rule_of(&err) {
             Some(rules::AUDIT_LOGS_ACTION_FORMAT) => invalid("action", "dotted snake_case, at most 100 characters"),
             Some(rules::AUDIT_LOGS_ENTITY_TYPE_FORMAT) => invalid("entity_type", "snake_case, at most 63 characters"),
@@ -153,6 +156,9 @@ fn validate(e: &NewAuditEntry) -> Result<(), InvalidInput> {
     for (field, v) in [("old_values", &e.old_values), ("new_values", &e.new_values)] {
         if v.as_ref().is_some_and(|v| !v.is_object()) {
             return Err(InvalidInput::new(field, "must be a JSON object"));
+        }
+        if let Some(v) = v {
+            crate::error::bounded_json(field, v)?;
         }
     }
     if let Some(r) = &e.request_id {

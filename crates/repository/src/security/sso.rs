@@ -45,6 +45,9 @@ impl From<sqlx::Error> for SsoError {
         if is_rls_refusal(&err) {
             return Self::Forbidden;
         }
+        if let Some(invalid) = crate::error::refused_value(&err) {
+            return Self::Invalid(invalid);
+        }
         match rule_of(&err) {
             Some(rules::SSO_PROVIDERS_NAME_FORMAT) => invalid("name", "a lowercase slug of 2-63 characters"),
             Some(rules::SSO_PROVIDERS_ISSUER_FORMAT) => invalid("issuer", "https URL (OIDC) or https URL / URN (SAML)"),
@@ -179,13 +182,14 @@ fn validate(new: &NewSsoProvider) -> Result<(), InvalidInput> {
     }
     if new.client_id.is_empty()
         || new.client_id.chars().count() > 1024
-        || new.client_id.chars().any(char::is_whitespace)
+        || new.client_id.chars().any(|c| c.is_whitespace() || c == '\0')
     {
         return Err(InvalidInput::new("client_id", "1-1024 characters without whitespace"));
     }
     if !new.metadata.is_object() {
         return Err(InvalidInput::new("metadata", "must be a JSON object"));
     }
+    crate::error::bounded_json("metadata", &new.metadata)?;
     match (new.protocol, &new.client_secret) {
         (SsoProtocol::Oidc, None) => Err(InvalidInput::new(
             "client_secret",
