@@ -895,7 +895,6 @@ async fn values_nobody_can_read_back_are_refused() {
     let db = TestDb::seeded().await;
     let w = world(&db).await;
     let mut conn = connect(&db, APP_LOGIN).await;
-    let quote = w.victim_quote;
     let big_name = "x".repeat(5 * 1024 * 1024);
     let big_json = format!("{{\"k\": \"{}\"}}", "x".repeat(20 * 1024 * 1024));
     for (sql, rule) in [
