@@ -179,7 +179,7 @@ pub mod rules {
     pub const OAUTH2_CLIENTS_NAME_PRESENT: &str = "oauth2_clients_name_present";
     /// A client secret is stored only as an Argon2 PHC hash string.
     pub const OAUTH2_CLIENTS_SECRET_HASH_ARGON2: &str = "oauth2_clients_secret_hash_argon2";
-    /// Every redirect URI is https, or http on localhost / 127.0.0.1 / [::1], and has no fragment.
+    /// Every redirect URI is https, or http on localhost / 127.0.0.1 / `[::1]`, and has no fragment.
     pub const OAUTH2_CLIENTS_REDIRECT_URIS_VALID: &str = "oauth2_clients_redirect_uris_valid";
     /// Every scope is an RFC 6749 scope token (printable ASCII without space, quote or backslash).
     pub const OAUTH2_CLIENTS_SCOPES_VALID: &str = "oauth2_clients_scopes_valid";

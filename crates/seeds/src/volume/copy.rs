@@ -1,6 +1,6 @@
 //! PostgreSQL binary COPY encoding, written straight into a byte buffer (no per-row allocation).
 //!
-//! Format (https://www.postgresql.org/docs/current/sql-copy.html#id-1.9.3.55.9.4): a header
+//! Format (<https://www.postgresql.org/docs/current/sql-copy.html#id-1.9.3.55.9.4>): a header
 //! (signature, flags, extension length), per row a 16-bit field count then per field a 32-bit
 //! length (-1 = NULL) and the type's binary "send" representation, and a trailer (-1 as i16).
 //! CopyData messages may split rows anywhere, so the stream is cut into chunks by size only.
