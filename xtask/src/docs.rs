@@ -398,13 +398,14 @@ It **can**:
   `analytics_events`, `notification_queue`, `realtime_metrics` and `admin_dashboards`. They hold
   no money, no permission and no identity.
 - **Price a quote it creates.** Pricing runs in Rust; the database checks that a quote's version
-  and coverages are consistent, and freezes the priced terms once the quote is rated
-  (`quotes_priced_terms_frozen`: the premium changes only with a new version). It does not
-  recompute the premium.
+  and coverages are consistent (`quotes_current_version_in_step`: the premium is the current
+  version's), and freezes the priced terms once the quote is rated (`quotes_priced_terms_frozen`).
+  It does not recompute the premium.
 
 ## Deployment
 
-The NOLOGIN roles above are created by the migrations when they are missing. The logins are the
+The NOLOGIN roles above are created by migration 0007 when they are missing (that needs a
+migration login with CREATEROLE, or a DBA who creates them first, as below). The logins are the
 deployer's; authenticate them as the platform does (SCRAM password, certificate):
 
 ```sql

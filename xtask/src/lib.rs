@@ -132,32 +132,70 @@ pub async fn seed() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Regenerate (or check) `.sqlx/` against a scratch database cloned from the migrated template.
+/// The crates that other crates depend on carry their own offline query data (`<crate>/.sqlx`,
+/// found through their `sqlx.toml`), so they build anywhere: with an unrelated `DATABASE_URL`,
+/// vendored or packaged. The workspace-wide `.sqlx/` serves the rest (seeds' tests, benches, xtask).
+const SELF_CONTAINED_CRATES: &[&str] = &["crates/repository", "crates/seeds"];
+
+/// How to install what `prepare` runs.
+const SQLX_CLI_INSTALL: &str =
+    "cargo install sqlx-cli@0.9.0 --no-default-features --features postgres,sqlx-toml --locked";
+
+/// Regenerate (or check) `.sqlx/` and each self-contained crate's `.sqlx/` against a scratch
+/// database cloned from the migrated template.
 pub async fn prepare(check: bool) -> anyhow::Result<()> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let cli = Command::new(&cargo).args(["sqlx", "--version"]).output();
+    if !cli.is_ok_and(|o| o.status.success()) {
+        bail!("sqlx-cli is not installed (`cargo sqlx` is missing); install it with:\n  {SQLX_CLI_INSTALL}");
+    }
     let server = quotedb_testkit::server().await?;
     let scratch = format!("quotedb_prepare_{}", std::process::id());
     eprintln!("xtask: creating scratch database {scratch} (migrated)");
     server.create_database_from(&scratch, Template::Migrated).await?;
     let url = server.url_for(&scratch);
-    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    cmd.current_dir(quotedb_testkit::workspace_root())
-        .args(["sqlx", "prepare", "--workspace"])
-        .args(check.then_some("--check"))
-        .args(["--", "--all-targets"])
-        .env("DATABASE_URL", &url)
-        .env("SQLX_OFFLINE", "false");
-    eprintln!(
-        "xtask: running cargo sqlx prepare{} (compiles the workspace)",
-        if check { " --check" } else { "" }
+    let root = quotedb_testkit::workspace_root();
+    let mut runs = vec![(root.clone(), vec!["--workspace", "--", "--all-targets"])];
+    runs.extend(
+        SELF_CONTAINED_CRATES
+            .iter()
+            .map(|c| (root.join(c), vec!["--", "--lib"])),
     );
-    let status = cmd.status().context("cannot run `cargo sqlx` (install it: cargo install sqlx-cli@0.9.0 --no-default-features --features postgres --locked)");
-    server.drop_database(&scratch).await?;
-    let status = status?;
-    if !status.success() {
-        if check {
-            bail!(".sqlx/ is stale: run `cargo xtask prepare` and commit .sqlx/");
+    let mut stale = Vec::new();
+    for (dir, args) in runs {
+        let mut cmd = Command::new(&cargo);
+        cmd.current_dir(&dir)
+            .args(["sqlx", "prepare"])
+            .args(check.then_some("--check"))
+            .args(args)
+            // DATABASE_URL for the workspace's other crates, QUOTEDB_SQLX_DATABASE_URL for the
+            // self-contained ones (their sqlx.toml).
+            .env("DATABASE_URL", &url)
+            .env("QUOTEDB_SQLX_DATABASE_URL", &url)
+            .env("SQLX_OFFLINE", "false");
+        eprintln!(
+            "xtask: cargo sqlx prepare{} in {} (compiles)",
+            if check { " --check" } else { "" },
+            dir.display()
+        );
+        match cmd.status() {
+            Ok(status) if status.success() => {}
+            Ok(_) => stale.push(dir.join(".sqlx").display().to_string()),
+            Err(e) => {
+                server.drop_database(&scratch).await?;
+                bail!("cannot run `cargo sqlx` ({e}); install it with:\n  {SQLX_CLI_INSTALL}");
+            }
         }
-        bail!("cargo sqlx prepare failed");
+    }
+    server.drop_database(&scratch).await?;
+    if !stale.is_empty() {
+        if check {
+            bail!(
+                "stale query data in {}: run `cargo xtask prepare` and commit them",
+                stale.join(", ")
+            );
+        }
+        bail!("cargo sqlx prepare failed for {}", stale.join(", "));
     }
     Ok(())
 }

@@ -5,7 +5,7 @@
 //! actor is the role `quotedb_system`, which only a login GRANTed that role can switch to (the
 //! application login cannot: see `docs/security.md`).
 
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::{Connection as _, PgConnection, PgPool, Postgres, Transaction};
 
 use crate::ids::UserId;
 
@@ -58,6 +58,14 @@ impl Actor {
 /// Begin a transaction as `actor` (role `quotedb_app` with `app.user_id` set, or `quotedb_system`).
 pub(crate) async fn begin_as(pool: &PgPool, actor: &Actor) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
     pool.begin_with(sqlx::AssertSqlSafe(actor.begin_statement())).await
+}
+
+/// [`begin_as`] on a connection of the caller's (the fresh one a retried read opens).
+pub(crate) async fn begin_on<'c>(
+    conn: &'c mut PgConnection,
+    actor: &Actor,
+) -> Result<Transaction<'c, Postgres>, sqlx::Error> {
+    conn.begin_with(sqlx::AssertSqlSafe(actor.begin_statement())).await
 }
 
 #[cfg(test)]

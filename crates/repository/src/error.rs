@@ -120,3 +120,111 @@ mod tests {
         assert!(bounded_json("j", &serde_json::json!({ "a": big })).is_err());
     }
 }
+
+/// Whether the connection died under the call - the server restarted or shut down, the backend
+/// was terminated, the network failed - so a statement sent on it may or may not have run.
+pub(crate) fn is_connection_lost(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::Protocol(_) | sqlx::Error::WorkerCrashed => true,
+        // 08: connection exception; 57P01/57P02/57P03: admin shutdown, crash shutdown, cannot
+        // connect now (the server is starting or stopping).
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|c| c.starts_with("08") || matches!(&*c, "57P01" | "57P02" | "57P03")),
+        _ => false,
+    }
+}
+
+/// Whether trying the same call again may succeed: the connection was lost, the pool had no
+/// connection free within its acquire timeout, or the transaction lost a serialization race.
+pub(crate) fn is_transient(err: &sqlx::Error) -> bool {
+    is_connection_lost(err) || matches!(err, sqlx::Error::PoolTimedOut) || is_retryable(err)
+}
+
+/// [`is_transient`] of the first `sqlx::Error` in `err`'s source chain (false when none).
+pub(crate) fn transient_in(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(err);
+    while let Some(e) = current {
+        if let Some(db) = e.downcast_ref::<sqlx::Error>() {
+            return is_transient(db);
+        }
+        current = e.source();
+    }
+    false
+}
+
+/// `is_retryable()` for the error enums of the modules.
+macro_rules! retryable_errors {
+    ($($ty:ty),* $(,)?) => {$(
+        impl $ty {
+            /// Whether calling again may succeed: the connection was lost under the call (a
+            /// server restart or failover; a read is retried once on a fresh connection before
+            /// this reaches you, a write whose outcome is unknown is not), no pooled connection
+            /// came free within the acquire timeout, or a serialization race was lost. A write
+            /// retried after such an error must be idempotent or checked first (read it back).
+            pub fn is_retryable(&self) -> bool {
+                crate::error::transient_in(self)
+            }
+        }
+    )*};
+}
+pub(crate) use retryable_errors;
+
+/// Run an idempotent read on a pooled connection, bound to `$conn` in `$body` (an expression
+/// yielding a future of `Result<_, sqlx::Error>`); if that connection turns out to be dead (the
+/// server restarted, the backend was terminated), run it once more on a freshly opened
+/// connection, so the caller sees no failure once the server is back.
+macro_rules! read_retrying {
+    ($db:expr, |$conn:ident| $body:expr) => {{
+        let first = match $db.pool().acquire().await {
+            Ok(mut pooled) => {
+                let $conn: &mut sqlx::PgConnection = &mut pooled;
+                $body.await
+            }
+            Err(e) => Err(e),
+        };
+        match first {
+            Err(e) if crate::error::is_connection_lost(&e) => {
+                tracing::debug!(error = %e, "connection lost: retrying the read on a fresh connection");
+                match $db.fresh_connection().await {
+                    Ok(mut fresh) => {
+                        let $conn: &mut sqlx::PgConnection = &mut fresh;
+                        $body.await
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            other => other,
+        }
+    }};
+}
+pub(crate) use read_retrying;
+
+/// [`read_retrying`] for a read that runs as an actor: `$tx` is the actor's transaction
+/// (`begin_as`), committed after `$body`.
+macro_rules! read_as_retrying {
+    ($db:expr, $actor:expr, |$tx:ident| $body:expr) => {{
+        let first: Result<_, sqlx::Error> = async {
+            let mut $tx = crate::actor::begin_as($db.pool(), $actor).await?;
+            let out = $body.await?;
+            $tx.commit().await?;
+            Ok(out)
+        }
+        .await;
+        match first {
+            Err(e) if crate::error::is_connection_lost(&e) => {
+                tracing::debug!(error = %e, "connection lost: retrying the read on a fresh connection");
+                async {
+                    let mut fresh = $db.fresh_connection().await?;
+                    let mut $tx = crate::actor::begin_on(&mut fresh, $actor).await?;
+                    let out = $body.await?;
+                    $tx.commit().await?;
+                    Ok(out)
+                }
+                .await
+            }
+            other => other,
+        }
+    }};
+}
+pub(crate) use read_as_retrying;

@@ -32,8 +32,8 @@ pub use ids::*;
 pub use quotedb_schema as schema;
 pub use types::{Email, QuoteNumber, StateCode, Vin, Zip};
 
-use sqlx::PgPool;
-use sqlx::postgres::PgPoolOptions;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Connection as _, PgConnection, PgPool};
 
 /// The handle other crates hold: a pool plus one accessor per aggregate. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -48,10 +48,31 @@ impl Db {
     }
 
     /// Connect with the options quotedb recommends: no ping before every acquire (a round trip
-    /// per call; broken connections surface as errors and are replaced), 16 connections.
-    pub async fn connect(url: &str) -> Result<Self, sqlx::Error> {
-        let pool = Self::pool_options().connect(url).await?;
+    /// per call; a dead connection is replaced, and a read that met one is retried once on a
+    /// fresh connection), 16 connections, a 10 s acquire timeout. The first connection is opened
+    /// now: a server that is down gives one [`ConnectError`] naming the URL (without its password).
+    pub async fn connect(url: &str) -> Result<Self, ConnectError> {
+        Self::connect_with(url, Self::pool_options()).await
+    }
+
+    /// [`Db::connect`] with the caller's pool options.
+    pub async fn connect_with(url: &str, options: PgPoolOptions) -> Result<Self, ConnectError> {
+        let target = redacted(url);
+        let connect: PgConnectOptions = url.parse().map_err(|source| ConnectError {
+            target: target.clone(),
+            source,
+        })?;
+        let pool = options
+            .connect_with(connect)
+            .await
+            .map_err(|source| ConnectError { target, source })?;
         Ok(Self { pool })
+    }
+
+    /// A connection outside the pool, with the pool's connect options: what a read retries on
+    /// after its pooled connection turned out dead (the pool may hold more dead ones).
+    pub(crate) async fn fresh_connection(&self) -> Result<PgConnection, sqlx::Error> {
+        PgConnection::connect_with(&self.pool.connect_options()).await
     }
 
     /// The pool options [`Db::connect`] uses, to adjust before connecting.
@@ -99,3 +120,63 @@ impl Db {
         admin::Admin::new(self)
     }
 }
+
+/// The database could not be reached, or the URL is not a PostgreSQL URL.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot connect to {target}: {source}")]
+pub struct ConnectError {
+    /// The URL, without its password.
+    pub target: String,
+    /// Why.
+    #[source]
+    pub source: sqlx::Error,
+}
+
+/// `url` without its password (in the authority or as a `password` parameter), for messages.
+fn redacted(url: &str) -> String {
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        return "the database URL (unparsable)".to_owned();
+    };
+    let _ = parsed.set_password(None);
+    let kept: Vec<(String, String)> = parsed
+        .query_pairs()
+        .filter(|(k, _)| k != "password")
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    parsed.set_query(None);
+    if !kept.is_empty() {
+        parsed.query_pairs_mut().extend_pairs(kept);
+    }
+    parsed.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_url_in_a_message_has_no_password() {
+        assert_eq!(
+            super::redacted("postgres://app:s3cret@db.example.com:5432/quotes?sslmode=require&password=s3cret"),
+            "postgres://app@db.example.com:5432/quotes?sslmode=require"
+        );
+    }
+}
+
+error::retryable_errors!(
+    admin::users::AdminUserError,
+    admin::dashboards::DashboardError,
+    admin::activity::ActivityError,
+    admin::rate_changes::RateChangeError,
+    admin::settings::SettingError,
+    admin::roles::RoleError,
+    quotes::QuoteError,
+    rating::RatingError,
+    users::UserError,
+    realtime::notifications::NotificationError,
+    realtime::events::EventError,
+    realtime::connections::ConnectionError,
+    realtime::metrics::MetricError,
+    security::sessions::SessionError,
+    security::audit::AuditError,
+    security::oauth::OAuthError,
+    security::sso::SsoError,
+);

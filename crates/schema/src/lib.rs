@@ -19,8 +19,11 @@ pub mod rating;
 pub mod realtime;
 pub mod security;
 
-/// All migrations of `migrations/`, embedded at compile time (reversible, sqlx format).
-pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
+/// All migrations of `migrations/`, embedded at compile time (reversible, sqlx format). The crate
+/// reaches them through `crates/schema/migrations`, a symlink to the workspace's `migrations/`, so a
+/// packaged, vendored or git-checked-out copy of the crate carries them; `build.rs` makes cargo
+/// rebuild it when a migration is added or changed.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// Every business-rule name defined by the schema, across all modules.
 pub fn all_rule_names() -> impl Iterator<Item = &'static str> {

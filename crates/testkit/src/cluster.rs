@@ -65,7 +65,9 @@ pub fn find_bindir() -> Option<PathBuf> {
     has_server(&local).then_some(local)
 }
 
-/// The default cluster directory: `<workspace>/target/quotedb-pg`, or `QUOTEDB_PG_DIR`.
+/// The default cluster directory: `QUOTEDB_PG_DIR`, else `quotedb-pg` in `CARGO_TARGET_DIR`, in
+/// the target directory of the running binary (a consuming crate's own), or in this workspace's
+/// `target/`.
 ///
 /// As root, when the unprivileged server user cannot reach the workspace (a parent directory
 /// without the world-execute bit, such as `/root`), the cluster goes to the system temp dir
@@ -76,6 +78,7 @@ pub fn default_dir() -> PathBuf {
     }
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
+        .or_else(running_target_dir)
         .unwrap_or_else(|| crate::workspace_root().join("target"));
     let dir = target.join("quotedb-pg");
     if is_root() && !world_traversable(&target) {
@@ -83,6 +86,17 @@ pub fn default_dir() -> PathBuf {
         return std::env::temp_dir().join(format!("quotedb-pg-{digest}"));
     }
     dir
+}
+
+/// The cargo target directory of the running test, bench or xtask binary (the ancestor of the
+/// executable that holds cargo's `CACHEDIR.TAG`): the *consumer's* target directory when quotedb
+/// is a dependency, never cargo's git checkout or registry copy of quotedb.
+fn running_target_dir() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    exe.ancestors()
+        .skip(1)
+        .find(|dir| dir.join("CACHEDIR.TAG").is_file())
+        .map(Path::to_path_buf)
 }
 
 fn world_traversable(path: &Path) -> bool {
@@ -330,6 +344,27 @@ impl LocalCluster {
         if !out.status.success() {
             return Err(Error::Cluster(format!(
                 "pg_ctl stop failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )));
+        }
+        Ok(())
+    }
+
+    /// Restart the server (fast shutdown: every connection is cut), as a failover or a
+    /// maintenance restart does; returns once it accepts connections again.
+    pub fn restart(&self) -> Result<(), Error> {
+        let log = self.dir.join("server.log");
+        let out = run(
+            self.pg_ctl()
+                .args(["-w", "-t", "60", "-m", "fast", "-l"])
+                .arg(&log)
+                .arg("restart"),
+            run_as()?,
+            &self.dir,
+        )?;
+        if !out.status.success() {
+            return Err(Error::Cluster(format!(
+                "pg_ctl restart failed: {}",
                 String::from_utf8_lossy(&out.stderr)
             )));
         }

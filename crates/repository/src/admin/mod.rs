@@ -78,10 +78,13 @@ impl<'a> Admin<'a> {
     /// SECURITY DEFINER and reads the hierarchy itself). An unknown code or a non-admin is `false`.
     #[tracing::instrument(skip_all, fields(user_id = %user_id, code = %code), err)]
     pub async fn has_permission(&self, user_id: UserId, code: &str) -> Result<bool, RoleError> {
-        sqlx::query_scalar!(r#"SELECT admin_has_permission($1, $2) AS "allowed!""#, user_id.0, code)
-            .fetch_one(self.db.pool())
-            .await
-            .map_err(RoleError::Database)
+        crate::error::read_retrying!(self.db, |conn| sqlx::query_scalar!(
+            r#"SELECT admin_has_permission($1, $2) AS "allowed!""#,
+            user_id.0,
+            code
+        )
+        .fetch_one(conn))
+        .map_err(RoleError::Database)
     }
 
     /// Roles, the permission registry, grants and effective permissions.

@@ -20,7 +20,7 @@ use time::{Date, Duration, OffsetDateTime};
 
 use crate::Db;
 use crate::actor::{Actor, begin_as};
-use crate::error::{InvalidInput, is_retryable, is_rls_refusal, rule_of};
+use crate::error::{InvalidInput, is_retryable, is_rls_refusal, read_as_retrying, read_retrying, rule_of};
 use crate::ids::{QuoteId, QuoteVersionId, UserId};
 use crate::rating::{
     Eligibility, PremiumBreakdown, PricingError, RatingContext, RatingError, RatingInput, check_coverages, price,
@@ -586,11 +586,12 @@ impl<'a> Quotes<'a> {
     /// or is not visible to the actor.
     #[tracing::instrument(skip_all, fields(quote = %id), err)]
     pub async fn get(&self, actor: &Actor, id: QuoteId) -> Result<Quote, QuoteError> {
-        let mut tx = begin_as(self.db.pool(), actor).await?;
-        let row = sqlx::query_file_as!(QuoteRow, "src/quotes/get_by_id.sql", id as QuoteId)
-            .fetch_optional(&mut *tx)
-            .await?;
-        tx.commit().await?;
+        let row = read_as_retrying!(self.db, actor, |tx| sqlx::query_file_as!(
+            QuoteRow,
+            "src/quotes/get_by_id.sql",
+            id as QuoteId
+        )
+        .fetch_optional(&mut *tx))?;
         row.map(Quote::from).ok_or(QuoteError::NotFound(QuoteKey::Id(id)))
     }
 
@@ -599,14 +600,13 @@ impl<'a> Quotes<'a> {
     #[tracing::instrument(skip_all, fields(quote = %number), err)]
     pub async fn get_by_number(&self, actor: &Actor, number: &QuoteNumber) -> Result<Quote, QuoteError> {
         // One round trip: the function switches to quotedb_app and sets the actor itself.
-        let row = sqlx::query_file_as!(
+        let row = read_retrying!(self.db, |conn| sqlx::query_file_as!(
             QuoteRow,
             "src/quotes/get_by_number.sql",
             actor.user_id() as Option<UserId>,
             number.as_str()
         )
-        .fetch_optional(self.db.pool())
-        .await?;
+        .fetch_optional(conn))?;
         row.map(Quote::from)
             .ok_or_else(|| QuoteError::NotFound(QuoteKey::Number(number.clone())))
     }
@@ -673,7 +673,7 @@ impl<'a> Quotes<'a> {
     ) -> Result<Page<Quote>, QuoteError> {
         let fetch = page_fetch_size(page)?;
         // One round trip: the function switches to quotedb_app and sets the actor itself.
-        let rows = sqlx::query_file_as!(
+        let rows = read_retrying!(self.db, |conn| sqlx::query_file_as!(
             QuoteRow,
             "src/quotes/list_for_customer.sql",
             actor.user_id() as Option<UserId>,
@@ -682,8 +682,7 @@ impl<'a> Quotes<'a> {
             page.after.map(|a| a.id.0),
             fetch
         )
-        .fetch_all(self.db.pool())
-        .await?;
+        .fetch_all(conn))?;
         Ok(into_page(rows, page.size))
     }
 

@@ -182,7 +182,15 @@ impl<'a> Rating<'a> {
         coverages: &[CoverageType],
         effective_date: Date,
     ) -> Result<RatingContext, RatingError> {
-        resolve_with(self.db.pool(), state, zip, coverages, effective_date).await
+        // A read: once more on a fresh connection when the pooled one was dead.
+        match resolve_with(self.db.pool(), state, zip, coverages, effective_date).await {
+            Err(RatingError::Database(e)) if crate::error::is_connection_lost(&e) => {
+                tracing::debug!(error = %e, "connection lost: retrying the read on a fresh connection");
+                let mut fresh = self.db.fresh_connection().await.map_err(RatingError::Database)?;
+                resolve_with(&mut fresh, state, zip, coverages, effective_date).await
+            }
+            other => other,
+        }
     }
 }
 
