@@ -3,6 +3,74 @@
 -- The cluster-wide roles quotedb_owner and quotedb_system stay (other databases may use them).
 
 -- 7. Frozen and one-way columns
+DROP TRIGGER rate_change_requests_step_times_by_database ON rate_change_requests;
+DROP FUNCTION rate_change_requests_set_step_times_fn();
+CREATE OR REPLACE FUNCTION apply_rate_change_request(p_request_id uuid, p_admin_user_id uuid) RETURNS uuid
+    LANGUAGE plpgsql AS $$
+DECLARE
+    v_req    rate_change_requests%ROWTYPE;
+    v_pc     jsonb;
+    v_from   date;
+    v_period daterange;
+    v_id     uuid;
+BEGIN
+    SELECT * INTO v_req FROM rate_change_requests WHERE id = p_request_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'no_data_found',
+            MESSAGE = format('rate change request %s does not exist', p_request_id);
+    END IF;
+    v_pc := v_req.proposed_change;
+    v_from := (v_pc ->> 'effective_from')::date;
+    v_period := daterange(v_from, (v_pc ->> 'effective_to')::date);
+
+    IF v_req.kind = 'base_rate' THEN
+        -- Superseded entirely (starts on or after the new start): retired.
+        UPDATE base_rates SET status = 'retired'
+        WHERE status = 'active' AND state_code = v_pc ->> 'state_code'
+          AND coverage_type = (v_pc ->> 'coverage_type')::coverage_type
+          AND effective && v_period AND lower(effective) >= v_from;
+        -- Started before: its period closes where the new one starts.
+        UPDATE base_rates SET effective = daterange(lower(effective), v_from)
+        WHERE status = 'active' AND state_code = v_pc ->> 'state_code'
+          AND coverage_type = (v_pc ->> 'coverage_type')::coverage_type
+          AND effective && v_period AND lower(effective) < v_from;
+        IF v_req.base_rate_id IS NOT NULL THEN
+            UPDATE base_rates SET status = 'active', activated_by_request = v_req.id
+            WHERE id = v_req.base_rate_id
+            RETURNING id INTO v_id;
+        ELSE
+            INSERT INTO base_rates (state_code, coverage_type, base_amount, effective, status, activated_by_request)
+            VALUES (v_pc ->> 'state_code', (v_pc ->> 'coverage_type')::coverage_type,
+                    (v_pc ->> 'base_amount')::numeric, v_period, 'active', v_req.id)
+            RETURNING id INTO v_id;
+        END IF;
+    ELSE
+        UPDATE territory_factors SET status = 'retired'
+        WHERE status = 'active' AND state_code = v_pc ->> 'state_code' AND zip = v_pc ->> 'zip'
+          AND effective && v_period AND lower(effective) >= v_from;
+        UPDATE territory_factors SET effective = daterange(lower(effective), v_from)
+        WHERE status = 'active' AND state_code = v_pc ->> 'state_code' AND zip = v_pc ->> 'zip'
+          AND effective && v_period AND lower(effective) < v_from;
+        IF v_req.territory_factor_id IS NOT NULL THEN
+            UPDATE territory_factors SET status = 'active', activated_by_request = v_req.id
+            WHERE id = v_req.territory_factor_id
+            RETURNING id INTO v_id;
+        ELSE
+            INSERT INTO territory_factors (state_code, zip, city, factor, effective, status, activated_by_request)
+            VALUES (v_pc ->> 'state_code', v_pc ->> 'zip', v_pc ->> 'city',
+                    (v_pc ->> 'factor')::numeric, v_period, 'active', v_req.id)
+            RETURNING id INTO v_id;
+        END IF;
+    END IF;
+
+    UPDATE rate_change_requests
+    SET status = 'applied', applied_at = now(), applied_by = p_admin_user_id
+    WHERE id = v_req.id;
+    RETURN v_id;
+END
+$$;
+GRANT UPDATE ON base_rates, territory_factors TO quotedb_app;
+DROP FUNCTION is_owner_session();
 DROP TRIGGER oauth2_clients_revocation_final ON oauth2_clients;
 DROP TRIGGER user_sessions_revocation_final ON user_sessions;
 DROP FUNCTION revocation_is_final_fn();
@@ -78,6 +146,10 @@ GRANT DELETE ON websocket_connections, notification_queue, realtime_metrics, use
 GRANT UPDATE, DELETE ON users, drivers, vehicles TO quotedb_app;
 GRANT INSERT, UPDATE, DELETE ON user_identities TO quotedb_app;
 GRANT DELETE ON quotes TO quotedb_app;
+REVOKE UPDATE (last_heartbeat_at, subscriptions, disconnected_at) ON websocket_connections FROM quotedb_app;
+GRANT UPDATE ON websocket_connections TO quotedb_app;
+GRANT INSERT, UPDATE ON notification_queue TO quotedb_app;
+DROP FUNCTION enqueue_notifications(notification_channel[], uuid[], text[], text[], jsonb[], smallint[], smallint[], timestamptz[]);
 
 -- 4. Definer functions
 DROP FUNCTION append_audit_log(uuid, text, text, text, jsonb, jsonb, inet, text);

@@ -176,7 +176,9 @@ ALTER FUNCTION audit_log_default_partition_rows() SET search_path = pg_catalog, 
 -- operators. quotes_party_role_fn checks a quote's parties against users, which is now under row
 -- level security: as the invoker the check would not see an agent the customer may not read, and
 -- skip itself, so it runs as the owner (it only reads users.role; PostgreSQL calls a trigger
--- function only as a trigger).
+-- function only as a trigger). quotes_current_version_in_step_fn and quote_coverages_editable_fn
+-- run as the owner for the same reason: read under the caller's row level security, a quote the
+-- caller hides from them (by clearing app.user_id before COMMIT, say) would pass unchecked.
 CREATE OR REPLACE FUNCTION quotes_party_role_fn() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
 AS $fn$
@@ -282,7 +284,7 @@ END
 $fn$;
 
 CREATE OR REPLACE FUNCTION quotes_current_version_in_step_fn() RETURNS trigger
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
 AS $fn$
 DECLARE
     v_current integer;
@@ -322,23 +324,39 @@ END
 $fn$;
 
 CREATE OR REPLACE FUNCTION quote_coverages_editable_fn() RETURNS trigger
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
 AS $fn$
 DECLARE
-    v_quote  uuid;
-    v_status public.quote_status;
+    v_quote   pg_catalog.uuid;
+    v_status  public.quote_status;
+    v_problem pg_catalog.text;
 BEGIN
-    SELECT q.id, q.status INTO v_quote, v_status
+    -- Closed quotes: nothing changes. Rated quotes: a line is added only by the transaction that
+    -- created the quote (the create path), never removed, and only its premium changes (re-rating);
+    -- its cover (type, limit, deductible) was priced and stays. Read as the owner: a caller's row
+    -- level security must not hide the quote from the rule.
+    SELECT q.id, q.status,
+           CASE
+               WHEN q.status NOT IN ('draft', 'rated') THEN pg_catalog.format('quote is %s', q.status)
+               WHEN q.status = 'draft' THEN NULL
+               WHEN TG_OP = 'DELETE' THEN 'a rated quote keeps its lines'
+               WHEN TG_OP = 'INSERT' AND q.xmin OPERATOR(pg_catalog.<>) pg_catalog.xid(pg_catalog.pg_current_xact_id())
+                   THEN 'lines are added to a rated quote only when it is created'
+               WHEN TG_OP = 'UPDATE' AND (NEW.quote_id, NEW.coverage_type, NEW.limit_amount, NEW.deductible)
+                        IS DISTINCT FROM (OLD.quote_id, OLD.coverage_type, OLD.limit_amount, OLD.deductible)
+                   THEN 'the cover of a rated quote was priced: only the premium changes, by re-rating'
+           END
+      INTO v_quote, v_status, v_problem
     FROM public.quotes q
     WHERE q.id = ANY (ARRAY[OLD.quote_id, NEW.quote_id])
-      AND q.status NOT IN ('draft', 'rated')
+    ORDER BY q.status = 'draft'
     LIMIT 1;
-    IF FOUND THEN
+    IF v_problem IS NOT NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = 'check_violation',
             CONSTRAINT = 'quote_coverages_editable',
-            MESSAGE = format('coverages of quote %s cannot change: quote is %s', v_quote, v_status),
-            DETAIL = 'coverage lines change only while the quote is draft or rated';
+            MESSAGE = pg_catalog.format('coverages of quote %s cannot change: %s', v_quote, v_problem),
+            DETAIL = 'coverage lines change freely while the quote is a draft; once rated only their premiums change (re-rating); closed quotes never change';
     END IF;
     IF TG_OP = 'DELETE' THEN
         RETURN OLD;
@@ -734,16 +752,14 @@ BEGIN
         EXECUTE format('COMMENT ON POLICY %I ON %I IS %L', t || '_system_all', t, 'The system role (seeds) writes rating reference data.');
         EXECUTE format('COMMENT ON POLICY %I ON %I IS %L', t || '_readonly_select', t, 'Reporting reads rating reference data.');
         IF t IN ('base_rates', 'territory_factors') THEN
+            -- Proposed rows only; activating, retiring and closing rows is apply_rate_change_request()'s,
+            -- which runs as the owner for an admin holding rates:apply and an approved request.
+            EXECUTE format('REVOKE UPDATE ON %I FROM quotedb_app', t);
             EXECUTE format('CREATE POLICY %I ON %I FOR INSERT TO quotedb_app WITH CHECK (
-                                CASE WHEN status = ''proposed'' THEN (SELECT admin_has_permission(app_user_id(), ''rates:propose''))
-                                     ELSE (SELECT admin_has_permission(app_user_id(), ''rates:apply'')) END)', t || '_workflow_insert', t);
-            EXECUTE format('CREATE POLICY %I ON %I FOR UPDATE TO quotedb_app
-                                USING ((SELECT admin_has_permission(app_user_id(), ''rates:apply'')))
-                                WITH CHECK ((SELECT admin_has_permission(app_user_id(), ''rates:apply'')))', t || '_workflow_update', t);
-            EXECUTE format('COMMENT ON POLICY %I ON %I IS %L', t || '_workflow_insert', t,
-                           'Rows are proposed by admins holding rates:propose and activated only by applying an approved request (rates:apply).');
-            EXECUTE format('COMMENT ON POLICY %I ON %I IS %L', t || '_workflow_update', t,
-                           'Only applying an approved rate change request (rates:apply) activates, retires or closes rows.');
+                                status = ''proposed'' AND (SELECT admin_has_permission(app_user_id(), ''rates:propose'')))',
+                           t || '_proposer_insert', t);
+            EXECUTE format('COMMENT ON POLICY %I ON %I IS %L', t || '_proposer_insert', t,
+                           'Admins holding rates:propose add proposed rows; only apply_rate_change_request() (an approved request, rates:apply) activates, retires or closes rows.');
         ELSE
             EXECUTE format('CREATE POLICY %I ON %I FOR INSERT TO quotedb_app
                                 WITH CHECK ((SELECT admin_has_permission(app_user_id(), ''rating_rules:manage'')))', t || '_manager_insert', t);
@@ -776,9 +792,7 @@ CREATE POLICY rate_change_requests_workflow_update ON rate_change_requests FOR U
         (status IN ('draft', 'pending', 'withdrawn') AND requested_by = (SELECT app_admin_user_id())
              AND (SELECT admin_has_permission(app_user_id(), 'rates:propose')))
         OR (status IN ('approved', 'rejected') AND reviewed_by = (SELECT app_admin_user_id())
-             AND (SELECT admin_has_permission(app_user_id(), 'rates:approve')))
-        OR (status = 'applied' AND applied_by = (SELECT app_admin_user_id())
-             AND (SELECT admin_has_permission(app_user_id(), 'rates:apply'))));
+             AND (SELECT admin_has_permission(app_user_id(), 'rates:approve'))));
 CREATE POLICY rate_change_requests_system_all ON rate_change_requests FOR ALL TO quotedb_system USING (true) WITH CHECK (true);
 CREATE POLICY rate_change_requests_readonly_select ON rate_change_requests FOR SELECT TO quotedb_readonly USING (true);
 COMMENT ON POLICY rate_change_requests_app_select ON rate_change_requests IS
@@ -786,9 +800,138 @@ COMMENT ON POLICY rate_change_requests_app_select ON rate_change_requests IS
 COMMENT ON POLICY rate_change_requests_proposer_insert ON rate_change_requests IS
     'An admin holding rates:propose drafts requests only in their own name, unreviewed and unapplied.';
 COMMENT ON POLICY rate_change_requests_workflow_update ON rate_change_requests IS
-    'Each step is taken as oneself with its permission: the requester (rates:propose) submits or withdraws, the reviewer (rates:approve) approves or rejects, the applier (rates:apply) applies.';
+    'Each step is taken as oneself with its permission: the requester (rates:propose) submits or withdraws, the reviewer (rates:approve) approves or rejects; applying is apply_rate_change_request()''s alone.';
 COMMENT ON POLICY rate_change_requests_system_all ON rate_change_requests IS 'The system role (seeds) runs the workflow.';
 COMMENT ON POLICY rate_change_requests_readonly_select ON rate_change_requests IS 'Reporting reads every request.';
+
+
+-- Whether the session is the schema owner's own - a login holding quotedb_owner (migrations, seeds,
+-- the volume loader) that has not switched to another role - as opposed to the application acting
+-- as quotedb_app or a worker acting as quotedb_system.
+CREATE FUNCTION is_owner_session() RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, public, pg_temp
+AS $$
+    SELECT pg_catalog.current_setting('role') IN ('none', 'quotedb_owner')
+       AND pg_catalog.pg_has_role(session_user, 'quotedb_owner', 'MEMBER')
+$$;
+COMMENT ON FUNCTION is_owner_session() IS
+    'True in a session of a login holding quotedb_owner that has not SET ROLE to another role (migrations, seeds, the volume loader).';
+
+-- Applying a request is the one way rates become active, retire or close: it runs as the owner
+-- (the application has no UPDATE on base_rates or territory_factors) after checking that the
+-- acting admin holds rates:apply and applies as themself; every rule still applies (the
+-- activation trigger requires the request to be approved).
+CREATE OR REPLACE FUNCTION apply_rate_change_request(p_request_id uuid, p_admin_user_id uuid) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, public, pg_temp
+AS $$
+DECLARE
+    v_req    rate_change_requests%ROWTYPE;
+    v_pc     jsonb;
+    v_from   date;
+    v_period daterange;
+    v_id     uuid;
+BEGIN
+    -- As the owner, so the acting admin is checked here: holds rates:apply and is who applies
+    -- (the seeds, run by the owner's own login, apply as the approver they name).
+    IF NOT (public.is_owner_session()
+            OR (public.admin_has_permission(public.app_user_id(), 'rates:apply')
+                AND p_admin_user_id IS NOT DISTINCT FROM public.app_admin_user_id())) THEN
+        RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+            MESSAGE = 'applying a rate change request needs an active admin holding rates:apply, applying as themself';
+    END IF;
+    SELECT * INTO v_req FROM rate_change_requests WHERE id = p_request_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'no_data_found',
+            MESSAGE = format('rate change request %s does not exist', p_request_id);
+    END IF;
+    v_pc := v_req.proposed_change;
+    v_from := (v_pc ->> 'effective_from')::date;
+    v_period := daterange(v_from, (v_pc ->> 'effective_to')::date);
+
+    IF v_req.kind = 'base_rate' THEN
+        -- Superseded entirely (starts on or after the new start): retired.
+        UPDATE base_rates SET status = 'retired'
+        WHERE status = 'active' AND state_code = v_pc ->> 'state_code'
+          AND coverage_type = (v_pc ->> 'coverage_type')::coverage_type
+          AND effective && v_period AND lower(effective) >= v_from;
+        -- Started before: its period closes where the new one starts.
+        UPDATE base_rates SET effective = daterange(lower(effective), v_from)
+        WHERE status = 'active' AND state_code = v_pc ->> 'state_code'
+          AND coverage_type = (v_pc ->> 'coverage_type')::coverage_type
+          AND effective && v_period AND lower(effective) < v_from;
+        IF v_req.base_rate_id IS NOT NULL THEN
+            UPDATE base_rates SET status = 'active', activated_by_request = v_req.id
+            WHERE id = v_req.base_rate_id
+            RETURNING id INTO v_id;
+        ELSE
+            INSERT INTO base_rates (state_code, coverage_type, base_amount, effective, status, activated_by_request)
+            VALUES (v_pc ->> 'state_code', (v_pc ->> 'coverage_type')::coverage_type,
+                    (v_pc ->> 'base_amount')::numeric, v_period, 'active', v_req.id)
+            RETURNING id INTO v_id;
+        END IF;
+    ELSE
+        UPDATE territory_factors SET status = 'retired'
+        WHERE status = 'active' AND state_code = v_pc ->> 'state_code' AND zip = v_pc ->> 'zip'
+          AND effective && v_period AND lower(effective) >= v_from;
+        UPDATE territory_factors SET effective = daterange(lower(effective), v_from)
+        WHERE status = 'active' AND state_code = v_pc ->> 'state_code' AND zip = v_pc ->> 'zip'
+          AND effective && v_period AND lower(effective) < v_from;
+        IF v_req.territory_factor_id IS NOT NULL THEN
+            UPDATE territory_factors SET status = 'active', activated_by_request = v_req.id
+            WHERE id = v_req.territory_factor_id
+            RETURNING id INTO v_id;
+        ELSE
+            INSERT INTO territory_factors (state_code, zip, city, factor, effective, status, activated_by_request)
+            VALUES (v_pc ->> 'state_code', v_pc ->> 'zip', v_pc ->> 'city',
+                    (v_pc ->> 'factor')::numeric, v_period, 'active', v_req.id)
+            RETURNING id INTO v_id;
+        END IF;
+    END IF;
+
+    UPDATE rate_change_requests
+    SET status = 'applied', applied_at = now(), applied_by = p_admin_user_id
+    WHERE id = v_req.id;
+    RETURN v_id;
+END
+$$;
+
+-- Workflow times are the database's: whatever the application or a worker sends for created_at,
+-- submitted_at, reviewed_at or applied_at, the row holds the time the step was taken.
+CREATE FUNCTION rate_change_requests_set_step_times_fn() RETURNS trigger
+    LANGUAGE plpgsql
+AS $$
+BEGIN
+    -- The owner's own sessions (seeds, the volume loader) write history as it was.
+    IF public.is_owner_session() THEN
+        RETURN NEW;
+    END IF;
+    IF TG_OP = 'INSERT' THEN
+        NEW.created_at := now();
+        NEW.submitted_at := CASE WHEN NEW.submitted_at IS NULL THEN NULL ELSE now() END;
+        NEW.reviewed_at := CASE WHEN NEW.reviewed_at IS NULL THEN NULL ELSE now() END;
+        NEW.applied_at := CASE WHEN NEW.applied_at IS NULL THEN NULL ELSE now() END;
+    ELSE
+        NEW.created_at := OLD.created_at;
+        IF NEW.submitted_at IS DISTINCT FROM OLD.submitted_at THEN
+            NEW.submitted_at := CASE WHEN NEW.submitted_at IS NULL THEN NULL ELSE now() END;
+        END IF;
+        IF NEW.reviewed_at IS DISTINCT FROM OLD.reviewed_at THEN
+            NEW.reviewed_at := CASE WHEN NEW.reviewed_at IS NULL THEN NULL ELSE now() END;
+        END IF;
+        IF NEW.applied_at IS DISTINCT FROM OLD.applied_at THEN
+            NEW.applied_at := CASE WHEN NEW.applied_at IS NULL THEN NULL ELSE now() END;
+        END IF;
+    END IF;
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION rate_change_requests_set_step_times_fn() IS 'Trigger function of rate_change_requests_step_times_by_database.';
+CREATE TRIGGER rate_change_requests_step_times_by_database BEFORE INSERT OR UPDATE ON rate_change_requests
+    FOR EACH ROW EXECUTE FUNCTION rate_change_requests_set_step_times_fn();
+COMMENT ON TRIGGER rate_change_requests_step_times_by_database ON rate_change_requests IS
+    'The four-eyes trail carries the database''s times: created_at, submitted_at, reviewed_at and applied_at are now() when set, never a caller''s value.';
 
 -- audit_logs: appended through append_audit_log(); read by admins holding audit:read.
 ALTER TABLE audit_logs ENABLE ROW LEVEL SECURITY;
@@ -810,7 +953,7 @@ DECLARE
     cmds text[];
     c text;
 BEGIN
-    FOREACH t IN ARRAY ARRAY['websocket_connections', 'analytics_events', 'notification_queue', 'realtime_metrics', 'admin_dashboards'] LOOP
+    FOREACH t IN ARRAY ARRAY['websocket_connections', 'analytics_events', 'realtime_metrics', 'admin_dashboards'] LOOP
         EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
         EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
         cmds := CASE WHEN t = 'analytics_events' THEN ARRAY['select', 'insert']
@@ -832,6 +975,53 @@ BEGIN
     END LOOP;
 END
 $service_tables$;
+
+-- notification_queue holds what is about to be sent - password reset links among it - and where
+-- to: the application queues through enqueue_notifications() (no INSERT, UPDATE or DELETE of its
+-- own) and reads only notifications addressed to the acting user; claiming, sending and retrying
+-- is the workers' (quotedb_system).
+CREATE FUNCTION enqueue_notifications(
+    p_channels notification_channel[], p_users uuid[], p_addresses text[], p_templates text[],
+    p_payloads jsonb[], p_priorities smallint[], p_max_attempts smallint[], p_not_before timestamptz[]
+) RETURNS SETOF notification_queue
+    LANGUAGE sql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, public, pg_temp
+AS $$
+    WITH s AS (
+        SELECT CASE WHEN jsonb_typeof(v) = 'number' THEN round(v::numeric)::int2 END AS max_attempts
+        FROM public.public_setting('notifications.max_attempts') AS v
+    )
+    INSERT INTO public.notification_queue (channel, recipient_user_id, recipient_address, template, payload,
+                                           priority, max_attempts, next_attempt_at)
+    SELECT t.channel, t.user_id, t.address, t.template, t.payload, t.priority,
+           coalesce(t.max_attempts, s.max_attempts), coalesce(t.not_before, now())
+    FROM unnest(p_channels, p_users, p_addresses, p_templates, p_payloads, p_priorities, p_max_attempts, p_not_before)
+         WITH ORDINALITY AS t (channel, user_id, address, template, payload, priority, max_attempts, not_before, ord)
+    CROSS JOIN s
+    WHERE coalesce(t.max_attempts, s.max_attempts) IS NOT NULL
+    ORDER BY t.ord
+    RETURNING *
+$$;
+COMMENT ON FUNCTION enqueue_notifications(notification_channel[], uuid[], text[], text[], jsonb[], smallint[], smallint[], timestamptz[]) IS
+    'Queues notifications (parallel arrays, in order) and returns them; max_attempts defaults to the setting notifications.max_attempts (rows without either are skipped). The only way the application writes notification_queue.';
+REVOKE ALL ON FUNCTION enqueue_notifications(notification_channel[], uuid[], text[], text[], jsonb[], smallint[], smallint[], timestamptz[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION enqueue_notifications(notification_channel[], uuid[], text[], text[], jsonb[], smallint[], smallint[], timestamptz[])
+    TO quotedb_app, quotedb_system;
+REVOKE INSERT, UPDATE ON notification_queue FROM quotedb_app;
+ALTER TABLE notification_queue ENABLE ROW LEVEL SECURITY;
+ALTER TABLE notification_queue FORCE ROW LEVEL SECURITY;
+CREATE POLICY notification_queue_recipient_select ON notification_queue FOR SELECT TO quotedb_app
+    USING (recipient_user_id = (SELECT app_user_id()));
+CREATE POLICY notification_queue_system_all ON notification_queue FOR ALL TO quotedb_system USING (true) WITH CHECK (true);
+CREATE POLICY notification_queue_readonly_select ON notification_queue FOR SELECT TO quotedb_readonly USING (true);
+COMMENT ON POLICY notification_queue_recipient_select ON notification_queue IS 'A user sees the notifications addressed to them.';
+COMMENT ON POLICY notification_queue_system_all ON notification_queue IS 'Workers (the system role) claim, send, retry and recover notifications.';
+COMMENT ON POLICY notification_queue_readonly_select ON notification_queue IS 'Reporting reads the queue.';
+
+-- websocket_connections: the application's nodes open, beat and close connections; which user and
+-- session a connection belongs to is written once, at open.
+REVOKE UPDATE ON websocket_connections FROM quotedb_app;
+GRANT UPDATE (last_heartbeat_at, subscriptions, disconnected_at) ON websocket_connections TO quotedb_app;
 
 -- ---------------------------------------------------------------------------------------------
 -- 7. Frozen and one-way columns

@@ -370,8 +370,11 @@ It **cannot**:
 - **Change rates or permissions without claiming an admin that holds the permission.** The write
   policies on rating data (base rates, territory factors, discount and surcharge rules, rate change
   requests) and on the admin permission model check `admin_has_permission(app_user_id(), '<code>')`;
-  each step of the four-eyes rate workflow is stamped with the acting admin and needs that step's
-  permission.
+  each step of the four-eyes rate workflow is stamped with the acting admin and the database's
+  time and needs that step's permission, and only `apply_rate_change_request()` (an approved
+  request, an admin holding `rates:apply`) activates, retires or closes a rate: the application
+  has no UPDATE on `base_rates` or `territory_factors`. A rated quote's cover (coverage type,
+  limit, deductible) and priced terms are frozen; only re-rating changes its premium.
 - **Rewrite history.** `audit_logs` and `admin_activity_logs` refuse UPDATE, DELETE and TRUNCATE
   for every role, the owner included (triggers, not grants). `occurred_at` is set by the database:
   audit rows are appended through `append_audit_log()`, and the application's column INSERT on
@@ -394,9 +397,17 @@ It **can**:
   looked up in `user_sessions`, unrevoked and unexpired, by a definer function like
   `session_by_token_hash`) instead of trusting a user id, so that acting as someone requires
   holding their live session token.
-- **Write the service tables as itself**, with no acting user: `websocket_connections`,
-  `analytics_events`, `notification_queue`, `realtime_metrics` and `admin_dashboards`. They hold
-  no money, no permission and no identity.
+- **Read and write the service tables as itself**, with no acting user: `websocket_connections`
+  (which user and session a connection belongs to is fixed at open; node, heartbeat,
+  subscriptions and close are writable), `analytics_events`, `realtime_metrics` and
+  `admin_dashboards`. The platform's services write them for everyone, so the application login
+  can read them for everyone too: that includes session ids and IP addresses of websocket
+  connections and whatever an event's properties hold. Keep personal data out of event
+  properties. (`notification_queue`, which holds reset links, is *not* such a table: the
+  application queues through `enqueue_notifications()` and reads only the acting user's
+  notifications; claiming and sending is the workers'.)
+- **Name any user as the actor of an audit entry** it appends (`append_audit_log()` takes the
+  actor as an argument; the entry's time is the database's).
 - **Price a quote it creates.** Pricing runs in Rust; the database checks that a quote's version
   and coverages are consistent (`quotes_current_version_in_step`: the premium is the current
   version's), and freezes the priced terms once the quote is rated (`quotes_priced_terms_frozen`).

@@ -346,6 +346,9 @@ pub mod rules {
     pub const RATE_CHANGE_REQUESTS_TIMELINE_ORDER: &str = "rate_change_requests_timeline_order";
     /// A request starts as draft and moves only along `rate_change_request_transitions` (trigger).
     pub const RATE_CHANGE_REQUESTS_STATUS_TRANSITION: &str = "rate_change_requests_status_transition";
+    /// The four-eyes trail carries the database's times: created_at, submitted_at, reviewed_at and
+    /// applied_at are now() when set by the application or a worker (trigger).
+    pub const RATE_CHANGE_REQUESTS_STEP_TIMES_BY_DATABASE: &str = "rate_change_requests_step_times_by_database";
     /// A request's history is written once: the proposal freezes at submission, the review and
     /// the application once recorded (trigger).
     pub const RATE_CHANGE_REQUESTS_HISTORY_FROZEN: &str = "rate_change_requests_history_frozen";
@@ -417,6 +420,7 @@ pub mod rules {
         RATE_CHANGE_REQUESTS_APPLICATION_RECORDED,
         RATE_CHANGE_REQUESTS_TIMELINE_ORDER,
         RATE_CHANGE_REQUESTS_STATUS_TRANSITION,
+        RATE_CHANGE_REQUESTS_STEP_TIMES_BY_DATABASE,
         RATE_CHANGE_REQUESTS_HISTORY_FROZEN,
         BASE_RATES_ACTIVATED_BY_REQUEST_FK,
         BASE_RATES_ACTIVATION_REQUIRES_APPROVED_REQUEST,

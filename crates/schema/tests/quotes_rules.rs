@@ -1551,7 +1551,7 @@ async fn coverage_lines_of_a_bound_quote_cannot_be_removed() {
 }
 
 #[tokio::test]
-async fn coverage_lines_of_a_rated_quote_can_still_change() {
+async fn a_rated_quotes_cover_is_frozen_and_only_its_premiums_change() {
     let db = TestDb::new().await;
     let q = draft_quote(db.pool()).await;
     try_coverage(db.pool(), q, "collision", None, "500", None)
@@ -1560,12 +1560,21 @@ async fn coverage_lines_of_a_rated_quote_can_still_change() {
     rate(db.pool(), q, "1000.00").await.expect("rate");
     exec(
         db.pool(),
-        "UPDATE quote_coverages SET deductible = 1000, premium = 400 WHERE quote_id = $1",
+        "UPDATE quote_coverages SET premium = 400 WHERE quote_id = $1",
         q,
     )
     .await
-    .expect("change a rated quote's line");
-    exec(db.pool(), "DELETE FROM quote_coverages WHERE quote_id = $1", q)
-        .await
-        .expect("remove a rated quote's line");
+    .expect("re-rating changes a rated quote's line premium");
+    // The cover was priced (0007): a new deductible, or a removed line, would need a new price.
+    for change in [
+        "UPDATE quote_coverages SET deductible = 1000 WHERE quote_id = $1",
+        "DELETE FROM quote_coverages WHERE quote_id = $1",
+    ] {
+        let err = exec(db.pool(), change, q).await.expect_err(change);
+        assert_eq!(
+            quotedb_testkit::violated_rule(&err),
+            Some("quote_coverages_editable"),
+            "{change}: {err}"
+        );
+    }
 }

@@ -329,15 +329,17 @@ impl<'a> Notifications<'a> {
     pub async fn enqueue(&self, n: &NewNotification) -> Result<Notification, NotificationError> {
         validate(n)?;
         let (user, address) = n.recipient.parts();
-        let row = query_notification!(
-            "INSERT INTO notification_queue (channel, recipient_user_id, recipient_address, template, payload,
-                                             priority, max_attempts, next_attempt_at)
-             SELECT $1, $2, $3, $4, $5, $6, coalesce($7::int2, s.max_attempts), coalesce($8, now())
-             FROM (SELECT CASE WHEN jsonb_typeof(v) = 'number' THEN round(v::numeric)::int2 END AS max_attempts
-                   FROM public_setting('notifications.max_attempts') AS v) AS s
-             WHERE coalesce($7::int2, s.max_attempts) IS NOT NULL
-             RETURNING",
-            "",
+        // Through enqueue_notifications(): the application may queue, not read or change the queue.
+        let row = sqlx::query_as!(
+            Notification,
+            r#"SELECT id AS "id!: NotificationId", channel AS "channel!: NotificationChannel",
+                      recipient_user_id AS "recipient_user_id: UserId", recipient_address, template AS "template!",
+                      payload AS "payload!", status AS "status!: NotificationStatus", priority AS "priority!",
+                      attempts AS "attempts!", max_attempts AS "max_attempts!", next_attempt_at AS "next_attempt_at!",
+                      locked_at, locked_by, sent_at, last_error, created_at AS "created_at!", updated_at AS "updated_at!"
+               FROM enqueue_notifications(ARRAY[$1::notification_channel], ARRAY[$2::uuid], ARRAY[$3::text],
+                                          ARRAY[$4::text], ARRAY[$5::jsonb], ARRAY[$6::int2], ARRAY[$7::int2],
+                                          ARRAY[$8::timestamptz])"#,
             n.channel as NotificationChannel,
             user.map(|u| u.0),
             address,
@@ -393,24 +395,9 @@ impl<'a> Notifications<'a> {
         // override, no setting) are filtered out and detected by the count below.
         let ids = sqlx::query_scalar!(
             r#"
-            WITH s AS (
-                SELECT CASE WHEN jsonb_typeof(v) = 'number' THEN round(v::numeric)::int2 END AS max_attempts
-                FROM public_setting('notifications.max_attempts') AS v
-            ), inserted AS (
-                INSERT INTO notification_queue (channel, recipient_user_id, recipient_address, template, payload,
-                                                priority, max_attempts, next_attempt_at)
-                SELECT t.channel, t.user_id, t.address, t.template, t.payload, t.priority,
-                       coalesce(t.max_attempts, s.max_attempts), coalesce(t.not_before, now())
-                FROM UNNEST($1::notification_channel[], $2::uuid[], $3::text[], $4::text[], $5::jsonb[],
-                            $6::int2[], $7::int2[], $8::timestamptz[])
-                     WITH ORDINALITY AS t(channel, user_id, address, template, payload, priority, max_attempts,
-                                          not_before, ord)
-                CROSS JOIN s
-                WHERE coalesce(t.max_attempts, s.max_attempts) IS NOT NULL
-                ORDER BY t.ord
-                RETURNING id
-            )
-            SELECT id AS "id!: NotificationId" FROM inserted
+            SELECT id AS "id!: NotificationId"
+            FROM enqueue_notifications($1::notification_channel[], $2::uuid[], $3::text[], $4::text[], $5::jsonb[],
+                                       $6::int2[], $7::int2[], $8::timestamptz[])
             "#,
             &channels as &[NotificationChannel],
             &users as &[Option<Uuid>],
