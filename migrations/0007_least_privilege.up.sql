@@ -805,18 +805,20 @@ COMMENT ON POLICY rate_change_requests_system_all ON rate_change_requests IS 'Th
 COMMENT ON POLICY rate_change_requests_readonly_select ON rate_change_requests IS 'Reporting reads every request.';
 
 
--- Whether the session is the schema owner's own - a login holding quotedb_owner (migrations, seeds,
--- the volume loader) that has not switched to another role - as opposed to the application acting
--- as quotedb_app or a worker acting as quotedb_system.
+-- Whether the session acts as the schema owner - its login, or the role it SET ROLE to, holds
+-- quotedb_owner (migrations, seeds, the volume loader) - as opposed to the application acting as
+-- quotedb_app or a worker acting as quotedb_system (neither holds quotedb_owner).
 CREATE FUNCTION is_owner_session() RETURNS boolean
     LANGUAGE sql STABLE
     SET search_path = pg_catalog, public, pg_temp
 AS $$
-    SELECT pg_catalog.current_setting('role') IN ('none', 'quotedb_owner')
-       AND pg_catalog.pg_has_role(session_user, 'quotedb_owner', 'MEMBER')
+    SELECT pg_catalog.pg_has_role(
+               CASE pg_catalog.current_setting('role') WHEN 'none' THEN session_user
+                    ELSE pg_catalog.current_setting('role')::pg_catalog.name END,
+               'quotedb_owner', 'MEMBER')
 $$;
 COMMENT ON FUNCTION is_owner_session() IS
-    'True in a session of a login holding quotedb_owner that has not SET ROLE to another role (migrations, seeds, the volume loader).';
+    'True when the session''s current role (its login unless it SET ROLE) holds quotedb_owner: migrations, seeds, the volume loader.';
 
 -- Applying a request is the one way rates become active, retire or close: it runs as the owner
 -- (the application has no UPDATE on base_rates or territory_factors) after checking that the

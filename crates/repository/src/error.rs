@@ -95,32 +95,6 @@ pub(crate) fn refused_value(err: &sqlx::Error) -> Option<InvalidInput> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bounded_text_trims_and_refuses_blank_nul_and_overlong_text() {
-        assert_eq!(bounded_text("f", "  Ada ", 3).as_deref(), Ok("Ada"));
-        assert_eq!(
-            bounded_text("f", "Ädä", 3).as_deref(),
-            Ok("Ädä"),
-            "characters, not bytes"
-        );
-        for bad in ["", "   ", "A\0da", "Adam"] {
-            assert_eq!(bounded_text("f", bad, 3).map_err(|e| e.field), Err("f"), "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn bounded_json_refuses_big_documents_and_nul_characters() {
-        assert!(bounded_json("j", &serde_json::json!({"a": "b"})).is_ok());
-        assert!(bounded_json("j", &serde_json::json!({"a": "b\u{0}"})).is_err());
-        let big = "x".repeat(quotedb_schema::base::MAX_JSON_BYTES);
-        assert!(bounded_json("j", &serde_json::json!({ "a": big })).is_err());
-    }
-}
-
 /// Whether the connection died under the call - the server restarted or shut down, the backend
 /// was terminated, the network failed - so a statement sent on it may or may not have run.
 pub(crate) fn is_connection_lost(err: &sqlx::Error) -> bool {
@@ -228,3 +202,29 @@ macro_rules! read_as_retrying {
     }};
 }
 pub(crate) use read_as_retrying;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounded_text_trims_and_refuses_blank_nul_and_overlong_text() {
+        assert_eq!(bounded_text("f", "  Ada ", 3).as_deref(), Ok("Ada"));
+        assert_eq!(
+            bounded_text("f", "Ädä", 3).as_deref(),
+            Ok("Ädä"),
+            "characters, not bytes"
+        );
+        for bad in ["", "   ", "A\0da", "Adam"] {
+            assert_eq!(bounded_text("f", bad, 3).map_err(|e| e.field), Err("f"), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn bounded_json_refuses_big_documents_and_nul_characters() {
+        assert!(bounded_json("j", &serde_json::json!({"a": "b"})).is_ok());
+        assert!(bounded_json("j", &serde_json::json!({"a": "b\u{0}"})).is_err());
+        let big = "x".repeat(quotedb_schema::base::MAX_JSON_BYTES);
+        assert!(bounded_json("j", &serde_json::json!({ "a": big })).is_err());
+    }
+}

@@ -57,6 +57,15 @@ struct Counts {
     over_bound: AtomicUsize,
 }
 
+/// What the callers share with the test: when to count read failures (the server is up), when to
+/// stop, and the next write's marker.
+#[derive(Debug, Clone)]
+struct Flags {
+    count_reads: Arc<AtomicBool>,
+    stop: Arc<AtomicBool>,
+    next_marker: Arc<AtomicUsize>,
+}
+
 /// `callers` tasks reading a quote and creating quotes until `stop`; read failures are counted
 /// only while `count_reads` is set (the server is up).
 async fn callers(
@@ -65,10 +74,13 @@ async fn callers(
     number: &QuoteNumber,
     callers: usize,
     counts: &Arc<Counts>,
-    count_reads: &Arc<AtomicBool>,
-    stop: &Arc<AtomicBool>,
-    next_marker: &Arc<AtomicUsize>,
+    flags: &Flags,
 ) -> Vec<tokio::task::JoinHandle<()>> {
+    let Flags {
+        count_reads,
+        stop,
+        next_marker,
+    } = flags;
     (0..callers)
         .map(|_| {
             let (db, number, counts) = (db.clone(), number.clone(), counts.clone());
@@ -138,12 +150,17 @@ async fn connection_faults_reach_no_caller_and_a_small_pool_serves_many() {
 
     // (a) Every pooled connection killed, while 8 callers read and write.
     let counts = Arc::new(Counts::default());
-    let (count_reads, stop, next_marker) = (
-        Arc::new(AtomicBool::new(true)),
-        Arc::new(AtomicBool::new(false)),
-        Arc::new(AtomicUsize::new(0)),
-    );
-    let tasks = callers(&db, customer, &number, 8, &counts, &count_reads, &stop, &next_marker).await;
+    let flags = Flags {
+        count_reads: Arc::new(AtomicBool::new(true)),
+        stop: Arc::new(AtomicBool::new(false)),
+        next_marker: Arc::new(AtomicUsize::new(0)),
+    };
+    let Flags {
+        count_reads,
+        stop,
+        next_marker,
+    } = flags.clone();
+    let tasks = callers(&db, customer, &number, 8, &counts, &flags).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     for _ in 0..3 {
         kill_every_backend(&tdb).await;
@@ -170,7 +187,7 @@ async fn connection_faults_reach_no_caller_and_a_small_pool_serves_many() {
         let counts = Arc::new(Counts::default());
         stop.store(false, Ordering::SeqCst);
         let written_before = next_marker.load(Ordering::SeqCst);
-        let tasks = callers(&db, customer, &number, 8, &counts, &count_reads, &stop, &next_marker).await;
+        let tasks = callers(&db, customer, &number, 8, &counts, &flags).await;
         tokio::time::sleep(Duration::from_millis(500)).await;
         count_reads.store(false, Ordering::SeqCst);
         let cluster = cluster.clone();

@@ -1571,10 +1571,6 @@ async fn a_rated_quotes_cover_is_frozen_and_only_its_premiums_change() {
         "DELETE FROM quote_coverages WHERE quote_id = $1",
     ] {
         let err = exec(db.pool(), change, q).await.expect_err(change);
-        assert_eq!(
-            quotedb_testkit::violated_rule(&err),
-            Some("quote_coverages_editable"),
-            "{change}: {err}"
-        );
+        assert_eq!(violated_rule(&err), Some("quote_coverages_editable"), "{change}: {err}");
     }
 }

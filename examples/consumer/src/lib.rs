@@ -111,6 +111,10 @@ impl QuoteService {
     /// A customer's quote by its number, as that customer sees it.
     pub async fn quote(&self, customer: UserId, number: &str) -> Result<Quote, ServiceError> {
         let number = QuoteNumber::parse(number)?;
-        Ok(self.db.quotes().get_by_number(&Actor::Customer(customer), &number).await?)
+        Ok(self
+            .db
+            .quotes()
+            .get_by_number(&Actor::Customer(customer), &number)
+            .await?)
     }
 }

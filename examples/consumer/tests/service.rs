@@ -9,10 +9,16 @@ use quotedb_testkit::TestDb;
 async fn a_customer_signs_up_gets_a_quote_and_reads_it_back() {
     let db = TestDb::seeded().await;
     let service = QuoteService::with_db(Db::new(db.pool().clone()));
-    let customer = service.sign_up("ada@example.com", "Ada Lovelace").await.expect("sign up");
+    let customer = service
+        .sign_up("ada@example.com", "Ada Lovelace")
+        .await
+        .expect("sign up");
     let quote = service.quote_collision(customer, "CA", "90001").await.expect("quote");
     assert!(quote.premium.is_some_and(|p| p > rust_decimal::Decimal::ZERO));
-    let read = service.quote(customer, &quote.quote_number.to_string()).await.expect("read back");
+    let read = service
+        .quote(customer, quote.quote_number.as_ref())
+        .await
+        .expect("read back");
     assert_eq!(read.id, quote.id);
 }
 
@@ -23,7 +29,10 @@ async fn another_customer_cannot_read_the_quote() {
     let ada = service.sign_up("ada@example.com", "Ada").await.expect("ada");
     let bob = service.sign_up("bob@example.com", "Bob").await.expect("bob");
     let quote = service.quote_collision(ada, "CA", "90001").await.expect("quote");
-    let err = service.quote(bob, &quote.quote_number.to_string()).await.expect_err("hidden");
+    let err = service
+        .quote(bob, quote.quote_number.as_ref())
+        .await
+        .expect_err("hidden");
     assert!(matches!(err, ServiceError::Quote(_)), "{err:?}");
     assert!(!err.is_retryable(), "not found is not worth retrying");
 }
