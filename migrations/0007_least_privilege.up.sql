@@ -955,11 +955,10 @@ DECLARE
     cmds text[];
     c text;
 BEGIN
-    FOREACH t IN ARRAY ARRAY['websocket_connections', 'analytics_events', 'realtime_metrics', 'admin_dashboards'] LOOP
+    FOREACH t IN ARRAY ARRAY['websocket_connections', 'analytics_events', 'realtime_metrics'] LOOP
         EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
         EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
         cmds := CASE WHEN t = 'analytics_events' THEN ARRAY['select', 'insert']
-                     WHEN t = 'admin_dashboards' THEN ARRAY['select', 'insert', 'update', 'delete']
                      ELSE ARRAY['select', 'insert', 'update'] END;
         FOREACH c IN ARRAY cmds LOOP
             EXECUTE format('CREATE POLICY %I ON %I FOR %s TO quotedb_app %s',
@@ -977,6 +976,17 @@ BEGIN
     END LOOP;
 END
 $service_tables$;
+
+-- admin_dashboards: an admin's own layouts, theirs alone.
+ALTER TABLE admin_dashboards ENABLE ROW LEVEL SECURITY;
+ALTER TABLE admin_dashboards FORCE ROW LEVEL SECURITY;
+CREATE POLICY admin_dashboards_own_all ON admin_dashboards FOR ALL TO quotedb_app
+    USING (admin_user_id = (SELECT app_admin_user_id())) WITH CHECK (admin_user_id = (SELECT app_admin_user_id()));
+CREATE POLICY admin_dashboards_system_all ON admin_dashboards FOR ALL TO quotedb_system USING (true) WITH CHECK (true);
+CREATE POLICY admin_dashboards_readonly_select ON admin_dashboards FOR SELECT TO quotedb_readonly USING (true);
+COMMENT ON POLICY admin_dashboards_own_all ON admin_dashboards IS 'An active admin sees and changes only their own dashboards.';
+COMMENT ON POLICY admin_dashboards_system_all ON admin_dashboards IS 'The system role sees and changes every dashboard.';
+COMMENT ON POLICY admin_dashboards_readonly_select ON admin_dashboards IS 'Reporting reads every dashboard.';
 
 -- notification_queue holds what is about to be sent - password reset links among it - and where
 -- to: the application queues through enqueue_notifications() (no INSERT, UPDATE or DELETE of its

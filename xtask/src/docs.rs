@@ -399,8 +399,8 @@ It **can**:
   holding their live session token.
 - **Read and write the service tables as itself**, with no acting user: `websocket_connections`
   (which user and session a connection belongs to is fixed at open; node, heartbeat,
-  subscriptions and close are writable), `analytics_events`, `realtime_metrics` and
-  `admin_dashboards`. The platform's services write them for everyone, so the application login
+  subscriptions and close are writable), `analytics_events` and `realtime_metrics`. The
+  platform's services write them for everyone, so the application login
   can read them for everyone too: that includes session ids and IP addresses of websocket
   connections and whatever an event's properties hold. Keep personal data out of event
   properties. (`notification_queue`, which holds reset links, is *not* such a table: the

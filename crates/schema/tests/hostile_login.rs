@@ -593,12 +593,7 @@ async fn a_customer_changes_no_row_that_is_not_theirs_in_any_table() {
     let db = TestDb::seeded().await;
     let w = world(&db).await;
     let mut conn = connect(&db, APP_LOGIN).await;
-    let service = [
-        "websocket_connections",
-        "analytics_events",
-        "realtime_metrics",
-        "admin_dashboards",
-    ];
+    let service = ["websocket_connections", "analytics_events", "realtime_metrics"];
     let writable: Vec<(String, Option<String>)> = sqlx::query_as(
         "SELECT c.relname::text,
                 (SELECT a.attname::text FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0

@@ -1,6 +1,6 @@
-//! Saved dashboard layouts of an admin (`admin_dashboards`; not under row level security: every
-//! call names the owning admin and touches only that admin's dashboards — another admin's
-//! dashboard is [`DashboardError::NotFound`]).
+//! Saved dashboard layouts of an admin (`admin_dashboards`, under row level security since 0007:
+//! every call acts as an admin and sees and touches only that admin's dashboards — another
+//! admin's dashboard is [`DashboardError::NotFound`]).
 //!
 //! At most one dashboard per admin is the default (`admin_dashboards_one_default`):
 //! [`Dashboards::set_default`] clears the old default and sets the new one in one transaction.
@@ -11,6 +11,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use super::present;
+use crate::actor::{Actor, begin_as};
 use crate::error::rule_of;
 use crate::ids::{AdminUserId, DashboardId};
 use crate::{Db, InvalidInput};
@@ -43,9 +44,9 @@ pub enum DashboardError {
     /// No such dashboard of this admin.
     #[error("dashboard {0} not found")]
     NotFound(DashboardId),
-    /// The owner is not an admin (`admin_dashboards_admin_user_fk`).
-    #[error("admin account {0} not found")]
-    AdminNotFound(AdminUserId),
+    /// The actor is not an active admin: dashboards belong to admins.
+    #[error("dashboards belong to active admins; the actor is none")]
+    NotAnAdmin,
     /// The admin has a dashboard of this name already (`admin_dashboards_name_unique`).
     #[error("a dashboard named {0:?} exists already")]
     NameTaken(String),
@@ -58,9 +59,13 @@ pub enum DashboardError {
 }
 
 impl DashboardError {
-    fn from_db(err: sqlx::Error, admin: AdminUserId, name: &str) -> Self {
+    fn from_db(err: sqlx::Error, name: &str) -> Self {
+        if crate::error::is_rls_refusal(&err) || crate::error::sqlstate_of(&err).as_deref() == Some("23502") {
+            // No admin behind the actor: admin_user_id = app_admin_user_id() is NULL.
+            return Self::NotAnAdmin;
+        }
         match rule_of(&err) {
-            Some(rules::ADMIN_DASHBOARDS_ADMIN_USER_FK) => Self::AdminNotFound(admin),
+            Some(rules::ADMIN_DASHBOARDS_ADMIN_USER_FK) => Self::NotAnAdmin,
             Some(rules::ADMIN_DASHBOARDS_NAME_UNIQUE) => Self::NameTaken(name.to_owned()),
             Some(rules::ADMIN_DASHBOARDS_ONE_DEFAULT) => Self::DefaultConflict,
             Some(rules::ADMIN_DASHBOARDS_NAME_PRESENT) => Self::Invalid(InvalidInput::new("name", "must not be blank")),
@@ -92,112 +97,124 @@ impl<'a> Dashboards<'a> {
         Self { db }
     }
 
-    /// Save a new (non-default) dashboard for `admin`.
-    #[tracing::instrument(skip_all, fields(admin = %admin), err)]
-    pub async fn create(
-        &self,
-        admin: AdminUserId,
-        name: &str,
-        layout: impl Serialize,
-    ) -> Result<Dashboard, DashboardError> {
+    /// Save a new (non-default) dashboard for the acting admin (row level security: an admin's
+    /// dashboards are theirs alone).
+    #[tracing::instrument(skip_all, err)]
+    pub async fn create(&self, actor: &Actor, name: &str, layout: impl Serialize) -> Result<Dashboard, DashboardError> {
         let name = present("name", name)?;
         let layout = layout_object(layout)?;
-        sqlx::query_as!(
+        let mut tx = begin_as(self.db.pool(), actor)
+            .await
+            .map_err(DashboardError::Database)?;
+        let created = sqlx::query_as!(
             Dashboard,
-            r#"INSERT INTO admin_dashboards (admin_user_id, name, layout) VALUES ($1, $2, $3)
+            r#"INSERT INTO admin_dashboards (admin_user_id, name, layout) VALUES (app_admin_user_id(), $1, $2)
                RETURNING id AS "id: DashboardId", admin_user_id AS "admin_user_id: AdminUserId", name, layout,
                          is_default, created_at, updated_at"#,
-            admin.0,
             name,
             layout,
         )
-        .fetch_one(self.db.pool())
+        .fetch_one(&mut *tx)
         .await
-        .map_err(|e| DashboardError::from_db(e, admin, &name))
+        .map_err(|e| DashboardError::from_db(e, &name))?;
+        tx.commit().await.map_err(DashboardError::Database)?;
+        Ok(created)
     }
 
-    /// The dashboards of `admin`: the default first, then by name.
-    #[tracing::instrument(skip_all, fields(admin = %admin), err)]
-    pub async fn list(&self, admin: AdminUserId) -> Result<Vec<Dashboard>, DashboardError> {
-        sqlx::query_as!(
+    /// The acting admin's dashboards: the default first, then by name.
+    #[tracing::instrument(skip_all, err)]
+    pub async fn list(&self, actor: &Actor) -> Result<Vec<Dashboard>, DashboardError> {
+        let mut tx = begin_as(self.db.pool(), actor)
+            .await
+            .map_err(DashboardError::Database)?;
+        let list = sqlx::query_as!(
             Dashboard,
             r#"SELECT id AS "id: DashboardId", admin_user_id AS "admin_user_id: AdminUserId", name, layout,
                       is_default, created_at, updated_at
-               FROM admin_dashboards WHERE admin_user_id = $1
+               FROM admin_dashboards WHERE admin_user_id = app_admin_user_id()
                ORDER BY is_default DESC, name"#,
-            admin.0,
         )
-        .fetch_all(self.db.pool())
+        .fetch_all(&mut *tx)
         .await
-        .map_err(DashboardError::Database)
+        .map_err(DashboardError::Database)?;
+        tx.commit().await.map_err(DashboardError::Database)?;
+        Ok(list)
     }
 
-    /// Make `dashboard` the default of `admin`, clearing the previous default first — one
+    /// Make `dashboard` the acting admin's default, clearing the previous default first — one
     /// transaction, so a failure changes nothing.
-    #[tracing::instrument(skip_all, fields(admin = %admin, dashboard = %dashboard), err)]
-    pub async fn set_default(&self, admin: AdminUserId, dashboard: DashboardId) -> Result<Dashboard, DashboardError> {
-        let mut tx = self.db.pool().begin().await.map_err(DashboardError::Database)?;
+    #[tracing::instrument(skip_all, fields(dashboard = %dashboard), err)]
+    pub async fn set_default(&self, actor: &Actor, dashboard: DashboardId) -> Result<Dashboard, DashboardError> {
+        let mut tx = begin_as(self.db.pool(), actor)
+            .await
+            .map_err(DashboardError::Database)?;
         sqlx::query!(
-            "UPDATE admin_dashboards SET is_default = false WHERE admin_user_id = $1 AND is_default AND id <> $2",
-            admin.0,
+            "UPDATE admin_dashboards SET is_default = false
+             WHERE admin_user_id = app_admin_user_id() AND is_default AND id <> $1",
             dashboard.0,
         )
         .execute(&mut *tx)
         .await
-        .map_err(|e| DashboardError::from_db(e, admin, ""))?;
+        .map_err(|e| DashboardError::from_db(e, ""))?;
         let updated = sqlx::query_as!(
             Dashboard,
             r#"UPDATE admin_dashboards SET is_default = true
-               WHERE admin_user_id = $1 AND id = $2
+               WHERE admin_user_id = app_admin_user_id() AND id = $1
                RETURNING id AS "id: DashboardId", admin_user_id AS "admin_user_id: AdminUserId", name, layout,
                          is_default, created_at, updated_at"#,
-            admin.0,
             dashboard.0,
         )
         .fetch_optional(&mut *tx)
         .await
-        .map_err(|e| DashboardError::from_db(e, admin, ""))?
+        .map_err(|e| DashboardError::from_db(e, ""))?
         .ok_or(DashboardError::NotFound(dashboard))?;
         tx.commit().await.map_err(DashboardError::Database)?;
         Ok(updated)
     }
 
-    /// Replace the layout of one of `admin`'s dashboards.
-    #[tracing::instrument(skip_all, fields(admin = %admin, dashboard = %dashboard), err)]
+    /// Replace the layout of one of the acting admin's dashboards.
+    #[tracing::instrument(skip_all, fields(dashboard = %dashboard), err)]
     pub async fn update_layout(
         &self,
-        admin: AdminUserId,
+        actor: &Actor,
         dashboard: DashboardId,
         layout: impl Serialize,
     ) -> Result<Dashboard, DashboardError> {
         let layout = layout_object(layout)?;
-        sqlx::query_as!(
+        let mut tx = begin_as(self.db.pool(), actor)
+            .await
+            .map_err(DashboardError::Database)?;
+        let updated = sqlx::query_as!(
             Dashboard,
-            r#"UPDATE admin_dashboards SET layout = $3
-               WHERE admin_user_id = $1 AND id = $2
+            r#"UPDATE admin_dashboards SET layout = $2
+               WHERE admin_user_id = app_admin_user_id() AND id = $1
                RETURNING id AS "id: DashboardId", admin_user_id AS "admin_user_id: AdminUserId", name, layout,
                          is_default, created_at, updated_at"#,
-            admin.0,
             dashboard.0,
             layout,
         )
-        .fetch_optional(self.db.pool())
+        .fetch_optional(&mut *tx)
         .await
-        .map_err(|e| DashboardError::from_db(e, admin, ""))?
-        .ok_or(DashboardError::NotFound(dashboard))
+        .map_err(|e| DashboardError::from_db(e, ""))?
+        .ok_or(DashboardError::NotFound(dashboard))?;
+        tx.commit().await.map_err(DashboardError::Database)?;
+        Ok(updated)
     }
 
-    /// Delete one of `admin`'s dashboards.
-    #[tracing::instrument(skip_all, fields(admin = %admin, dashboard = %dashboard), err)]
-    pub async fn delete(&self, admin: AdminUserId, dashboard: DashboardId) -> Result<(), DashboardError> {
+    /// Delete one of the acting admin's dashboards.
+    #[tracing::instrument(skip_all, fields(dashboard = %dashboard), err)]
+    pub async fn delete(&self, actor: &Actor, dashboard: DashboardId) -> Result<(), DashboardError> {
+        let mut tx = begin_as(self.db.pool(), actor)
+            .await
+            .map_err(DashboardError::Database)?;
         let deleted = sqlx::query!(
-            "DELETE FROM admin_dashboards WHERE admin_user_id = $1 AND id = $2",
-            admin.0,
+            "DELETE FROM admin_dashboards WHERE admin_user_id = app_admin_user_id() AND id = $1",
             dashboard.0,
         )
-        .execute(self.db.pool())
+        .execute(&mut *tx)
         .await
         .map_err(DashboardError::Database)?;
+        tx.commit().await.map_err(DashboardError::Database)?;
         if deleted.rows_affected() == 0 {
             return Err(DashboardError::NotFound(dashboard));
         }
