@@ -38,7 +38,7 @@ pub mod rules {
 /// read back - numbers are not NaN or infinite; times and dates lie between 1900-01-01 and
 /// 9999-12-31; e-mail addresses are at most [`MAX_EMAIL_CHARS`] characters, names and identifiers
 /// [`MAX_NAME_CHARS`], other text [`MAX_TEXT_CHARS`]; arrays hold at most [`MAX_ARRAY_ITEMS`] items;
-/// JSON documents are at most [`MAX_JSON_BYTES`] bytes as text.
+/// JSON documents are at most [`MAX_JSON_BYTES`] bytes in binary jsonb form.
 pub const VALUES_BOUNDED: &[&str] = &[
     "admin_activity_logs_values_bounded",
     "admin_dashboards_values_bounded",
@@ -79,5 +79,6 @@ pub const MAX_NAME_CHARS: usize = 200;
 pub const MAX_TEXT_CHARS: usize = 2000;
 /// Most items in an array column, `*_values_bounded`.
 pub const MAX_ARRAY_ITEMS: usize = 50;
-/// Largest JSON document (bytes of its text form), `*_values_bounded`.
+/// Largest JSON document, `*_values_bounded`: bytes of the stored jsonb value (the repository
+/// checks the text form against the same number before sending).
 pub const MAX_JSON_BYTES: usize = 65_536;
