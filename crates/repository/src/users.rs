@@ -13,7 +13,7 @@ use time::{Date, OffsetDateTime};
 
 use crate::Db;
 use crate::actor::{Actor, begin_as};
-use crate::error::{InvalidInput, bounded_text, is_rls_refusal, refused_value, rule_of};
+use crate::error::{InvalidInput, bounded_text, is_rls_refusal, read_as_retrying, refused_value, rule_of};
 use crate::ids::{DriverId, UserId, VehicleId};
 use crate::types::{Email, Vin};
 use quotedb_schema::base::MAX_NAME_CHARS;
@@ -362,17 +362,14 @@ impl<'a> Users<'a> {
     /// [`UserError::NotFound`] if none.
     #[tracing::instrument(skip_all, fields(user = %id), err)]
     pub async fn get(&self, actor: &Actor, id: UserId) -> Result<User, UserError> {
-        let mut tx = begin_as(self.db.pool(), actor).await?;
-        let row = sqlx::query_as!(
+        let row = read_as_retrying!(self.db, actor, |tx| sqlx::query_as!(
             UserRow,
             r#"SELECT id AS "id: UserId", email::text AS "email!", full_name, role AS "role: UserRole",
                       phone, created_at, updated_at
                FROM users WHERE id = $1"#,
             id as UserId,
         )
-        .fetch_optional(&mut *tx)
-        .await?;
-        tx.commit().await?;
+        .fetch_optional(&mut *tx))?;
         row.map(User::from).ok_or(UserError::NotFound)
     }
 
@@ -380,19 +377,16 @@ impl<'a> Users<'a> {
     /// [`UserError::NotFound`] if none.
     #[tracing::instrument(skip_all, err)]
     pub async fn get_by_email(&self, actor: &Actor, email: &Email) -> Result<User, UserError> {
-        let mut tx = begin_as(self.db.pool(), actor).await?;
         // `$1::text::citext`: compare as citext (case-insensitive, uses the unique index); a bare
         // text parameter would turn the comparison into text = text.
-        let row = sqlx::query_as!(
+        let row = read_as_retrying!(self.db, actor, |tx| sqlx::query_as!(
             UserRow,
             r#"SELECT id AS "id: UserId", email::text AS "email!", full_name, role AS "role: UserRole",
                       phone, created_at, updated_at
                FROM users WHERE email = $1::text::citext"#,
             email.as_str(),
         )
-        .fetch_optional(&mut *tx)
-        .await?;
-        tx.commit().await?;
+        .fetch_optional(&mut *tx))?;
         row.map(User::from).ok_or(UserError::NotFound)
     }
 
@@ -479,8 +473,7 @@ impl<'a> Users<'a> {
     /// `drivers:read_pii`), oldest entry first (empty if none or no such user).
     #[tracing::instrument(skip_all, fields(user = %user_id), err)]
     pub async fn drivers(&self, actor: &Actor, user_id: UserId) -> Result<Vec<Driver>, UserError> {
-        let mut tx = begin_as(self.db.pool(), actor).await?;
-        let drivers = sqlx::query_as!(
+        let drivers = read_as_retrying!(self.db, actor, |tx| sqlx::query_as!(
             Driver,
             r#"SELECT id AS "id: DriverId", user_id AS "user_id: UserId", first_name, last_name,
                       date_of_birth, licensed_since, created_at
@@ -488,9 +481,7 @@ impl<'a> Users<'a> {
                ORDER BY created_at, id"#,
             user_id as UserId,
         )
-        .fetch_all(&mut *tx)
-        .await?;
-        tx.commit().await?;
+        .fetch_all(&mut *tx))?;
         Ok(drivers)
     }
 
@@ -498,8 +489,7 @@ impl<'a> Users<'a> {
     /// `users:read`), oldest entry first (empty if none or no such user).
     #[tracing::instrument(skip_all, fields(user = %user_id), err)]
     pub async fn vehicles(&self, actor: &Actor, user_id: UserId) -> Result<Vec<Vehicle>, UserError> {
-        let mut tx = begin_as(self.db.pool(), actor).await?;
-        let rows = sqlx::query_as!(
+        let rows = read_as_retrying!(self.db, actor, |tx| sqlx::query_as!(
             VehicleRow,
             r#"SELECT id AS "id: VehicleId", user_id AS "user_id: UserId", vin::text AS "vin!", make, model,
                       model_year, created_at
@@ -507,9 +497,7 @@ impl<'a> Users<'a> {
                ORDER BY created_at, id"#,
             user_id as UserId,
         )
-        .fetch_all(&mut *tx)
-        .await?;
-        tx.commit().await?;
+        .fetch_all(&mut *tx))?;
         Ok(rows.into_iter().map(Vehicle::from).collect())
     }
 }

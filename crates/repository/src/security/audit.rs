@@ -9,7 +9,7 @@ use sqlx::types::ipnetwork::IpNetwork;
 use time::OffsetDateTime;
 
 use crate::Db;
-use crate::actor::{Actor, begin_as};
+use crate::actor::Actor;
 use crate::error::{InvalidInput, rule_of};
 use crate::ids::{AuditLogId, UserId};
 
@@ -279,8 +279,7 @@ impl<'a> AuditLog<'a> {
             Some(c) if c.occurred_at < q.to => (c.occurred_at, c.id.0),
             Some(_) | None => (q.to, i64::MIN),
         };
-        let mut tx = begin_as(self.db.pool(), actor).await?;
-        let mut rows = sqlx::query_as!(
+        let mut rows = crate::error::read_as_retrying!(self.db, actor, |tx| sqlx::query_as!(
             EntryRow,
             r#"
             SELECT id AS "id: AuditLogId", occurred_at, actor_user_id AS "actor_user_id: UserId", action,
@@ -299,9 +298,7 @@ impl<'a> AuditLog<'a> {
             upper_id,
             i64::from(q.limit) + 1,
         )
-        .fetch_all(&mut *tx)
-        .await?;
-        tx.commit().await?;
+        .fetch_all(&mut *tx))?;
         let more = rows.len() > q.limit as usize;
         rows.truncate(q.limit as usize);
         let entries: Vec<AuditEntry> = rows.into_iter().map(AuditEntry::from).collect();
