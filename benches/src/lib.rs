@@ -10,7 +10,7 @@ pub mod paths;
 use std::time::Duration;
 
 use quotedb_repository::Db;
-use quotedb_testkit::{Server, Template, quote_ident};
+use quotedb_testkit::{Recipe, Server, quote_ident};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{Connection as _, PgConnection, PgPool};
 
@@ -42,14 +42,16 @@ pub fn criterion_test_mode() -> bool {
 /// The volume generator's seed number used by every bench database.
 pub const BENCH_SEED: u64 = 42;
 
-/// Name of the bench database for `scale`: the schema hash, the seed fingerprint and the scale.
+/// Name of the bench database for `scale`: the hash of its template (migrations and seeds) and the
+/// scale. `cargo xtask db-clean` drops those of other hashes.
 pub fn bench_database_name(scale: f64) -> String {
     let scale = format!("{scale}").replace('.', "_");
-    format!(
-        "quotedb_bench_{}_{}_s{scale}",
-        quotedb_testkit::migrations_hash(),
-        &quotedb_seeds::fingerprint()[..8]
-    )
+    format!("quotedb_bench_{}_s{scale}", seeded_recipe().hash())
+}
+
+/// The migrated and seeded template every bench database is cloned from.
+pub fn seeded_recipe() -> Recipe {
+    Recipe::seeded(&quotedb_schema::MIGRATOR, quotedb_seeds::REFERENCE)
 }
 
 /// A volume-seeded database and a tuned pool on it.
@@ -118,7 +120,7 @@ async fn ensure_loaded(server: &Server, name: &str, scale: f64) -> Result<(), Bo
             server.drop_database(&old).await?;
         }
         server.drop_database(name).await?;
-        server.create_database_from(name, Template::Seeded).await?;
+        server.create_database_from(name, &seeded_recipe()).await?;
         let url = server.url_for(name);
         let mut conn = PgConnection::connect(&url).await?;
         let mut cfg = quotedb_seeds::volume::VolumeConfig::new(scale, BENCH_SEED);

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use anyhow::{Context as _, bail};
-use quotedb_testkit::{Server, Template};
+use quotedb_testkit::Server;
 use sqlx::{Connection as _, PgConnection};
 
 const TEMPLATE: &str = "docs/database_schema.template.md";
@@ -26,7 +26,7 @@ pub async fn docs(server: &Server, check: bool) -> anyhow::Result<()> {
     let root = quotedb_testkit::workspace_root();
     let scratch = format!("quotedb_docs_{}", std::process::id());
     eprintln!("xtask: reading the catalog of a freshly migrated scratch database ({scratch})");
-    server.create_database_from(&scratch, Template::Migrated).await?;
+    server.create_database_from(&scratch, &crate::migrated_recipe()).await?;
     let generated = async {
         let mut conn = PgConnection::connect(&server.url_for(&scratch)).await?;
         let schema = generate(&mut conn).await;

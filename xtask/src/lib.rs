@@ -6,8 +6,18 @@ pub mod docs;
 use std::process::Command;
 
 use anyhow::{Context as _, bail};
-use quotedb_testkit::{Backend, Server, Template};
+use quotedb_testkit::{Backend, Recipe, Server};
 use sqlx::{Connection as _, PgConnection};
+
+/// The template of databases with every migration applied.
+pub fn migrated_recipe() -> Recipe {
+    Recipe::migrated(&quotedb_schema::MIGRATOR)
+}
+
+/// The template of the dev database: every migration and the reference seeds.
+pub fn seeded_recipe() -> Recipe {
+    Recipe::seeded(&quotedb_schema::MIGRATOR, quotedb_seeds::REFERENCE)
+}
 
 /// The dev database: the database named in `DATABASE_URL` (unless it is `postgres`), else `quotedb_dev`.
 pub fn dev_database_name() -> String {
@@ -26,7 +36,7 @@ pub async fn db_reset(server: &Server, name: &str) -> anyhow::Result<String> {
     eprintln!("xtask: dropping database {name} (terminating its connections)");
     server.drop_database(name).await?;
     eprintln!("xtask: creating {name} from the migrated and seeded template (built on first use)");
-    server.create_database_from(name, Template::Seeded).await?;
+    server.create_database_from(name, &seeded_recipe()).await?;
     let url = server.url_for(name);
     eprintln!("xtask: {name} is ready");
     Ok(url)
@@ -59,6 +69,34 @@ pub fn db_stop() -> anyhow::Result<()> {
             eprintln!("xtask: local cluster in {} stopped", dir.display());
         }
         None => eprintln!("xtask: no local cluster in {}", dir.display()),
+    }
+    Ok(())
+}
+
+/// Drop the templates, pre-cloned, bench and idle test databases that the current migrations and
+/// seeds no longer use (see [`Server::sweep`]).
+pub async fn db_clean() -> anyhow::Result<()> {
+    let server = quotedb_testkit::server().await?;
+    let (migrated, seeded) = (migrated_recipe(), seeded_recipe());
+    let mut dropped = server.sweep(&[&migrated, &seeded]).await?;
+    let mut conn = server.admin_connection().await?;
+    let benches: Vec<String> = sqlx::query_scalar(
+        "SELECT datname::text FROM pg_database WHERE starts_with(datname, 'quotedb_bench_') \
+         AND NOT starts_with(datname, $1)",
+    )
+    .bind(format!("quotedb_bench_{}_", seeded.hash()))
+    .fetch_all(&mut conn)
+    .await?;
+    conn.close().await?;
+    for name in benches {
+        server.drop_database(&name).await?;
+        dropped.push(name);
+    }
+    if dropped.is_empty() {
+        eprintln!("xtask: nothing to clean");
+    }
+    for name in &dropped {
+        eprintln!("xtask: dropped {name}");
     }
     Ok(())
 }
@@ -152,7 +190,7 @@ pub async fn prepare(check: bool) -> anyhow::Result<()> {
     let server = quotedb_testkit::server().await?;
     let scratch = format!("quotedb_prepare_{}", std::process::id());
     eprintln!("xtask: creating scratch database {scratch} (migrated)");
-    server.create_database_from(&scratch, Template::Migrated).await?;
+    server.create_database_from(&scratch, &migrated_recipe()).await?;
     let url = server.url_for(&scratch);
     let root = quotedb_testkit::workspace_root();
     let mut runs = vec![(root.clone(), vec!["--workspace", "--", "--all-targets"])];
@@ -324,7 +362,7 @@ pub async fn volume_report(
 
 async fn fresh_clone(server: &Server, name: &str) -> anyhow::Result<String> {
     server.drop_database(name).await?;
-    server.create_database_from(name, Template::Seeded).await?;
+    server.create_database_from(name, &seeded_recipe()).await?;
     Ok(server.url_for(name))
 }
 

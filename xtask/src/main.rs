@@ -21,6 +21,9 @@ enum Command {
     DbStatus,
     /// Print the dev database URL (psql accepts it): psql "$(cargo xtask db-url)".
     DbUrl,
+    /// Drop what older migrations and seeds left on the server: their templates, pre-cloned and
+    /// bench databases, and kept test databases (qt_*) nobody is connected to.
+    DbClean,
     /// Apply pending migrations to the dev database.
     Migrate,
     /// Load the reference seeds into the dev database (idempotent).
@@ -140,6 +143,7 @@ fn run() -> anyhow::Result<()> {
             Command::DbStart => xtask::db_start().await?,
             Command::DbStop => xtask::db_stop()?,
             Command::DbStatus => xtask::db_status().await?,
+            Command::DbClean => xtask::db_clean().await?,
             Command::DbUrl => {
                 let server = quotedb_testkit::server().await?;
                 println!("{}", server.url_for(&xtask::dev_database_name()));

@@ -23,7 +23,7 @@ use time::OffsetDateTime;
 type Change<T> = Box<dyn Fn(&mut T)>;
 
 async fn setup() -> (TestDb, Db) {
-    let db = TestDb::seeded().await;
+    let db = TestDb::seeded(&quotedb_schema::MIGRATOR, quotedb_seeds::REFERENCE).await;
     fx::install_rates(db.pool()).await;
     let repo = Db::new(db.pool().clone());
     (db, repo)

@@ -18,7 +18,7 @@ use time::macros::date;
 use uuid::Uuid;
 
 async fn setup() -> (TestDb, Db) {
-    let db = TestDb::seeded().await;
+    let db = TestDb::seeded(&quotedb_schema::MIGRATOR, quotedb_seeds::REFERENCE).await;
     fx::install_rates(db.pool()).await;
     let repo = Db::new(db.pool().clone());
     (db, repo)

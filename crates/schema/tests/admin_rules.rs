@@ -77,7 +77,7 @@ async fn hierarchy(pool: &PgPool) -> (Uuid, Uuid, Uuid) {
 
 #[tokio::test]
 async fn a_role_cannot_become_its_own_ancestor() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let (root, _, leaf) = hierarchy(db.pool()).await;
     let err = sqlx::query("UPDATE admin_roles SET parent_id = $1 WHERE id = $2")
         .bind(leaf)
@@ -89,7 +89,7 @@ async fn a_role_cannot_become_its_own_ancestor() {
 
 #[tokio::test]
 async fn a_role_can_move_to_another_branch_of_the_tree() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let (root, _, leaf) = hierarchy(db.pool()).await;
     let other = role(db.pool(), "analyst", Some(root)).await;
     sqlx::query("UPDATE admin_roles SET parent_id = $1 WHERE id = $2")
@@ -102,7 +102,7 @@ async fn a_role_can_move_to_another_branch_of_the_tree() {
 
 #[tokio::test]
 async fn a_role_cannot_be_its_own_parent() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let (root, _, _) = hierarchy(db.pool()).await;
     let err = sqlx::query("UPDATE admin_roles SET parent_id = id WHERE id = $1")
         .bind(root)
@@ -113,7 +113,7 @@ async fn a_role_cannot_be_its_own_parent() {
 
 #[tokio::test]
 async fn a_role_holds_the_permissions_of_the_roles_below_it_but_not_above_it() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let (root, middle, leaf) = hierarchy(db.pool()).await;
     grant(db.pool(), root, "settings:write").await;
     grant(db.pool(), leaf, "quotes:read").await;
@@ -154,7 +154,7 @@ async fn assert_held_matches_the_walk(pool: &PgPool, after: &str) {
 
 #[tokio::test]
 async fn what_a_role_holds_follows_every_change_of_grants_tree_and_codes() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let pool = db.pool();
     let (root, middle, leaf) = hierarchy(pool).await;
     let other = role(pool, "analyst", Some(root)).await;
@@ -211,7 +211,7 @@ async fn what_a_role_holds_follows_every_change_of_grants_tree_and_codes() {
 
 #[tokio::test]
 async fn role_names_permission_codes_and_descriptions_are_validated() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let p = db.pool();
     role(p, "admin", None).await;
     let roles = "INSERT INTO admin_roles (name, description) VALUES ($1, $2)";
@@ -250,7 +250,7 @@ async fn role_names_permission_codes_and_descriptions_are_validated() {
 
 #[tokio::test]
 async fn roles_in_use_cannot_be_deleted_but_their_grants_go_with_them() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let p = db.pool();
     let (root, _, leaf) = hierarchy(p).await;
     admin(p, "a@example.com", leaf).await;
@@ -279,7 +279,7 @@ async fn roles_in_use_cannot_be_deleted_but_their_grants_go_with_them() {
 
 #[tokio::test]
 async fn grants_name_an_existing_role_permission_and_granting_admin() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let p = db.pool();
     let (root, _, _) = hierarchy(p).await;
     grant(p, root, "quotes:read").await;
@@ -318,7 +318,7 @@ async fn grants_name_an_existing_role_permission_and_granting_admin() {
 
 #[tokio::test]
 async fn a_user_has_at_most_one_admin_account_and_keeps_it_until_deactivated() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let p = db.pool();
     let (root, _, _) = hierarchy(p).await;
     let a = admin(p, "a@example.com", root).await;
@@ -336,7 +336,7 @@ async fn a_user_has_at_most_one_admin_account_and_keeps_it_until_deactivated() {
 
 #[tokio::test]
 async fn deactivation_records_when_why_and_by_whom() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let p = db.pool();
     let (root, _, _) = hierarchy(p).await;
     grant(p, root, "quotes:read").await;
@@ -404,7 +404,7 @@ async fn deactivation_records_when_why_and_by_whom() {
 
 #[tokio::test]
 async fn a_locked_admin_holds_no_permission_until_the_lock_ends() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let p = db.pool();
     let (root, _, _) = hierarchy(p).await;
     grant(p, root, "quotes:read").await;
@@ -423,7 +423,7 @@ async fn a_locked_admin_holds_no_permission_until_the_lock_ends() {
 
 #[tokio::test]
 async fn admin_login_state_is_consistent() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let p = db.pool();
     let (root, _, _) = hierarchy(p).await;
     let a = admin(p, "a@example.com", root).await;
@@ -475,7 +475,7 @@ async fn admin_login_state_is_consistent() {
 
 #[tokio::test]
 async fn a_setting_value_has_the_type_it_declares() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let p = db.pool();
     let insert = "INSERT INTO system_settings (key, value, value_type, description, is_sensitive)
                   VALUES ($1, $2::jsonb, $3::system_setting_value_type, $4, false)";
@@ -542,7 +542,7 @@ async fn a_setting_value_has_the_type_it_declares() {
 
 #[tokio::test]
 async fn a_setting_forgets_its_writer_when_the_admin_account_is_deleted() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let p = db.pool();
     let (root, _, _) = hierarchy(p).await;
     let writer = admin(p, "w@example.com", root).await;
@@ -570,7 +570,7 @@ const LOG: &str = "INSERT INTO admin_activity_logs (admin_user_id, action, resou
 
 #[tokio::test]
 async fn activity_log_entries_are_validated() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let p = db.pool();
     let (root, _, _) = hierarchy(p).await;
     let a = admin(p, "a@example.com", root).await;
@@ -677,7 +677,7 @@ async fn activity_log_entries_are_validated() {
 
 #[tokio::test]
 async fn admin_activity_logs_refuse_update_delete_and_truncate() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let p = db.pool();
     let (root, _, _) = hierarchy(p).await;
     let a = admin(p, "a@example.com", root).await;
@@ -706,7 +706,7 @@ async fn admin_activity_logs_refuse_update_delete_and_truncate() {
 
 #[tokio::test]
 async fn admin_activity_logs_refuse_delete_as_the_system() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let mut tx = db.pool().begin().await.expect("begin");
     sqlx::raw_sql("SET LOCAL ROLE quotedb_system")
         .execute(&mut *tx)
@@ -725,7 +725,7 @@ async fn admin_activity_logs_refuse_delete_as_the_system() {
 
 #[tokio::test]
 async fn an_admin_has_at_most_one_default_dashboard() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let p = db.pool();
     let (root, _, _) = hierarchy(p).await;
     let (a, b) = (

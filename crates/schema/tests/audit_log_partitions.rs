@@ -45,7 +45,7 @@ async fn strays(db: &TestDb) -> i64 {
 
 #[tokio::test]
 async fn audit_logs_has_next_months_partition() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     // The scheduled job's call; the migration made the same call when the database was built.
     create_partitions(&db, 3).await;
     let (next_month, inside_it) = month(&db, 1).await;
@@ -55,14 +55,14 @@ async fn audit_logs_has_next_months_partition() {
 
 #[tokio::test]
 async fn creating_audit_log_partitions_twice_creates_nothing_the_second_time() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     create_partitions(&db, 4).await;
     assert_eq!(create_partitions(&db, 4).await, 0);
 }
 
 #[tokio::test]
 async fn strays_in_the_default_partition_move_into_their_new_month() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let (far_month, inside_it) = month(&db, 9).await;
     assert_eq!(log_at(&db, inside_it).await, "audit_logs_default");
     assert_eq!(strays(&db).await, 1, "the stray is watched");
@@ -79,7 +79,7 @@ async fn strays_in_the_default_partition_move_into_their_new_month() {
 
 #[tokio::test]
 async fn old_audit_months_are_detached_not_deleted() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     // As the owner role, like create_audit_log_partitions() (partitions belong to quotedb_owner).
     sqlx::raw_sql(
         "BEGIN;
@@ -128,7 +128,7 @@ async fn old_audit_months_are_detached_not_deleted() {
 
 #[tokio::test]
 async fn detaching_never_goes_below_the_retention_setting() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     sqlx::raw_sql(
         "INSERT INTO system_settings (key, value, value_type, description, is_sensitive)
              VALUES ('audit.retention_months', '24', 'number', 'months of audit kept attached', false);
@@ -167,7 +167,7 @@ async fn detaching_never_goes_below_the_retention_setting() {
 
 #[tokio::test]
 async fn the_current_month_is_never_detached() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let err = sqlx::query("SELECT detach_audit_log_partitions(0)")
         .execute(db.pool())
         .await

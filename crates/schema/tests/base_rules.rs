@@ -24,7 +24,7 @@ async fn insert_state(pool: &PgPool, code: &str, name: &str) -> Result<(), sqlx:
 
 #[tokio::test]
 async fn a_state_code_must_be_two_upper_case_letters() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     for code in ["ca", "C1", "C"] {
         assert_violates(
             insert_state(db.pool(), code, &format!("State {code}")).await,
@@ -35,7 +35,7 @@ async fn a_state_code_must_be_two_upper_case_letters() {
 
 #[tokio::test]
 async fn a_two_letter_upper_case_state_code_is_accepted() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     insert_state(db.pool(), "CA", "California")
         .await
         .expect("a valid state is accepted");
@@ -43,13 +43,13 @@ async fn a_two_letter_upper_case_state_code_is_accepted() {
 
 #[tokio::test]
 async fn a_state_name_cannot_be_blank() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     assert_violates(insert_state(db.pool(), "CA", "  ").await, rules::STATES_NAME_NOT_BLANK);
 }
 
 #[tokio::test]
 async fn two_states_cannot_share_a_name() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     insert_state(db.pool(), "CA", "California").await.expect("first state");
     assert_violates(
         insert_state(db.pool(), "CF", "California").await,
@@ -59,14 +59,14 @@ async fn two_states_cannot_share_a_name() {
 
 #[tokio::test]
 async fn states_with_different_names_are_accepted() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     insert_state(db.pool(), "CA", "California").await.expect("first state");
     insert_state(db.pool(), "TX", "Texas").await.expect("second state");
 }
 
 #[tokio::test]
 async fn the_acting_user_comes_from_a_setting_and_the_system_from_the_role() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let mut tx = db.pool().begin().await.expect("begin");
     let none: Option<uuid::Uuid> = sqlx::query_scalar("SELECT app_user_id()")
         .fetch_one(&mut *tx)

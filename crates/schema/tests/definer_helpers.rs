@@ -74,7 +74,7 @@ async fn hostile_session(pool: &PgPool, user: Uuid) -> Transaction<'static, Post
 #[tokio::test]
 async fn the_hostile_schema_does_hijack_unqualified_sql() {
     // The attack is live: without qualification, `=` and now() resolve to the hostile schema.
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let f = fixture(db.pool()).await;
     for sql in [
         "SELECT gen_random_uuid() = gen_random_uuid()",
@@ -90,7 +90,7 @@ async fn the_hostile_schema_does_hijack_unqualified_sql() {
 
 #[tokio::test]
 async fn definer_helpers_ignore_a_hostile_search_path() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let f = fixture(db.pool()).await;
 
     let mut tx = hostile_session(db.pool(), f.admin_user).await;

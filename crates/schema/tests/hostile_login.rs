@@ -253,7 +253,7 @@ async fn call_every_definer_function(db: &TestDb, conn: &mut PgConnection, admin
 
 #[tokio::test]
 async fn definer_functions_cannot_be_hijacked_through_the_temp_schema() {
-    let db = TestDb::seeded().await;
+    let db = TestDb::seeded(&quotedb_schema::MIGRATOR, quotedb_seeds::REFERENCE).await;
     let w = world(&db).await;
     let tables = public_tables(&db).await;
 
@@ -332,7 +332,7 @@ async fn count_with_the_old_switch(conn: &mut PgConnection, user: Uuid, sql: &'s
 
 #[tokio::test]
 async fn the_application_login_cannot_make_itself_the_system() {
-    let db = TestDb::seeded().await;
+    let db = TestDb::seeded(&quotedb_schema::MIGRATOR, quotedb_seeds::REFERENCE).await;
     let w = world(&db).await;
     let mut conn = connect(&db, APP_LOGIN).await;
 
@@ -388,7 +388,7 @@ async fn the_application_login_cannot_make_itself_the_system() {
 
 #[tokio::test]
 async fn temp_tables_cannot_stand_in_for_what_a_rule_trigger_reads() {
-    let db = TestDb::seeded().await;
+    let db = TestDb::seeded(&quotedb_schema::MIGRATOR, quotedb_seeds::REFERENCE).await;
     let w = world(&db).await;
     let mut conn = connect(&db, APP_LOGIN).await;
     // Shadow the status machine and the versions with tables that would allow anything.
@@ -464,7 +464,7 @@ async fn temp_tables_cannot_stand_in_for_what_a_rule_trigger_reads() {
 
 #[tokio::test]
 async fn admin_rating_and_identity_data_are_written_only_with_the_permission() {
-    let db = TestDb::seeded().await;
+    let db = TestDb::seeded(&quotedb_schema::MIGRATOR, quotedb_seeds::REFERENCE).await;
     let w = world(&db).await;
     let mut conn = connect(&db, APP_LOGIN).await;
     let me = Some(w.attacker);
@@ -590,7 +590,7 @@ async fn admin_rating_and_identity_data_are_written_only_with_the_permission() {
 /// platform's services write as themselves (docs/security.md).
 #[tokio::test]
 async fn a_customer_changes_no_row_that_is_not_theirs_in_any_table() {
-    let db = TestDb::seeded().await;
+    let db = TestDb::seeded(&quotedb_schema::MIGRATOR, quotedb_seeds::REFERENCE).await;
     let w = world(&db).await;
     let mut conn = connect(&db, APP_LOGIN).await;
     let service = ["websocket_connections", "analytics_events", "realtime_metrics"];
@@ -630,7 +630,7 @@ async fn a_customer_changes_no_row_that_is_not_theirs_in_any_table() {
 
 #[tokio::test]
 async fn priced_terms_are_frozen_and_revocations_are_final() {
-    let db = TestDb::seeded().await;
+    let db = TestDb::seeded(&quotedb_schema::MIGRATOR, quotedb_seeds::REFERENCE).await;
     let w = world(&db).await;
     let mut conn = connect(&db, APP_LOGIN).await;
     let me = Some(w.victim);
@@ -737,7 +737,7 @@ async fn priced_terms_are_frozen_and_revocations_are_final() {
 
 #[tokio::test]
 async fn the_audit_trail_cannot_be_thinned_or_back_dated() {
-    let db = TestDb::seeded().await;
+    let db = TestDb::seeded(&quotedb_schema::MIGRATOR, quotedb_seeds::REFERENCE).await;
     let w = world(&db).await;
     let mut conn = connect(&db, APP_LOGIN).await;
 
@@ -826,7 +826,7 @@ async fn the_audit_trail_cannot_be_thinned_or_back_dated() {
 
 #[tokio::test]
 async fn every_table_the_application_may_write_is_under_forced_row_level_security_per_command() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let gaps: Vec<String> = sqlx::query_scalar(
         "WITH cmds (cmd, polcmd) AS (VALUES ('INSERT', 'a'), ('UPDATE', 'w'), ('DELETE', 'd'))
          SELECT c.relname || ' ' || cmds.cmd || CASE WHEN NOT c.relrowsecurity THEN ': RLS off'
@@ -853,7 +853,7 @@ async fn every_table_the_application_may_write_is_under_forced_row_level_securit
 
 #[tokio::test]
 async fn every_object_belongs_to_the_owner_role_and_definer_functions_are_not_public() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let foreign: Vec<String> = sqlx::query_scalar(
         "SELECT c.relname::text || ' (' || c.relowner::regrole || ')' FROM pg_class c
          WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm')
@@ -904,7 +904,7 @@ async fn every_object_belongs_to_the_owner_role_and_definer_functions_are_not_pu
 
 #[tokio::test]
 async fn values_nobody_can_read_back_are_refused() {
-    let db = TestDb::seeded().await;
+    let db = TestDb::seeded(&quotedb_schema::MIGRATOR, quotedb_seeds::REFERENCE).await;
     let w = world(&db).await;
     let mut conn = connect(&db, APP_LOGIN).await;
     let big_name = "x".repeat(5 * 1024 * 1024);
@@ -994,7 +994,7 @@ async fn values_nobody_can_read_back_are_refused() {
 /// caller made the quote invisible (clearing app.user_id before COMMIT, or inside the statement).
 #[tokio::test]
 async fn hiding_a_quote_from_its_rules_changes_nothing() {
-    let db = TestDb::seeded().await;
+    let db = TestDb::seeded(&quotedb_schema::MIGRATOR, quotedb_seeds::REFERENCE).await;
     let w = world(&db).await;
     let mut conn = connect(&db, APP_LOGIN).await;
     let quote = w.victim_quote;
@@ -1054,7 +1054,7 @@ async fn hiding_a_quote_from_its_rules_changes_nothing() {
 /// read or redirect other people's notifications.
 #[tokio::test]
 async fn the_notification_queue_is_not_readable_or_writable_by_the_application() {
-    let db = TestDb::seeded().await;
+    let db = TestDb::seeded(&quotedb_schema::MIGRATOR, quotedb_seeds::REFERENCE).await;
     let w = world(&db).await;
     sqlx::query(
         "INSERT INTO notification_queue (channel, recipient_user_id, template, payload, priority, max_attempts)

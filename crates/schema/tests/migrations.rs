@@ -57,7 +57,7 @@ async fn strings(db: &TestDb, sql: &'static str) -> Vec<String> {
 
 #[tokio::test]
 async fn no_foreign_key_uses_the_implicit_no_action() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let offenders = strings(
         &db,
         "SELECT conrelid::regclass || '.' || conname FROM pg_constraint
@@ -73,7 +73,7 @@ async fn no_foreign_key_uses_the_implicit_no_action() {
 
 #[tokio::test]
 async fn every_check_fk_unique_and_exclude_constraint_is_named_and_commented() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let uncommented = strings(
         &db,
         "SELECT conrelid::regclass || '.' || conname FROM pg_constraint
@@ -99,7 +99,7 @@ async fn every_check_fk_unique_and_exclude_constraint_is_named_and_commented() {
 
 #[tokio::test]
 async fn every_jsonb_column_has_a_gin_index() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let missing = strings(
         &db,
         "SELECT c.relname || '.' || a.attname
@@ -119,7 +119,7 @@ async fn every_jsonb_column_has_a_gin_index() {
 
 #[tokio::test]
 async fn row_level_security_is_enabled_and_forced_on_the_sensitive_tables() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let rows: Vec<(String, bool, bool)> = sqlx::query_as(
         "SELECT relname::text, relrowsecurity, relforcerowsecurity FROM pg_class
          WHERE relnamespace = 'public'::regnamespace
@@ -137,7 +137,7 @@ async fn row_level_security_is_enabled_and_forced_on_the_sensitive_tables() {
 
 #[tokio::test]
 async fn audit_logs_is_partitioned_by_month_with_next_months_partition_and_a_default() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let partkey: String = sqlx::query_scalar("SELECT pg_get_partkeydef('audit_logs'::regclass)")
         .fetch_one(db.pool())
         .await
@@ -173,7 +173,7 @@ async fn audit_logs_is_partitioned_by_month_with_next_months_partition_and_a_def
 /// (`*set_updated_at` and `*_maintain_*` triggers keep derived data and are not rules).
 #[tokio::test]
 async fn rule_names_in_rust_and_in_the_database_are_the_same_set() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let in_db = strings(
         &db,
         "SELECT conname::text FROM pg_constraint

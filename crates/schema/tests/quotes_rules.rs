@@ -263,7 +263,7 @@ const VIN: &str = "1HGCM82633A004352";
 
 #[tokio::test]
 async fn two_users_cannot_share_an_email_even_in_different_case() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     try_user(db.pool(), "alice@example.com", "Alice", "customer", None)
         .await
         .expect("first");
@@ -275,7 +275,7 @@ async fn two_users_cannot_share_an_email_even_in_different_case() {
 
 #[tokio::test]
 async fn users_with_different_emails_are_accepted() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     try_user(db.pool(), "alice@example.com", "Alice", "customer", None)
         .await
         .expect("first");
@@ -286,7 +286,7 @@ async fn users_with_different_emails_are_accepted() {
 
 #[tokio::test]
 async fn a_user_email_must_look_like_an_address() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     for email in ["alice", "alice@example", "al ice@example.com", "@example.com"] {
         assert_violates(
             try_user(db.pool(), email, "Alice", "customer", None).await,
@@ -297,7 +297,7 @@ async fn a_user_email_must_look_like_an_address() {
 
 #[tokio::test]
 async fn a_user_name_cannot_be_blank() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     assert_violates(
         try_user(db.pool(), "alice@example.com", " ", "customer", None).await,
         rules::USERS_FULL_NAME_NOT_BLANK,
@@ -306,7 +306,7 @@ async fn a_user_name_cannot_be_blank() {
 
 #[tokio::test]
 async fn a_user_phone_must_be_in_e164_form() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     for phone in ["555-123-4567", "+0123456789", "+1234"] {
         assert_violates(
             try_user(db.pool(), "alice@example.com", "Alice", "customer", Some(phone)).await,
@@ -317,7 +317,7 @@ async fn a_user_phone_must_be_in_e164_form() {
 
 #[tokio::test]
 async fn a_user_with_an_e164_phone_or_no_phone_is_accepted() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     try_user(
         db.pool(),
         "alice@example.com",
@@ -338,7 +338,7 @@ async fn a_user_with_an_e164_phone_or_no_phone_is_accepted() {
 
 #[tokio::test]
 async fn a_driver_must_belong_to_an_existing_user() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     assert_violates(
         try_driver(db.pool(), Uuid::new_v4(), "Ann", "Lee", "1990-01-01", None).await,
         rules::DRIVERS_USER_FK,
@@ -347,7 +347,7 @@ async fn a_driver_must_belong_to_an_existing_user() {
 
 #[tokio::test]
 async fn deleting_a_user_deletes_their_drivers() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let u = customer(db.pool()).await;
     try_driver(db.pool(), u, "Ann", "Lee", "1990-01-01", Some("2008-06-01"))
         .await
@@ -363,7 +363,7 @@ async fn deleting_a_user_deletes_their_drivers() {
 
 #[tokio::test]
 async fn a_driver_must_have_a_first_and_last_name() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let u = customer(db.pool()).await;
     assert_violates(
         try_driver(db.pool(), u, "", "Lee", "1990-01-01", None).await,
@@ -377,7 +377,7 @@ async fn a_driver_must_have_a_first_and_last_name() {
 
 #[tokio::test]
 async fn a_driver_cannot_be_born_before_1900() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let u = customer(db.pool()).await;
     assert_violates(
         try_driver(db.pool(), u, "Ann", "Lee", "1899-12-31", None).await,
@@ -387,7 +387,7 @@ async fn a_driver_cannot_be_born_before_1900() {
 
 #[tokio::test]
 async fn a_driver_born_on_or_after_1900_is_accepted() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let u = customer(db.pool()).await;
     try_driver(db.pool(), u, "Ann", "Lee", "1900-01-01", None)
         .await
@@ -399,7 +399,7 @@ async fn a_driver_born_on_or_after_1900_is_accepted() {
 
 #[tokio::test]
 async fn a_driver_cannot_be_licensed_before_being_born() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let u = customer(db.pool()).await;
     assert_violates(
         try_driver(db.pool(), u, "Ann", "Lee", "1990-01-01", Some("1989-12-31")).await,
@@ -409,7 +409,7 @@ async fn a_driver_cannot_be_licensed_before_being_born() {
 
 #[tokio::test]
 async fn a_driver_licensed_after_birth_is_accepted() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let u = customer(db.pool()).await;
     try_driver(db.pool(), u, "Ann", "Lee", "1990-01-01", Some("2006-03-01"))
         .await
@@ -422,7 +422,7 @@ async fn a_driver_licensed_after_birth_is_accepted() {
 
 #[tokio::test]
 async fn a_vehicle_must_belong_to_an_existing_user() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     assert_violates(
         try_vehicle(db.pool(), Uuid::new_v4(), VIN, "Honda", "Accord", 2020).await,
         rules::VEHICLES_USER_FK,
@@ -431,7 +431,7 @@ async fn a_vehicle_must_belong_to_an_existing_user() {
 
 #[tokio::test]
 async fn deleting_a_user_deletes_their_vehicles() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let u = customer(db.pool()).await;
     try_vehicle(db.pool(), u, VIN, "Honda", "Accord", 2020)
         .await
@@ -447,7 +447,7 @@ async fn deleting_a_user_deletes_their_vehicles() {
 
 #[tokio::test]
 async fn a_vin_cannot_contain_i_o_or_q() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let u = customer(db.pool()).await;
     for vin in ["1HGCM82633A00435I", "1HGCM82633A00435O", "1HGCM82633A00435Q"] {
         assert_violates(
@@ -459,7 +459,7 @@ async fn a_vin_cannot_contain_i_o_or_q() {
 
 #[tokio::test]
 async fn a_vin_must_be_17_upper_case_characters() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let u = customer(db.pool()).await;
     for vin in ["1HGCM82633A00435", "1hgcm82633a004352", "1HGCM82633A0043-2"] {
         assert_violates(
@@ -471,7 +471,7 @@ async fn a_vin_must_be_17_upper_case_characters() {
 
 #[tokio::test]
 async fn a_well_formed_vin_is_accepted() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let u = customer(db.pool()).await;
     try_vehicle(db.pool(), u, VIN, "Honda", "Accord", 2020)
         .await
@@ -480,7 +480,7 @@ async fn a_well_formed_vin_is_accepted() {
 
 #[tokio::test]
 async fn a_model_year_outside_1981_to_2100_is_refused() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let u = customer(db.pool()).await;
     for year in [1980, 2101] {
         assert_violates(
@@ -492,7 +492,7 @@ async fn a_model_year_outside_1981_to_2100_is_refused() {
 
 #[tokio::test]
 async fn model_years_1981_and_2100_are_accepted() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let u = customer(db.pool()).await;
     try_vehicle(db.pool(), u, VIN, "Honda", "Accord", 1981)
         .await
@@ -504,7 +504,7 @@ async fn model_years_1981_and_2100_are_accepted() {
 
 #[tokio::test]
 async fn a_vehicle_must_have_a_make_and_model() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let u = customer(db.pool()).await;
     assert_violates(
         try_vehicle(db.pool(), u, VIN, " ", "Accord", 2020).await,
@@ -518,7 +518,7 @@ async fn a_vehicle_must_have_a_make_and_model() {
 
 #[tokio::test]
 async fn a_user_cannot_register_the_same_vin_twice() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let u = customer(db.pool()).await;
     try_vehicle(db.pool(), u, VIN, "Honda", "Accord", 2020)
         .await
@@ -531,7 +531,7 @@ async fn a_user_cannot_register_the_same_vin_twice() {
 
 #[tokio::test]
 async fn two_users_can_register_the_same_vin() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let a = customer(db.pool()).await;
     let b = customer(db.pool()).await;
     try_vehicle(db.pool(), a, VIN, "Honda", "Accord", 2020)
@@ -548,7 +548,7 @@ async fn two_users_can_register_the_same_vin() {
 
 #[tokio::test]
 async fn two_quotes_cannot_share_a_quote_number() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let c = customer(db.pool()).await;
     try_quote(db.pool(), c, &[("quote_number", "'Q-20250101-ABC123'")])
         .await
@@ -561,7 +561,7 @@ async fn two_quotes_cannot_share_a_quote_number() {
 
 #[tokio::test]
 async fn generated_quote_numbers_are_well_formed_and_distinct() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let c = customer(db.pool()).await;
     for _ in 0..20 {
         try_quote(db.pool(), c, &[]).await.expect("quote with generated number");
@@ -577,7 +577,7 @@ async fn generated_quote_numbers_are_well_formed_and_distinct() {
 
 #[tokio::test]
 async fn a_quote_number_must_follow_the_q_date_code_format() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let c = customer(db.pool()).await;
     for number in [
         "'QT-12345678'",
@@ -595,7 +595,7 @@ async fn a_quote_number_must_follow_the_q_date_code_format() {
 
 #[tokio::test]
 async fn a_quote_must_belong_to_an_existing_customer() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     assert_violates(
         try_quote(db.pool(), Uuid::new_v4(), &[]).await,
         rules::QUOTES_CUSTOMER_FK,
@@ -604,7 +604,7 @@ async fn a_quote_must_belong_to_an_existing_customer() {
 
 #[tokio::test]
 async fn a_customer_with_quotes_cannot_be_deleted() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let c = customer(db.pool()).await;
     try_quote(db.pool(), c, &[]).await.expect("quote");
     assert_violates(
@@ -615,7 +615,7 @@ async fn a_customer_with_quotes_cannot_be_deleted() {
 
 #[tokio::test]
 async fn a_customer_without_quotes_can_be_deleted() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let c = customer(db.pool()).await;
     exec(db.pool(), "DELETE FROM users WHERE id = $1", c)
         .await
@@ -624,7 +624,7 @@ async fn a_customer_without_quotes_can_be_deleted() {
 
 #[tokio::test]
 async fn a_quote_agent_must_exist() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let c = customer(db.pool()).await;
     let missing = format!("'{}'::uuid", Uuid::new_v4());
     assert_violates(
@@ -635,7 +635,7 @@ async fn a_quote_agent_must_exist() {
 
 #[tokio::test]
 async fn deleting_an_agent_unassigns_their_quotes() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let c = customer(db.pool()).await;
     let a = agent(db.pool()).await;
     let a_sql = format!("'{a}'::uuid");
@@ -655,7 +655,7 @@ async fn deleting_an_agent_unassigns_their_quotes() {
 
 #[tokio::test]
 async fn deleting_an_agent_unassigns_even_their_bound_quotes() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let q = bound_quote(db.pool()).await;
     let a = agent(db.pool()).await;
     sqlx::query("UPDATE quotes SET agent_id = $2 WHERE id = $1")
@@ -672,7 +672,7 @@ async fn deleting_an_agent_unassigns_even_their_bound_quotes() {
 
 #[tokio::test]
 async fn a_quote_must_be_for_a_known_state() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let c = customer(db.pool()).await;
     assert_violates(
         try_quote(db.pool(), c, &[("state_code", "'ZZ'")]).await,
@@ -682,7 +682,7 @@ async fn a_quote_must_be_for_a_known_state() {
 
 #[tokio::test]
 async fn a_state_with_quotes_cannot_be_deleted() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     draft_quote(db.pool()).await;
     let result = sqlx::query("DELETE FROM states WHERE code = 'CA'")
         .execute(db.pool())
@@ -692,7 +692,7 @@ async fn a_state_with_quotes_cannot_be_deleted() {
 
 #[tokio::test]
 async fn a_quote_zip_must_have_five_digits() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let c = customer(db.pool()).await;
     for zip in ["'9000'", "'900011'", "'9000A'", "'90001-1234'"] {
         assert_violates(try_quote(db.pool(), c, &[("zip", zip)]).await, rules::QUOTES_ZIP_FORMAT);
@@ -701,7 +701,7 @@ async fn a_quote_zip_must_have_five_digits() {
 
 #[tokio::test]
 async fn a_quote_with_a_five_digit_zip_is_accepted() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let c = customer(db.pool()).await;
     try_quote(db.pool(), c, &[("zip", "'02134'")])
         .await
@@ -710,7 +710,7 @@ async fn a_quote_with_a_five_digit_zip_is_accepted() {
 
 #[tokio::test]
 async fn a_quote_cannot_expire_before_it_is_created() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let c = customer(db.pool()).await;
     assert_violates(
         try_quote(db.pool(), c, &[("expires_at", "now() - interval '1 second'")]).await,
@@ -724,7 +724,7 @@ async fn a_quote_cannot_expire_before_it_is_created() {
 
 #[tokio::test]
 async fn quote_metadata_must_be_a_json_object() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let c = customer(db.pool()).await;
     assert_violates(
         try_quote(db.pool(), c, &[("metadata", "'[]'::jsonb")]).await,
@@ -734,7 +734,7 @@ async fn quote_metadata_must_be_a_json_object() {
 
 #[tokio::test]
 async fn a_quote_with_object_metadata_is_accepted_and_found_by_containment() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let c = customer(db.pool()).await;
     let q = try_quote(db.pool(), c, &[("metadata", r#"'{"channel": "web"}'::jsonb"#)])
         .await
@@ -748,7 +748,7 @@ async fn a_quote_with_object_metadata_is_accepted_and_found_by_containment() {
 
 #[tokio::test]
 async fn a_quote_current_version_cannot_be_negative() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let c = customer(db.pool()).await;
     assert_violates(
         try_quote(db.pool(), c, &[("current_version", "-1")]).await,
@@ -758,7 +758,7 @@ async fn a_quote_current_version_cannot_be_negative() {
 
 #[tokio::test]
 async fn a_new_quote_starts_as_an_unrated_draft() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let q = draft_quote(db.pool()).await;
     let (status, version, premium): (QuoteStatus, i32, Option<rust_decimal::Decimal>) =
         sqlx::query_as("SELECT status, current_version, premium FROM quotes WHERE id = $1")
@@ -775,14 +775,14 @@ async fn a_new_quote_starts_as_an_unrated_draft() {
 
 #[tokio::test]
 async fn a_quote_customer_must_have_the_customer_role() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let a = agent(db.pool()).await;
     assert_violates(try_quote(db.pool(), a, &[]).await, rules::QUOTES_CUSTOMER_IS_CUSTOMER);
 }
 
 #[tokio::test]
 async fn a_quote_agent_must_have_the_agent_role() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let c = customer(db.pool()).await;
     let other = customer(db.pool()).await;
     let other_sql = format!("'{other}'::uuid");
@@ -801,7 +801,7 @@ async fn a_quote_agent_must_have_the_agent_role() {
 
 #[tokio::test]
 async fn a_quote_for_a_customer_assigned_to_an_agent_is_accepted() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let c = customer(db.pool()).await;
     let a = agent(db.pool()).await;
     let a_sql = format!("'{a}'::uuid");
@@ -816,7 +816,7 @@ async fn a_quote_for_a_customer_assigned_to_an_agent_is_accepted() {
 
 #[tokio::test]
 async fn a_quote_premium_must_be_greater_than_zero() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let q = draft_quote(db.pool()).await;
     assert_violates(rate(db.pool(), q, "0.00").await, rules::QUOTES_PREMIUM_POSITIVE);
     assert_violates(rate(db.pool(), q, "-5.00").await, rules::QUOTES_PREMIUM_POSITIVE);
@@ -824,7 +824,7 @@ async fn a_quote_premium_must_be_greater_than_zero() {
 
 #[tokio::test]
 async fn a_quote_rated_with_a_positive_premium_is_accepted() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let q = draft_quote(db.pool()).await;
     rate(db.pool(), q, "0.01").await.expect("rate");
     assert_eq!(status_of(db.pool(), q).await, QuoteStatus::Rated);
@@ -832,7 +832,7 @@ async fn a_quote_rated_with_a_positive_premium_is_accepted() {
 
 #[tokio::test]
 async fn a_rated_quote_must_have_a_premium() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let q = draft_quote(db.pool()).await;
     assert_violates(
         exec(
@@ -847,7 +847,7 @@ async fn a_rated_quote_must_have_a_premium() {
 
 #[tokio::test]
 async fn a_draft_quote_cannot_have_a_premium() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let q = draft_quote(db.pool()).await;
     assert_violates(
         exec(db.pool(), "UPDATE quotes SET premium = 100 WHERE id = $1", q).await,
@@ -857,7 +857,7 @@ async fn a_draft_quote_cannot_have_a_premium() {
 
 #[tokio::test]
 async fn a_draft_cancelled_before_rating_keeps_no_premium() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let q = draft_quote(db.pool()).await;
     set_status(db.pool(), q, QuoteStatus::Cancelled)
         .await
@@ -871,7 +871,7 @@ async fn a_draft_cancelled_before_rating_keeps_no_premium() {
 
 #[tokio::test]
 async fn a_bound_quote_must_have_a_bind_time() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let q = presented_quote(db.pool()).await;
     assert_violates(
         exec(db.pool(), "UPDATE quotes SET status = 'bound' WHERE id = $1", q).await,
@@ -881,7 +881,7 @@ async fn a_bound_quote_must_have_a_bind_time() {
 
 #[tokio::test]
 async fn a_quote_that_is_not_bound_cannot_have_a_bind_time() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let q = presented_quote(db.pool()).await;
     assert_violates(
         exec(db.pool(), "UPDATE quotes SET bound_at = now() WHERE id = $1", q).await,
@@ -891,7 +891,7 @@ async fn a_quote_that_is_not_bound_cannot_have_a_bind_time() {
 
 #[tokio::test]
 async fn an_expired_offer_cannot_be_bound() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let q = presented_quote(db.pool()).await;
     assert_violates(
         exec(
@@ -906,7 +906,7 @@ async fn an_expired_offer_cannot_be_bound() {
 
 #[tokio::test]
 async fn a_presented_quote_can_be_bound_within_its_validity() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let q = bound_quote(db.pool()).await;
     assert_eq!(status_of(db.pool(), q).await, QuoteStatus::Bound);
 }
@@ -917,7 +917,7 @@ async fn a_presented_quote_can_be_bound_within_its_validity() {
 
 #[tokio::test]
 async fn the_allowed_transitions_are_exactly_the_documented_ones() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let rows: Vec<(String, String)> =
         sqlx::query_as("SELECT from_status::text, to_status::text FROM quote_status_transitions ORDER BY 1, 2")
             .fetch_all(db.pool())
@@ -943,7 +943,7 @@ async fn the_allowed_transitions_are_exactly_the_documented_ones() {
 
 #[tokio::test]
 async fn a_quote_moves_from_draft_through_rated_and_presented_to_bound() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let q = draft_quote(db.pool()).await;
     rate(db.pool(), q, "900.00").await.expect("draft -> rated");
     set_status(db.pool(), q, QuoteStatus::Presented)
@@ -957,7 +957,7 @@ async fn a_quote_moves_from_draft_through_rated_and_presented_to_bound() {
 
 #[tokio::test]
 async fn a_rated_quote_can_be_re_rated() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let q = rated_quote(db.pool()).await;
     rate(db.pool(), q, "1100.00").await.expect("rated -> rated");
     let version: i32 = sqlx::query_scalar("SELECT current_version FROM quotes WHERE id = $1")
@@ -970,7 +970,7 @@ async fn a_rated_quote_can_be_re_rated() {
 
 #[tokio::test]
 async fn an_open_quote_can_expire_be_declined_or_be_cancelled() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     for to in [QuoteStatus::Expired, QuoteStatus::Declined, QuoteStatus::Cancelled] {
         for q in [
             draft_quote(db.pool()).await,
@@ -986,7 +986,7 @@ async fn an_open_quote_can_expire_be_declined_or_be_cancelled() {
 
 #[tokio::test]
 async fn a_bound_quote_cannot_return_to_draft() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let q = bound_quote(db.pool()).await;
     assert_violates(
         exec(
@@ -1001,7 +1001,7 @@ async fn a_bound_quote_cannot_return_to_draft() {
 
 #[tokio::test]
 async fn no_terminal_status_can_be_left() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     for terminal in [QuoteStatus::Expired, QuoteStatus::Declined, QuoteStatus::Cancelled] {
         let q = rated_quote(db.pool()).await;
         set_status(db.pool(), q, terminal).await.expect("close quote");
@@ -1017,7 +1017,7 @@ async fn no_terminal_status_can_be_left() {
 
 #[tokio::test]
 async fn a_draft_quote_cannot_be_presented_or_bound_before_it_is_rated() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let q = draft_quote(db.pool()).await;
     assert_violates(
         set_status(db.pool(), q, QuoteStatus::Presented).await,
@@ -1031,7 +1031,7 @@ async fn a_draft_quote_cannot_be_presented_or_bound_before_it_is_rated() {
 
 #[tokio::test]
 async fn a_rated_quote_cannot_be_bound_before_it_is_presented() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let q = rated_quote(db.pool()).await;
     assert_violates(
         set_status(db.pool(), q, QuoteStatus::Bound).await,
@@ -1041,14 +1041,14 @@ async fn a_rated_quote_cannot_be_bound_before_it_is_presented() {
 
 #[tokio::test]
 async fn a_presented_quote_cannot_be_re_rated() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let q = presented_quote(db.pool()).await;
     assert_violates(rate(db.pool(), q, "1200.00").await, rules::QUOTES_STATUS_TRANSITION);
 }
 
 #[tokio::test]
 async fn a_new_version_is_a_rating_and_leaves_the_quote_rated() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let q = presented_quote(db.pool()).await;
     assert_violates(
         exec(
@@ -1063,7 +1063,7 @@ async fn a_new_version_is_a_rating_and_leaves_the_quote_rated() {
 
 #[tokio::test]
 async fn a_rating_adds_exactly_one_version() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let q = rated_quote(db.pool()).await;
     assert_violates(
         exec(
@@ -1087,7 +1087,7 @@ async fn a_rating_adds_exactly_one_version() {
 
 #[tokio::test]
 async fn writing_the_same_status_back_is_not_a_transition() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let q = bound_quote(db.pool()).await;
     exec(
         db.pool(),
@@ -1108,7 +1108,7 @@ async fn writing_the_same_status_back_is_not_a_transition() {
 
 #[tokio::test]
 async fn bumping_the_version_without_inserting_it_fails_at_commit() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let q = rated_quote(db.pool()).await;
     let mut tx = db.pool().begin().await.expect("begin");
     sqlx::query("UPDATE quotes SET current_version = current_version + 1, premium = 1200 WHERE id = $1")
@@ -1121,7 +1121,7 @@ async fn bumping_the_version_without_inserting_it_fails_at_commit() {
 
 #[tokio::test]
 async fn changing_the_premium_without_re_rating_fails_at_commit() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let q = rated_quote(db.pool()).await;
     assert_violates(
         exec(db.pool(), "UPDATE quotes SET premium = premium + 1 WHERE id = $1", q).await,
@@ -1131,7 +1131,7 @@ async fn changing_the_premium_without_re_rating_fails_at_commit() {
 
 #[tokio::test]
 async fn rating_a_draft_without_a_version_fails_at_commit() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let q = draft_quote(db.pool()).await;
     assert_violates(
         exec(
@@ -1146,7 +1146,7 @@ async fn rating_a_draft_without_a_version_fails_at_commit() {
 
 #[tokio::test]
 async fn a_quote_premium_must_equal_its_current_version_premium() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let q = draft_quote(db.pool()).await;
     // rate_with bumps the quote with premium 1000 but records 999 in the version.
     assert_violates(
@@ -1157,7 +1157,7 @@ async fn a_quote_premium_must_equal_its_current_version_premium() {
 
 #[tokio::test]
 async fn a_quote_inserted_as_rated_needs_its_version_in_the_same_transaction() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let c = customer(db.pool()).await;
     assert_violates(
         try_quote(
@@ -1193,7 +1193,7 @@ async fn a_quote_inserted_as_rated_needs_its_version_in_the_same_transaction() {
 
 #[tokio::test]
 async fn a_transition_out_of_a_terminal_status_cannot_be_added() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let result = sqlx::query("INSERT INTO quote_status_transitions VALUES ('bound', 'cancelled')")
         .execute(db.pool())
         .await;
@@ -1202,7 +1202,7 @@ async fn a_transition_out_of_a_terminal_status_cannot_be_added() {
 
 #[tokio::test]
 async fn a_transition_back_to_draft_cannot_be_added() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let result = sqlx::query("INSERT INTO quote_status_transitions VALUES ('rated', 'draft')")
         .execute(db.pool())
         .await;
@@ -1211,7 +1211,7 @@ async fn a_transition_back_to_draft_cannot_be_added() {
 
 #[tokio::test]
 async fn a_transition_between_open_statuses_can_be_added_and_is_then_allowed() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     sqlx::query("INSERT INTO quote_status_transitions VALUES ('presented', 'rated')")
         .execute(db.pool())
         .await
@@ -1228,7 +1228,7 @@ async fn a_transition_between_open_statuses_can_be_added_and_is_then_allowed() {
 
 #[tokio::test]
 async fn a_quote_with_versions_cannot_be_deleted() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let q = rated_quote(db.pool()).await;
     assert_violates(
         exec(db.pool(), "DELETE FROM quotes WHERE id = $1", q).await,
@@ -1238,7 +1238,7 @@ async fn a_quote_with_versions_cannot_be_deleted() {
 
 #[tokio::test]
 async fn a_draft_quote_can_be_deleted_with_its_coverage_lines() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let q = draft_quote(db.pool()).await;
     try_coverage(db.pool(), q, "collision", None, "500", None)
         .await
@@ -1254,7 +1254,7 @@ async fn a_draft_quote_can_be_deleted_with_its_coverage_lines() {
 
 #[tokio::test]
 async fn a_quote_version_cannot_be_updated() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let q = rated_quote(db.pool()).await;
     assert_violates(
         exec(
@@ -1269,7 +1269,7 @@ async fn a_quote_version_cannot_be_updated() {
 
 #[tokio::test]
 async fn a_quote_version_cannot_be_deleted() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let q = rated_quote(db.pool()).await;
     assert_violates(
         exec(db.pool(), "DELETE FROM quote_versions WHERE quote_id = $1", q).await,
@@ -1279,7 +1279,7 @@ async fn a_quote_version_cannot_be_deleted() {
 
 #[tokio::test]
 async fn a_re_rating_keeps_every_earlier_version_unchanged() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let q = rated_quote(db.pool()).await;
     rate(db.pool(), q, "1100.00").await.expect("re-rate");
     rate(db.pool(), q, "1200.00").await.expect("re-rate again");
@@ -1294,7 +1294,7 @@ async fn a_re_rating_keeps_every_earlier_version_unchanged() {
 
 #[tokio::test]
 async fn a_quote_version_cannot_skip_a_number() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let q = rated_quote(db.pool()).await;
     let mut tx = db.pool().begin().await.expect("begin");
     sqlx::query("UPDATE quotes SET premium = 1100, current_version = 2 WHERE id = $1")
@@ -1313,7 +1313,7 @@ async fn a_quote_version_cannot_skip_a_number() {
 
 #[tokio::test]
 async fn a_version_cannot_be_added_before_the_quote_is_bumped() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let q = rated_quote(db.pool()).await;
     assert_violates(
         insert_version(db.pool(), q, 2, "1100.00", "{}", "{}").await,
@@ -1323,7 +1323,7 @@ async fn a_version_cannot_be_added_before_the_quote_is_bumped() {
 
 #[tokio::test]
 async fn a_version_for_an_unknown_quote_is_refused() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     assert_violates(
         insert_version(db.pool(), Uuid::new_v4(), 1, "100.00", "{}", "{}").await,
         rules::QUOTE_VERSIONS_CONTIGUOUS,
@@ -1332,7 +1332,7 @@ async fn a_version_for_an_unknown_quote_is_refused() {
 
 #[tokio::test]
 async fn consecutive_versions_after_bumps_are_accepted() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let q = draft_quote(db.pool()).await;
     for premium in ["100.00", "110.00", "120.00"] {
         rate(db.pool(), q, premium).await.expect("rating");
@@ -1350,7 +1350,7 @@ async fn consecutive_versions_after_bumps_are_accepted() {
 /// with user triggers off (session_replication_role = replica; constraints still apply).
 #[tokio::test]
 async fn two_snapshots_cannot_share_a_version_number() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let q = rated_quote(db.pool()).await;
     let mut tx = db.pool().begin().await.expect("begin");
     sqlx::query("SET LOCAL session_replication_role = replica")
@@ -1370,7 +1370,7 @@ async fn two_snapshots_cannot_share_a_version_number() {
 /// is reached with user triggers off).
 #[tokio::test]
 async fn a_version_number_must_be_at_least_one() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let q = draft_quote(db.pool()).await;
     let mut tx = db.pool().begin().await.expect("begin");
     sqlx::query("SET LOCAL session_replication_role = replica")
@@ -1388,7 +1388,7 @@ async fn a_version_number_must_be_at_least_one() {
 
 #[tokio::test]
 async fn a_version_premium_must_be_greater_than_zero() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let q = draft_quote(db.pool()).await;
     assert_violates(
         rate_with(db.pool(), q, "0.00", "{}", "{}").await,
@@ -1398,7 +1398,7 @@ async fn a_version_premium_must_be_greater_than_zero() {
 
 #[tokio::test]
 async fn version_rating_inputs_must_be_a_json_object() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let q = draft_quote(db.pool()).await;
     assert_violates(
         rate_with(db.pool(), q, "1000.00", "[1, 2]", "{}").await,
@@ -1408,7 +1408,7 @@ async fn version_rating_inputs_must_be_a_json_object() {
 
 #[tokio::test]
 async fn version_breakdown_must_be_a_json_object() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let q = draft_quote(db.pool()).await;
     assert_violates(
         rate_with(db.pool(), q, "1000.00", "{}", "\"total\"").await,
@@ -1418,7 +1418,7 @@ async fn version_breakdown_must_be_a_json_object() {
 
 #[tokio::test]
 async fn a_version_with_object_inputs_and_breakdown_is_accepted() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let q = draft_quote(db.pool()).await;
     rate_with(
         db.pool(),
@@ -1437,7 +1437,7 @@ async fn a_version_with_object_inputs_and_breakdown_is_accepted() {
 
 #[tokio::test]
 async fn a_coverage_line_must_belong_to_an_existing_quote() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     assert_violates(
         try_coverage(db.pool(), Uuid::new_v4(), "collision", None, "500", None).await,
         rules::QUOTE_COVERAGES_QUOTE_FK,
@@ -1446,7 +1446,7 @@ async fn a_coverage_line_must_belong_to_an_existing_quote() {
 
 #[tokio::test]
 async fn a_quote_cannot_list_the_same_coverage_twice() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let q = draft_quote(db.pool()).await;
     try_coverage(db.pool(), q, "collision", None, "500", None)
         .await
@@ -1459,7 +1459,7 @@ async fn a_quote_cannot_list_the_same_coverage_twice() {
 
 #[tokio::test]
 async fn a_quote_can_list_every_coverage_type_once() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let q = draft_quote(db.pool()).await;
     for coverage in quotedb_schema::quotes::CoverageType::ALL {
         try_coverage(db.pool(), q, coverage.as_str(), Some("50000"), "0", None)
@@ -1470,7 +1470,7 @@ async fn a_quote_can_list_every_coverage_type_once() {
 
 #[tokio::test]
 async fn a_coverage_limit_cannot_be_negative() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let q = draft_quote(db.pool()).await;
     assert_violates(
         try_coverage(db.pool(), q, "bodily_injury", Some("-1"), "0", None).await,
@@ -1480,7 +1480,7 @@ async fn a_coverage_limit_cannot_be_negative() {
 
 #[tokio::test]
 async fn a_coverage_deductible_cannot_be_negative() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let q = draft_quote(db.pool()).await;
     assert_violates(
         try_coverage(db.pool(), q, "collision", None, "-0.01", None).await,
@@ -1490,7 +1490,7 @@ async fn a_coverage_deductible_cannot_be_negative() {
 
 #[tokio::test]
 async fn a_coverage_premium_cannot_be_negative() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let q = draft_quote(db.pool()).await;
     assert_violates(
         try_coverage(db.pool(), q, "rental", Some("900"), "0", Some("-3")).await,
@@ -1500,7 +1500,7 @@ async fn a_coverage_premium_cannot_be_negative() {
 
 #[tokio::test]
 async fn zero_amounts_and_an_unstated_limit_are_accepted() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let q = draft_quote(db.pool()).await;
     try_coverage(db.pool(), q, "roadside", Some("0"), "0", Some("0"))
         .await
@@ -1512,7 +1512,7 @@ async fn zero_amounts_and_an_unstated_limit_are_accepted() {
 
 #[tokio::test]
 async fn coverage_lines_of_a_presented_quote_cannot_change() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let q = draft_quote(db.pool()).await;
     try_coverage(db.pool(), q, "collision", None, "500", None)
         .await
@@ -1536,7 +1536,7 @@ async fn coverage_lines_of_a_presented_quote_cannot_change() {
 
 #[tokio::test]
 async fn coverage_lines_of_a_bound_quote_cannot_be_removed() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let q = draft_quote(db.pool()).await;
     try_coverage(db.pool(), q, "collision", None, "500", None)
         .await
@@ -1552,7 +1552,7 @@ async fn coverage_lines_of_a_bound_quote_cannot_be_removed() {
 
 #[tokio::test]
 async fn a_rated_quotes_cover_is_frozen_and_only_its_premiums_change() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let q = draft_quote(db.pool()).await;
     try_coverage(db.pool(), q, "collision", None, "500", None)
         .await

@@ -108,7 +108,7 @@ const ACTIVE_BASE_RATE: &str =
 
 #[tokio::test]
 async fn an_admin_cannot_approve_their_own_rate_change() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let a = admins(db.pool()).await;
     let id = draft(db.pool(), &a, "base_rate", BASE_PROPOSAL).await;
     submit(db.pool(), id).await.expect("submit");
@@ -123,7 +123,7 @@ async fn an_admin_cannot_approve_their_own_rate_change() {
 
 #[tokio::test]
 async fn rejecting_a_rate_change_requires_a_note() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let a = admins(db.pool()).await;
     let id = draft(db.pool(), &a, "base_rate", BASE_PROPOSAL).await;
     submit(db.pool(), id).await.expect("submit");
@@ -146,7 +146,7 @@ async fn rejecting_a_rate_change_requires_a_note() {
 
 #[tokio::test]
 async fn a_rate_change_request_starts_as_draft_and_moves_only_along_the_allowed_transitions() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let p = db.pool();
     let a = admins(p).await;
     let insert_pending =
@@ -201,7 +201,7 @@ async fn a_rate_change_request_starts_as_draft_and_moves_only_along_the_allowed_
 
 #[tokio::test]
 async fn submission_review_and_application_are_recorded_in_order() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let p = db.pool();
     let a = admins(p).await;
     let id = draft(p, &a, "base_rate", BASE_PROPOSAL).await;
@@ -234,7 +234,7 @@ async fn submission_review_and_application_are_recorded_in_order() {
 
 #[tokio::test]
 async fn a_submitted_proposal_and_a_recorded_review_cannot_be_rewritten() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let p = db.pool();
     let a = admins(p).await;
     let id = draft(p, &a, "base_rate", BASE_PROPOSAL).await;
@@ -260,7 +260,7 @@ async fn a_submitted_proposal_and_a_recorded_review_cannot_be_rewritten() {
 
 #[tokio::test]
 async fn a_request_carries_what_applying_it_needs() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let p = db.pool();
     let a = admins(p).await;
     let insert = "INSERT INTO rate_change_requests (kind, proposed_change, justification, requested_by, base_rate_id, territory_factor_id)
@@ -369,7 +369,7 @@ async fn a_request_carries_what_applying_it_needs() {
 
 #[tokio::test]
 async fn admins_with_rate_change_history_cannot_be_deleted() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let p = db.pool();
     let a = admins(p).await;
     let id = approved(p, &a, BASE_PROPOSAL).await;
@@ -390,7 +390,7 @@ async fn admins_with_rate_change_history_cannot_be_deleted() {
 
 #[tokio::test]
 async fn a_base_rate_cannot_be_activated_without_an_approved_request() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let p = db.pool();
     let a = admins(p).await;
     let pending = draft(p, &a, "base_rate", BASE_PROPOSAL).await;
@@ -454,7 +454,7 @@ async fn a_base_rate_cannot_be_activated_without_an_approved_request() {
 
 #[tokio::test]
 async fn an_approved_request_activates_exactly_the_rate_it_describes_and_only_once() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let p = db.pool();
     let a = admins(p).await;
     let id = approved(p, &a, BASE_PROPOSAL).await;
@@ -486,7 +486,7 @@ async fn an_approved_request_activates_exactly_the_rate_it_describes_and_only_on
 
 #[tokio::test]
 async fn applying_a_newer_rate_closes_the_running_one_and_retires_a_superseded_future_one() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let p = db.pool();
     let a = admins(p).await;
     let running = approved(
@@ -525,7 +525,7 @@ async fn applying_a_newer_rate_closes_the_running_one_and_retires_a_superseded_f
 
 #[tokio::test]
 async fn a_territory_factor_cannot_be_activated_without_an_approved_request() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let p = db.pool();
     let a = admins(p).await;
     let insert =
@@ -549,7 +549,7 @@ async fn a_territory_factor_cannot_be_activated_without_an_approved_request() {
 
 #[tokio::test]
 async fn applying_a_territory_request_activates_the_proposed_row_it_names() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let p = db.pool();
     let a = admins(p).await;
     let row: Uuid = sqlx::query_scalar(

@@ -180,7 +180,7 @@ use RateStatus::{Active, Proposed, Retired};
 
 #[tokio::test]
 async fn a_base_rate_must_be_for_a_known_state() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     assert_violates(
         try_base_rate(db.pool(), "ZZ", "collision", "500", "[2025-01-01,)", Proposed).await,
         rules::BASE_RATES_STATE_FK,
@@ -189,7 +189,7 @@ async fn a_base_rate_must_be_for_a_known_state() {
 
 #[tokio::test]
 async fn a_state_with_base_rates_cannot_be_deleted() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     base_rate(db.pool(), "[2025-01-01,)", Proposed).await;
     let result = sqlx::query("DELETE FROM states WHERE code = 'CA'")
         .execute(db.pool())
@@ -199,7 +199,7 @@ async fn a_state_with_base_rates_cannot_be_deleted() {
 
 #[tokio::test]
 async fn a_base_rate_amount_must_be_greater_than_zero() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     states(db.pool()).await;
     for amount in ["0", "-1"] {
         assert_violates(
@@ -211,7 +211,7 @@ async fn a_base_rate_amount_must_be_greater_than_zero() {
 
 #[tokio::test]
 async fn a_positive_base_rate_for_a_known_state_is_accepted() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     states(db.pool()).await;
     try_base_rate(
         db.pool(),
@@ -227,7 +227,7 @@ async fn a_positive_base_rate_for_a_known_state_is_accepted() {
 
 #[tokio::test]
 async fn a_base_rate_period_cannot_be_empty() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     states(db.pool()).await;
     assert_violates(
         try_base_rate(db.pool(), "CA", "collision", "500", "[2025-01-01,2025-01-01)", Proposed).await,
@@ -237,7 +237,7 @@ async fn a_base_rate_period_cannot_be_empty() {
 
 #[tokio::test]
 async fn a_base_rate_period_must_have_a_first_day() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     states(db.pool()).await;
     assert_violates(
         try_base_rate(db.pool(), "CA", "collision", "500", "(,2025-01-01)", Proposed).await,
@@ -247,7 +247,7 @@ async fn a_base_rate_period_must_have_a_first_day() {
 
 #[tokio::test]
 async fn a_one_day_or_open_ended_base_rate_period_is_accepted() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     base_rate(db.pool(), "[2025-01-01,2025-01-01]", Proposed).await;
     base_rate(db.pool(), "[2025-01-01,)", Proposed).await;
 }
@@ -258,7 +258,7 @@ async fn a_one_day_or_open_ended_base_rate_period_is_accepted() {
 
 #[tokio::test]
 async fn two_active_base_rates_for_the_same_state_and_coverage_cannot_overlap() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     base_rate(db.pool(), "[2025-01-01,2026-01-01)", Active).await;
     assert_violates(
         try_base_rate(db.pool(), "CA", "collision", "550", "[2025-12-31,)", Active).await,
@@ -268,7 +268,7 @@ async fn two_active_base_rates_for_the_same_state_and_coverage_cannot_overlap() 
 
 #[tokio::test]
 async fn back_to_back_active_base_rates_are_accepted() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     base_rate(db.pool(), "[2025-01-01,2026-01-01)", Active).await;
     try_base_rate(db.pool(), "CA", "collision", "550", "[2026-01-01,)", Active)
         .await
@@ -277,7 +277,7 @@ async fn back_to_back_active_base_rates_are_accepted() {
 
 #[tokio::test]
 async fn overlapping_base_rates_are_accepted_for_other_keys_or_when_not_active() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     base_rate(db.pool(), "[2025-01-01,)", Active).await;
     try_base_rate(db.pool(), "CA", "comprehensive", "300", "[2025-01-01,)", Active)
         .await
@@ -299,7 +299,7 @@ async fn overlapping_base_rates_are_accepted_for_other_keys_or_when_not_active()
 
 #[tokio::test]
 async fn an_active_base_rate_cannot_return_to_proposed() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let id = base_rate(db.pool(), "[2025-01-01,)", Active).await;
     assert_violates(
         set_rate_status(db.pool(), "base_rates", id, Proposed).await,
@@ -309,7 +309,7 @@ async fn an_active_base_rate_cannot_return_to_proposed() {
 
 #[tokio::test]
 async fn a_retired_base_rate_cannot_return_to_proposed() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let id = base_rate(db.pool(), "[2025-01-01,)", Retired).await;
     assert_violates(
         set_rate_status(db.pool(), "base_rates", id, Proposed).await,
@@ -319,7 +319,7 @@ async fn a_retired_base_rate_cannot_return_to_proposed() {
 
 #[tokio::test]
 async fn an_active_base_rate_can_be_retired_and_a_proposed_one_withdrawn() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let active = base_rate(db.pool(), "[2025-01-01,)", Active).await;
     set_rate_status(db.pool(), "base_rates", active, Retired)
         .await
@@ -336,7 +336,7 @@ async fn an_active_base_rate_can_be_retired_and_a_proposed_one_withdrawn() {
 
 #[tokio::test]
 async fn a_retired_base_rate_cannot_change_its_amount() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let id = base_rate(db.pool(), "[2024-01-01,2025-01-01)", Retired).await;
     assert_violates(
         exec(db.pool(), "UPDATE base_rates SET base_amount = 999 WHERE id = $1", id).await,
@@ -346,7 +346,7 @@ async fn a_retired_base_rate_cannot_change_its_amount() {
 
 #[tokio::test]
 async fn retiring_a_base_rate_cannot_rewrite_its_terms() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let id = base_rate(db.pool(), "[2025-01-01,)", Active).await;
     assert_violates(
         exec(
@@ -370,7 +370,7 @@ async fn retiring_a_base_rate_cannot_rewrite_its_terms() {
 
 #[tokio::test]
 async fn a_closed_base_rate_period_cannot_be_reopened() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let id = base_rate(db.pool(), "[2024-01-01,2025-01-01)", Retired).await;
     assert_violates(
         exec(
@@ -385,7 +385,7 @@ async fn a_closed_base_rate_period_cannot_be_reopened() {
 
 #[tokio::test]
 async fn an_active_base_rate_period_can_be_closed_earlier() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let id = base_rate(db.pool(), "[2025-01-01,)", Active).await;
     exec(
         db.pool(),
@@ -405,7 +405,7 @@ async fn an_active_base_rate_period_can_be_closed_earlier() {
 
 #[tokio::test]
 async fn a_proposed_base_rate_can_be_edited() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let id = base_rate(db.pool(), "[2025-01-01,)", Proposed).await;
     exec(
         db.pool(),
@@ -422,7 +422,7 @@ async fn a_proposed_base_rate_can_be_edited() {
 
 #[tokio::test]
 async fn a_territory_factor_must_be_for_a_known_state() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     assert_violates(
         try_territory(db.pool(), "ZZ", "90001", "Nowhere", "1.000", "[2025-01-01,)", Proposed).await,
         rules::TERRITORY_FACTORS_STATE_FK,
@@ -431,7 +431,7 @@ async fn a_territory_factor_must_be_for_a_known_state() {
 
 #[tokio::test]
 async fn a_territory_zip_must_have_five_digits() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     states(db.pool()).await;
     for zip in ["9001", "900011", "9000A"] {
         assert_violates(
@@ -443,7 +443,7 @@ async fn a_territory_zip_must_have_five_digits() {
 
 #[tokio::test]
 async fn a_territory_must_name_its_city() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     states(db.pool()).await;
     assert_violates(
         try_territory(db.pool(), "CA", "90001", "  ", "1.000", "[2025-01-01,)", Proposed).await,
@@ -453,7 +453,7 @@ async fn a_territory_must_name_its_city() {
 
 #[tokio::test]
 async fn a_territory_factor_must_lie_between_half_and_three() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     states(db.pool()).await;
     for factor in ["0.499", "3.001", "0", "-1"] {
         assert_violates(
@@ -474,7 +474,7 @@ async fn a_territory_factor_must_lie_between_half_and_three() {
 
 #[tokio::test]
 async fn territory_factors_at_the_bounds_are_accepted() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     states(db.pool()).await;
     try_territory(
         db.pool(),
@@ -502,7 +502,7 @@ async fn territory_factors_at_the_bounds_are_accepted() {
 
 #[tokio::test]
 async fn a_territory_period_cannot_be_empty() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     states(db.pool()).await;
     assert_violates(
         try_territory(db.pool(), "CA", "90001", "Los Angeles", "1.000", "empty", Proposed).await,
@@ -512,7 +512,7 @@ async fn a_territory_period_cannot_be_empty() {
 
 #[tokio::test]
 async fn a_territory_period_must_have_a_first_day() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     states(db.pool()).await;
     assert_violates(
         try_territory(db.pool(), "CA", "90001", "Los Angeles", "1.000", "(,)", Proposed).await,
@@ -526,7 +526,7 @@ async fn a_territory_period_must_have_a_first_day() {
 
 #[tokio::test]
 async fn two_active_territory_factors_for_the_same_zip_cannot_overlap() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     territory(db.pool(), "[2025-01-01,)", Active).await;
     assert_violates(
         try_territory(
@@ -545,7 +545,7 @@ async fn two_active_territory_factors_for_the_same_zip_cannot_overlap() {
 
 #[tokio::test]
 async fn active_territory_factors_for_other_zips_or_later_periods_are_accepted() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     territory(db.pool(), "[2025-01-01,2026-01-01)", Active).await;
     try_territory(
         db.pool(),
@@ -584,7 +584,7 @@ async fn active_territory_factors_for_other_zips_or_later_periods_are_accepted()
 
 #[tokio::test]
 async fn an_active_territory_factor_cannot_return_to_proposed() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let id = territory(db.pool(), "[2025-01-01,)", Active).await;
     assert_violates(
         set_rate_status(db.pool(), "territory_factors", id, Proposed).await,
@@ -594,7 +594,7 @@ async fn an_active_territory_factor_cannot_return_to_proposed() {
 
 #[tokio::test]
 async fn an_active_territory_factor_can_be_retired() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let id = territory(db.pool(), "[2025-01-01,)", Active).await;
     set_rate_status(db.pool(), "territory_factors", id, Retired)
         .await
@@ -603,7 +603,7 @@ async fn an_active_territory_factor_can_be_retired() {
 
 #[tokio::test]
 async fn a_retired_territory_factor_cannot_change_its_factor() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let id = territory(db.pool(), "[2024-01-01,2025-01-01)", Retired).await;
     assert_violates(
         exec(
@@ -627,7 +627,7 @@ async fn a_retired_territory_factor_cannot_change_its_factor() {
 
 #[tokio::test]
 async fn a_retired_territory_factor_can_be_relabelled_and_a_proposed_one_edited() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let retired = territory(db.pool(), "[2024-01-01,2025-01-01)", Retired).await;
     exec(
         db.pool(),
@@ -652,7 +652,7 @@ async fn a_retired_territory_factor_can_be_relabelled_and_a_proposed_one_edited(
 
 #[tokio::test]
 async fn a_discount_must_be_for_a_known_state() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     assert_violates(
         try_discount(
             db.pool(),
@@ -669,7 +669,7 @@ async fn a_discount_must_be_for_a_known_state() {
 
 #[tokio::test]
 async fn a_discount_must_be_more_than_zero_and_at_most_fifty_percent() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     for percent in ["0", "-5", "50.01"] {
         assert_violates(
             try_discount(db.pool(), DiscountCode::GoodDriver, None, percent, "{}", "Good driver").await,
@@ -680,7 +680,7 @@ async fn a_discount_must_be_more_than_zero_and_at_most_fifty_percent() {
 
 #[tokio::test]
 async fn discounts_at_the_percent_bounds_are_accepted() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     try_discount(db.pool(), DiscountCode::GoodDriver, None, "0.01", "{}", "Good driver")
         .await
         .expect("0.01 %");
@@ -691,7 +691,7 @@ async fn discounts_at_the_percent_bounds_are_accepted() {
 
 #[tokio::test]
 async fn discount_eligibility_must_be_a_json_object() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     assert_violates(
         try_discount(db.pool(), DiscountCode::Loyalty, None, "5", "[\"years\"]", "Loyalty").await,
         rules::DISCOUNT_RULES_ELIGIBILITY_IS_OBJECT,
@@ -700,7 +700,7 @@ async fn discount_eligibility_must_be_a_json_object() {
 
 #[tokio::test]
 async fn a_discount_must_have_a_description() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     assert_violates(
         try_discount(db.pool(), DiscountCode::Loyalty, None, "5", "{}", " ").await,
         rules::DISCOUNT_RULES_DESCRIPTION_NOT_BLANK,
@@ -709,7 +709,7 @@ async fn a_discount_must_have_a_description() {
 
 #[tokio::test]
 async fn a_discount_code_has_at_most_one_countrywide_rule() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     try_discount(db.pool(), DiscountCode::Paperless, None, "3", "{}", "Paperless")
         .await
         .expect("first");
@@ -721,7 +721,7 @@ async fn a_discount_code_has_at_most_one_countrywide_rule() {
 
 #[tokio::test]
 async fn a_discount_code_has_at_most_one_rule_per_state() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     states(db.pool()).await;
     try_discount(
         db.pool(),
@@ -749,7 +749,7 @@ async fn a_discount_code_has_at_most_one_rule_per_state() {
 
 #[tokio::test]
 async fn a_state_rule_can_override_the_countrywide_discount() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     states(db.pool()).await;
     try_discount(
         db.pool(),
@@ -785,7 +785,7 @@ async fn a_state_rule_can_override_the_countrywide_discount() {
 
 #[tokio::test]
 async fn every_discount_code_can_be_defined() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     for code in DiscountCode::ALL {
         try_discount(db.pool(), code, None, "5", "{}", code.as_str())
             .await
@@ -799,7 +799,7 @@ async fn every_discount_code_can_be_defined() {
 
 #[tokio::test]
 async fn a_surcharge_must_be_for_a_known_state() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     assert_violates(
         try_surcharge(db.pool(), SurchargeCode::Dui, Some("ZZ"), "100", "{}", "DUI").await,
         rules::SURCHARGE_RULES_STATE_FK,
@@ -808,7 +808,7 @@ async fn a_surcharge_must_be_for_a_known_state() {
 
 #[tokio::test]
 async fn a_surcharge_must_be_more_than_zero_and_at_most_two_hundred_percent() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     for percent in ["0", "-1", "200.01"] {
         assert_violates(
             try_surcharge(db.pool(), SurchargeCode::Dui, None, percent, "{}", "DUI").await,
@@ -819,7 +819,7 @@ async fn a_surcharge_must_be_more_than_zero_and_at_most_two_hundred_percent() {
 
 #[tokio::test]
 async fn surcharges_at_the_percent_bounds_are_accepted() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     try_surcharge(db.pool(), SurchargeCode::Dui, None, "200", "{}", "DUI")
         .await
         .expect("200 %");
@@ -830,7 +830,7 @@ async fn surcharges_at_the_percent_bounds_are_accepted() {
 
 #[tokio::test]
 async fn surcharge_conditions_must_be_a_json_object() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     assert_violates(
         try_surcharge(db.pool(), SurchargeCode::YoungDriver, None, "25", "24", "Young driver").await,
         rules::SURCHARGE_RULES_CONDITIONS_IS_OBJECT,
@@ -839,7 +839,7 @@ async fn surcharge_conditions_must_be_a_json_object() {
 
 #[tokio::test]
 async fn a_surcharge_must_have_a_description() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     assert_violates(
         try_surcharge(db.pool(), SurchargeCode::YoungDriver, None, "25", "{}", "").await,
         rules::SURCHARGE_RULES_DESCRIPTION_NOT_BLANK,
@@ -848,7 +848,7 @@ async fn a_surcharge_must_have_a_description() {
 
 #[tokio::test]
 async fn a_surcharge_code_has_at_most_one_rule_per_state_and_one_countrywide() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     states(db.pool()).await;
     try_surcharge(
         db.pool(),
@@ -898,7 +898,7 @@ async fn a_surcharge_code_has_at_most_one_rule_per_state_and_one_countrywide() {
 
 #[tokio::test]
 async fn every_surcharge_code_can_be_defined() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     for code in SurchargeCode::ALL {
         try_surcharge(db.pool(), code, None, "10", r#"{"lookback_years": 3}"#, code.as_str())
             .await
@@ -912,7 +912,7 @@ async fn every_surcharge_code_can_be_defined() {
 
 #[tokio::test]
 async fn the_active_rate_for_a_date_is_found() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let old = base_rate(db.pool(), "[2024-01-01,2025-01-01)", Active).await;
     let current = try_base_rate(db.pool(), "CA", "collision", "550", "[2025-01-01,)", Active)
         .await

@@ -22,7 +22,7 @@ INSERT INTO quotes (id, customer_id, state_code, zip, effective_date, expires_at
 ";
 
 async fn fixture() -> TestDb {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     sqlx::raw_sql(FIXTURE).execute(db.pool()).await.expect("fixture");
     db
 }

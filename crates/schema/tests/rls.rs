@@ -125,7 +125,7 @@ async fn refused_by_policy(conn: &mut PgConnection, sql: &'static str, id: Uuid)
 
 #[tokio::test]
 async fn a_customer_reads_only_their_own_quotes() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let w = world(db.pool()).await;
     let mut tx = acting_as(db.pool(), Some(w.carol)).await;
     let owners: Vec<Uuid> = sqlx::query_scalar("SELECT customer_id FROM quotes")
@@ -137,7 +137,7 @@ async fn a_customer_reads_only_their_own_quotes() {
 
 #[tokio::test]
 async fn a_customer_cannot_change_or_take_another_customers_quote() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let w = world(db.pool()).await;
     let mut tx = acting_as(db.pool(), Some(w.carol)).await;
     let cancel = "UPDATE quotes SET status = 'cancelled' WHERE id = $1";
@@ -162,7 +162,7 @@ async fn a_customer_cannot_change_or_take_another_customers_quote() {
 
 #[tokio::test]
 async fn a_customer_creates_quotes_only_for_themselves() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let w = world(db.pool()).await;
     let insert = "INSERT INTO quotes (customer_id, state_code, zip, effective_date, expires_at, metadata)
                   VALUES ($1, 'CA', '90001', current_date, now() + interval '1 day', '{}')";
@@ -174,7 +174,7 @@ async fn a_customer_creates_quotes_only_for_themselves() {
 
 #[tokio::test]
 async fn an_agent_sees_only_the_quotes_assigned_to_them() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let w = world(db.pool()).await;
     let mut tx = acting_as(db.pool(), Some(w.frank)).await;
     let ids: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM quotes")
@@ -192,7 +192,7 @@ async fn an_agent_sees_only_the_quotes_assigned_to_them() {
 
 #[tokio::test]
 async fn only_admins_holding_quotes_read_see_every_quote() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let w = world(db.pool()).await;
     let sql = "SELECT count(*) FROM quotes";
     assert_eq!(count(&mut *acting_as(db.pool(), Some(w.boss)).await, sql).await, 3);
@@ -201,7 +201,7 @@ async fn only_admins_holding_quotes_read_see_every_quote() {
 
 #[tokio::test]
 async fn without_an_acting_user_nothing_is_visible_and_the_system_sees_everything() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     world(db.pool()).await;
     let sql = "SELECT (SELECT count(*) FROM quotes) + (SELECT count(*) FROM system_settings) + (SELECT count(*) FROM user_sessions)";
     let mut tx = acting_as(db.pool(), None).await;
@@ -222,7 +222,7 @@ async fn without_an_acting_user_nothing_is_visible_and_the_system_sees_everythin
 
 #[tokio::test]
 async fn an_admin_without_the_permission_sees_no_sensitive_settings() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let w = world(db.pool()).await;
     let keys = "SELECT string_agg(key, ',' ORDER BY key) FROM system_settings";
     let pool = db.pool();
@@ -247,7 +247,7 @@ async fn an_admin_without_the_permission_sees_no_sensitive_settings() {
 
 #[tokio::test]
 async fn only_settings_writers_change_settings_and_they_sign_their_change() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let w = world(db.pool()).await;
     let signed = "UPDATE system_settings SET value = '0.30', updated_by = app_admin_user_id() WHERE key = 'rating.discount_cap' AND $1 IS NOT NULL";
     assert_eq!(
@@ -268,7 +268,7 @@ async fn only_settings_writers_change_settings_and_they_sign_their_change() {
 
 #[tokio::test]
 async fn a_user_sees_and_revokes_only_their_own_sessions() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let w = world(db.pool()).await;
     let revoke = "UPDATE user_sessions SET revoked_at = now(), revoke_reason = 'logout' WHERE user_id = $1";
     let mut tx = acting_as(db.pool(), Some(w.carol)).await;
@@ -285,7 +285,7 @@ async fn a_user_sees_and_revokes_only_their_own_sessions() {
 
 #[tokio::test]
 async fn an_oauth_client_is_managed_by_its_owner_and_by_admins_holding_the_permission() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let w = world(db.pool()).await;
     sqlx::query(
         "INSERT INTO oauth2_clients (client_id, name, redirect_uris, scopes, grant_types, owner_user_id)
@@ -319,7 +319,7 @@ async fn an_oauth_client_is_managed_by_its_owner_and_by_admins_holding_the_permi
 
 #[tokio::test]
 async fn an_admin_sees_their_own_account_and_cannot_promote_themselves() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let w = world(db.pool()).await;
     let mut tx = acting_as(db.pool(), Some(w.clerk)).await;
     let visible: Vec<Uuid> = sqlx::query_scalar("SELECT user_id FROM admin_users")
@@ -358,7 +358,7 @@ async fn an_admin_sees_their_own_account_and_cannot_promote_themselves() {
 
 #[tokio::test]
 async fn an_admin_logs_activity_only_under_their_own_id_and_reads_only_their_own() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let w = world(db.pool()).await;
     let admin_id = |user: Uuid| {
         sqlx::query_scalar::<_, Uuid>("SELECT id FROM admin_users WHERE user_id = $1")
@@ -400,7 +400,7 @@ async fn an_admin_logs_activity_only_under_their_own_id_and_reads_only_their_own
 
 #[tokio::test]
 async fn reporting_reads_quotes_activity_and_non_sensitive_settings_only() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     world(db.pool()).await;
     let mut tx = db.pool().begin().await.expect("begin");
     sqlx::query("SET LOCAL ROLE quotedb_readonly")
@@ -416,7 +416,7 @@ async fn reporting_reads_quotes_activity_and_non_sensitive_settings_only() {
 
 #[tokio::test]
 async fn public_setting_reads_non_sensitive_settings_without_an_actor_and_never_sensitive_ones() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let pool = db.pool();
     sqlx::query(
         "INSERT INTO system_settings (key, value, value_type, description, is_sensitive) VALUES
@@ -452,7 +452,7 @@ async fn public_setting_reads_non_sensitive_settings_without_an_actor_and_never_
 
 #[tokio::test]
 async fn public_setting_does_not_leave_the_system_flag_on() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let mut tx = db.pool().begin().await.expect("begin");
     sqlx::query("SET LOCAL ROLE quotedb_app")
         .execute(&mut *tx)
@@ -472,7 +472,7 @@ async fn public_setting_does_not_leave_the_system_flag_on() {
 
 #[tokio::test]
 async fn quote_versions_and_coverages_are_as_visible_as_their_quote() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let pool = db.pool();
     let ann = user(pool, "ann@example.com", "customer").await;
     let bob = user(pool, "bob@example.com", "customer").await;
@@ -536,7 +536,7 @@ async fn read_through(pool: &PgPool, sql: &'static str, actor: Option<Uuid>, arg
 
 #[tokio::test]
 async fn the_one_round_trip_quote_reads_apply_the_quote_policies_of_their_actor() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let w = world(db.pool()).await;
     let page = "SELECT id FROM app_customer_quotes_page($1, $2, NULL, NULL, 10)";
     assert_eq!(read_through(db.pool(), page, Some(w.carol), w.carol).await.len(), 2);
@@ -573,7 +573,7 @@ async fn the_one_round_trip_quote_reads_apply_the_quote_policies_of_their_actor(
 
 #[tokio::test]
 async fn the_one_round_trip_reads_restore_the_callers_role_and_settings() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let w = world(db.pool()).await;
     let mut tx = db.pool().begin().await.expect("begin");
     sqlx::query("SELECT set_config('app.user_id', $1, true)")
@@ -605,7 +605,7 @@ async fn the_one_round_trip_reads_restore_the_callers_role_and_settings() {
 
 #[tokio::test]
 async fn the_one_round_trip_reads_are_refused_to_a_login_that_cannot_act_as_quotedb_app() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let w = world(db.pool()).await;
     let mut conn = db.pool().acquire().await.expect("connection");
     // Roles are cluster-wide: created once, concurrent creators tolerated.

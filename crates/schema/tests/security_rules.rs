@@ -24,7 +24,7 @@ INSERT INTO user_sessions (id, user_id, token_hash, expires_at) VALUES
 ";
 
 async fn fixture() -> TestDb {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     sqlx::raw_sql(FIXTURE).execute(db.pool()).await.expect("fixture");
     db
 }
@@ -372,7 +372,7 @@ accepted!(deleting_a_user_anonymises_their_audit_rows: [
 
 #[tokio::test]
 async fn the_app_role_may_only_read_audit_logs_and_append_through_the_function() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let privileges: Vec<(String, bool)> = sqlx::query_as(
         "SELECT p, has_table_privilege('quotedb_app', 'audit_logs', p)
          FROM unnest('{SELECT,INSERT,UPDATE,DELETE,TRUNCATE}'::text[]) AS p",

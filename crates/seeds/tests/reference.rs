@@ -80,7 +80,7 @@ async fn count(db: &TestDb, sql: &'static str) -> i64 {
 
 #[tokio::test]
 async fn the_seeded_states_are_exactly_california_new_york_and_texas() {
-    let db = TestDb::seeded().await;
+    let db = TestDb::seeded(&quotedb_schema::MIGRATOR, quotedb_seeds::REFERENCE).await;
     let states: Vec<String> = sqlx::query_scalar("SELECT code::text FROM states ORDER BY code")
         .fetch_all(db.pool())
         .await
@@ -90,7 +90,7 @@ async fn the_seeded_states_are_exactly_california_new_york_and_texas() {
 
 #[tokio::test]
 async fn there_are_seven_countrywide_discounts_and_five_countrywide_surcharges_all_active() {
-    let db = TestDb::seeded().await;
+    let db = TestDb::seeded(&quotedb_schema::MIGRATOR, quotedb_seeds::REFERENCE).await;
     let discounts = count(
         &db,
         "SELECT count(DISTINCT code) FROM discount_rules WHERE state_code IS NULL AND active",
@@ -121,7 +121,7 @@ async fn there_are_seven_countrywide_discounts_and_five_countrywide_surcharges_a
 
 #[tokio::test]
 async fn stackable_discounts_exceed_the_discount_cap_so_the_cap_matters() {
-    let db = TestDb::seeded().await;
+    let db = TestDb::seeded(&quotedb_schema::MIGRATOR, quotedb_seeds::REFERENCE).await;
     let (stackable_sum, cap): (String, String) = sqlx::query_as(
         "SELECT (SELECT sum(percent) / 100 FROM discount_rules WHERE stackable AND state_code IS NULL)::numeric(6,4)::text,
                 (SELECT value::text FROM system_settings WHERE key = 'rating.discount_cap')",
@@ -135,7 +135,7 @@ async fn stackable_discounts_exceed_the_discount_cap_so_the_cap_matters() {
 
 #[tokio::test]
 async fn every_coverage_type_has_exactly_one_active_base_rate_in_each_state_today() {
-    let db = TestDb::seeded().await;
+    let db = TestDb::seeded(&quotedb_schema::MIGRATOR, quotedb_seeds::REFERENCE).await;
     let rows: Vec<(String, String, i64)> = sqlx::query_as(
         "SELECT s.code::text, c::text, count(br.id)
          FROM states s
@@ -167,7 +167,7 @@ async fn every_coverage_type_has_exactly_one_active_base_rate_in_each_state_toda
 
 #[tokio::test]
 async fn the_territory_counts_per_state_are_exact() {
-    let db = TestDb::seeded().await;
+    let db = TestDb::seeded(&quotedb_schema::MIGRATOR, quotedb_seeds::REFERENCE).await;
     let rows: Vec<(String, i64, i64)> = sqlx::query_as(
         "SELECT state_code::text, count(*), count(DISTINCT zip) FROM territory_factors
          WHERE status = 'active' AND effective @> current_date GROUP BY 1 ORDER BY 1",
@@ -196,7 +196,7 @@ async fn the_territory_counts_per_state_are_exact() {
 
 #[tokio::test]
 async fn every_seeded_citys_zips_can_be_rated_for_every_coverage_today() {
-    let db = TestDb::seeded().await;
+    let db = TestDb::seeded(&quotedb_schema::MIGRATOR, quotedb_seeds::REFERENCE).await;
     for (state, city, zips) in reference::CITIES {
         let rated: Vec<(String, i64)> = sqlx::query_as(
             "SELECT tf.zip, count(br.id)
@@ -227,7 +227,7 @@ async fn every_seeded_citys_zips_can_be_rated_for_every_coverage_today() {
 
 #[tokio::test]
 async fn loading_the_seeds_twice_changes_nothing() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let mut conn = db.pool().acquire().await.expect("connection");
     quotedb_seeds::apply_reference(&mut conn).await.expect("first load");
     let first = checksums(&mut conn).await;
@@ -242,8 +242,8 @@ async fn loading_the_seeds_twice_changes_nothing() {
 
 #[tokio::test]
 async fn the_seeded_template_holds_exactly_what_apply_reference_loads() {
-    let seeded = TestDb::seeded().await;
-    let fresh = TestDb::new().await;
+    let seeded = TestDb::seeded(&quotedb_schema::MIGRATOR, quotedb_seeds::REFERENCE).await;
+    let fresh = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let mut fresh_conn = fresh.pool().acquire().await.expect("connection");
     quotedb_seeds::apply_reference(&mut fresh_conn).await.expect("load");
     let mut seeded_conn = seeded.pool().acquire().await.expect("connection");
@@ -257,7 +257,7 @@ async fn the_seeded_template_holds_exactly_what_apply_reference_loads() {
 
 #[tokio::test]
 async fn every_active_rate_was_applied_through_a_four_eyes_rate_change_request() {
-    let db = TestDb::seeded().await;
+    let db = TestDb::seeded(&quotedb_schema::MIGRATOR, quotedb_seeds::REFERENCE).await;
     let (active, trailed): (i64, i64) = sqlx::query_as(
         "WITH active AS (
              SELECT 'base_rate'::rate_change_kind AS kind, activated_by_request FROM base_rates WHERE status = 'active'
@@ -292,7 +292,7 @@ async fn every_active_rate_was_applied_through_a_four_eyes_rate_change_request()
 
 #[tokio::test]
 async fn the_seed_accounts_hold_the_rate_permissions_they_exercise() {
-    let db = TestDb::seeded().await;
+    let db = TestDb::seeded(&quotedb_schema::MIGRATOR, quotedb_seeds::REFERENCE).await;
     for (email, code, expected) in [
         (accounts::RATES_PROPOSER_EMAIL, permissions::RATES_PROPOSE, true),
         (accounts::RATES_PROPOSER_EMAIL, permissions::RATES_APPROVE, false),
@@ -310,7 +310,7 @@ async fn the_seed_accounts_hold_the_rate_permissions_they_exercise() {
 
 #[tokio::test]
 async fn the_role_hierarchy_is_super_admin_over_admin_over_the_three_junior_roles() {
-    let db = TestDb::seeded().await;
+    let db = TestDb::seeded(&quotedb_schema::MIGRATOR, quotedb_seeds::REFERENCE).await;
     let rows: Vec<(String, Option<String>)> = sqlx::query_as(
         "SELECT r.name, p.name FROM admin_roles r LEFT JOIN admin_roles p ON p.id = r.parent_id ORDER BY r.name",
     )
@@ -327,7 +327,7 @@ async fn the_role_hierarchy_is_super_admin_over_admin_over_the_three_junior_role
 
 #[tokio::test]
 async fn every_permission_an_rls_policy_or_the_console_checks_is_registered_with_a_grant() {
-    let db = TestDb::seeded().await;
+    let db = TestDb::seeded(&quotedb_schema::MIGRATOR, quotedb_seeds::REFERENCE).await;
     let registered: Vec<String> = sqlx::query_scalar("SELECT code FROM admin_permissions ORDER BY code")
         .fetch_all(db.pool())
         .await
@@ -354,7 +354,7 @@ async fn every_permission_an_rls_policy_or_the_console_checks_is_registered_with
 
 #[tokio::test]
 async fn super_admin_holds_every_permission_through_admin_has_permission() {
-    let db = TestDb::seeded().await;
+    let db = TestDb::seeded(&quotedb_schema::MIGRATOR, quotedb_seeds::REFERENCE).await;
     let super_admin = admin_on_role(&db, roles::SUPER_ADMIN).await;
     let codes: Vec<String> = sqlx::query_scalar("SELECT code FROM admin_permissions")
         .fetch_all(db.pool())
@@ -371,7 +371,7 @@ async fn super_admin_holds_every_permission_through_admin_has_permission() {
 
 #[tokio::test]
 async fn support_cannot_read_sensitive_settings_or_approve_rates_but_manages_sessions() {
-    let db = TestDb::seeded().await;
+    let db = TestDb::seeded(&quotedb_schema::MIGRATOR, quotedb_seeds::REFERENCE).await;
     let support = admin_on_role(&db, roles::SUPPORT).await;
     for (code, expected) in [
         (rls_permissions::SETTINGS_READ_SENSITIVE, false),
@@ -387,7 +387,7 @@ async fn support_cannot_read_sensitive_settings_or_approve_rates_but_manages_ses
 
 #[tokio::test]
 async fn admin_holds_every_junior_roles_permissions_but_not_super_admins() {
-    let db = TestDb::seeded().await;
+    let db = TestDb::seeded(&quotedb_schema::MIGRATOR, quotedb_seeds::REFERENCE).await;
     let admin = admin_on_role(&db, roles::ADMIN).await;
     let junior: Vec<String> = sqlx::query_scalar(
         "SELECT DISTINCT p.code FROM admin_role_permissions g
@@ -418,7 +418,7 @@ async fn admin_holds_every_junior_roles_permissions_but_not_super_admins() {
 
 #[tokio::test]
 async fn the_seeded_settings_have_their_types_and_only_non_sensitive_ones_are_public() {
-    let db = TestDb::seeded().await;
+    let db = TestDb::seeded(&quotedb_schema::MIGRATOR, quotedb_seeds::REFERENCE).await;
     let rows: Vec<(String, String, bool, Option<String>)> = sqlx::query_as(
         "SELECT key, value_type::text, is_sensitive, public_setting(key)::text FROM system_settings ORDER BY key",
     )
@@ -546,7 +546,7 @@ async fn a_non_superuser_schema_owner_can_load_the_seeds() {
 
 #[tokio::test]
 async fn two_concurrent_loads_leave_one_copy_of_the_seeds() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let mut a = db.pool().acquire().await.expect("connection a");
     let mut b = db.pool().acquire().await.expect("connection b");
     let (ra, rb) = tokio::join!(
@@ -568,7 +568,7 @@ async fn two_concurrent_loads_leave_one_copy_of_the_seeds() {
 
 #[tokio::test]
 async fn reloading_the_seeds_keeps_an_operators_setting_change() {
-    let db = TestDb::seeded().await;
+    let db = TestDb::seeded(&quotedb_schema::MIGRATOR, quotedb_seeds::REFERENCE).await;
     sqlx::query("UPDATE system_settings SET value = '0.30' WHERE key = 'rating.discount_cap'")
         .execute(db.pool())
         .await

@@ -71,7 +71,10 @@ async fn count(pool: &PgPool, sql: &str) -> i64 {
 
 #[tokio::test]
 async fn the_same_seed_and_anchor_load_the_same_rows_into_two_databases() {
-    let (a, b) = (TestDb::seeded().await, TestDb::seeded().await);
+    let (a, b) = (
+        TestDb::seeded(&quotedb_schema::MIGRATOR, quotedb_seeds::REFERENCE).await,
+        TestDb::seeded(&quotedb_schema::MIGRATOR, quotedb_seeds::REFERENCE).await,
+    );
     let ra = load(a.pool(), &config(42)).await.expect("load a");
     let rb = load(b.pool(), &config(42)).await.expect("load b");
     assert_eq!(
@@ -86,7 +89,10 @@ async fn the_same_seed_and_anchor_load_the_same_rows_into_two_databases() {
 
 #[tokio::test]
 async fn a_different_seed_loads_different_rows() {
-    let (a, b) = (TestDb::seeded().await, TestDb::seeded().await);
+    let (a, b) = (
+        TestDb::seeded(&quotedb_schema::MIGRATOR, quotedb_seeds::REFERENCE).await,
+        TestDb::seeded(&quotedb_schema::MIGRATOR, quotedb_seeds::REFERENCE).await,
+    );
     load(a.pool(), &config(1)).await.expect("load seed 1");
     load(b.pool(), &config(2)).await.expect("load seed 2");
     let (fa, fb) = (fingerprints(a.pool()).await, fingerprints(b.pool()).await);
@@ -142,7 +148,7 @@ async fn assert_counts_match(pool: &PgPool, before: &[i64], report: &LoadReport)
 
 #[tokio::test]
 async fn a_small_load_goes_through_every_rule_fills_every_table_and_reports_true_counts() {
-    let db = TestDb::seeded().await;
+    let db = TestDb::seeded(&quotedb_schema::MIGRATOR, quotedb_seeds::REFERENCE).await;
     let pool = db.pool();
     // The load commits: every CHECK, FK and trigger accepted the rows, and the deferred
     // quotes_current_version_in_step ran at COMMIT.
@@ -275,7 +281,7 @@ fn vin_check_digit_ok(vin: &str) -> bool {
 
 #[tokio::test]
 async fn a_load_without_reference_seeds_creates_the_states_and_roles_it_needs() {
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let before = counts(db.pool()).await;
     let report = load(db.pool(), &config(3))
         .await
@@ -301,7 +307,10 @@ async fn a_load_without_reference_seeds_creates_the_states_and_roles_it_needs() 
 
 #[tokio::test]
 async fn the_psql_script_holds_the_same_rows_as_the_load() {
-    let (a, b) = (TestDb::seeded().await, TestDb::seeded().await);
+    let (a, b) = (
+        TestDb::seeded(&quotedb_schema::MIGRATOR, quotedb_seeds::REFERENCE).await,
+        TestDb::seeded(&quotedb_schema::MIGRATOR, quotedb_seeds::REFERENCE).await,
+    );
     let dir = std::env::temp_dir().join(format!("quotedb-volume-test-{}", std::process::id()));
     let mut conn = a.pool().acquire().await.expect("connection");
     let script = volume::write_psql_script(&mut conn, &config(5), &dir)
@@ -325,7 +334,7 @@ async fn the_psql_script_holds_the_same_rows_as_the_load() {
 #[tokio::test]
 async fn volume_quotes_are_usable_through_the_repository() {
     use quotedb_repository::{Actor, Db, QuoteId, UserId, schema::quotes::QuoteStatus};
-    let db = TestDb::seeded().await;
+    let db = TestDb::seeded(&quotedb_schema::MIGRATOR, quotedb_seeds::REFERENCE).await;
     load(db.pool(), &config(11)).await.expect("load");
     let repo = Db::new(db.pool().clone());
 
@@ -393,7 +402,7 @@ async fn volume_quotes_are_usable_through_the_repository() {
 
 #[tokio::test]
 async fn an_invalid_scale_is_refused_before_anything_is_written() {
-    let db = TestDb::seeded().await;
+    let db = TestDb::seeded(&quotedb_schema::MIGRATOR, quotedb_seeds::REFERENCE).await;
     let before = counts(db.pool()).await;
     for scale in [0.0, -1.0, f64::NAN] {
         let cfg = VolumeConfig { scale, ..config(1) };

@@ -1,24 +1,38 @@
 //! The testkit's promises, checked against a real server.
 
+use std::future::Future;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use quotedb_testkit::{Backend, Template, TestDb, cluster, resolve, server, template_name};
+use quotedb_testkit::{Backend, Error, Recipe, TestDb, cluster, resolve, server};
 use sqlx::Connection as _;
+use sqlx::migrate::Migrator;
+
+/// The test kit's own schema (it depends on no quotedb crate).
+static MIGRATOR: Migrator = sqlx::migrate!("tests/migrations");
+
+const SEEDS: &[(&str, &str)] = &[
+    (
+        "01_things.sql",
+        "INSERT INTO things VALUES ('a', 'first'), ('b', 'second');",
+    ),
+    ("02_more.sql", "INSERT INTO things VALUES ('c', 'third');"),
+];
 
 #[tokio::test]
 async fn two_test_databases_are_different_databases() {
-    let a = TestDb::new().await;
-    let b = TestDb::new().await;
+    let a = TestDb::migrated(&MIGRATOR).await;
+    let b = TestDb::migrated(&MIGRATOR).await;
     assert_ne!(a.name(), b.name());
-    sqlx::query("INSERT INTO states (code, name) VALUES ('ZZ', 'Testland')")
+    sqlx::query("INSERT INTO things (code, name) VALUES ('ZZ', 'Testland')")
         .execute(a.pool())
         .await
         .expect("insert into a");
-    let in_a: i64 = sqlx::query_scalar("SELECT count(*) FROM states WHERE code = 'ZZ'")
+    let in_a: i64 = sqlx::query_scalar("SELECT count(*) FROM things WHERE code = 'ZZ'")
         .fetch_one(a.pool())
         .await
         .expect("count in a");
-    let in_b: i64 = sqlx::query_scalar("SELECT count(*) FROM states WHERE code = 'ZZ'")
+    let in_b: i64 = sqlx::query_scalar("SELECT count(*) FROM things WHERE code = 'ZZ'")
         .fetch_one(b.pool())
         .await
         .expect("count in b");
@@ -43,36 +57,230 @@ async fn template_oid(name: &str) -> Option<(i64, bool)> {
 }
 
 #[tokio::test]
-async fn the_template_is_built_once_and_reused_and_a_clone_is_fast() {
-    let first = TestDb::new().await;
-    let name = template_name(Template::Migrated);
+async fn the_template_is_built_once_and_reused() {
+    let recipe = Recipe::migrated(&MIGRATOR);
+    let first = TestDb::from_recipe(&recipe).await;
+    let name = recipe.template_name();
     let before = template_oid(&name)
         .await
         .expect("the template exists after the first TestDb");
     assert!(before.1, "the template is marked as a template once built");
     drop(first);
-
-    let server = server().await.expect("server");
-    let mut timings = Vec::with_capacity(20);
-    for i in 0..20 {
-        let db = format!("qt_clone_timing_{}_{i}", std::process::id());
-        let started = Instant::now();
-        server
-            .create_database_from(&db, Template::Migrated)
+    for _ in 0..3 {
+        let db = TestDb::from_recipe(&recipe).await;
+        let things: i64 = sqlx::query_scalar("SELECT count(*) FROM things")
+            .fetch_one(db.pool())
             .await
-            .expect("clone");
-        timings.push(started.elapsed());
-        server.drop_database(&db).await.expect("drop clone");
+            .expect("the clone holds the migrated schema");
+        assert_eq!(things, 0);
     }
-    timings.sort();
-    let median: Duration = timings[timings.len() / 2];
-    eprintln!(
-        "template clone: median of 20 = {median:?} (min {:?}, max {:?})",
-        timings[0], timings[19]
-    );
-
     let after = template_oid(&name).await.expect("the template still exists");
     assert_eq!(before, after, "cloning must reuse the template, not rebuild it");
+}
+
+#[tokio::test]
+async fn a_seeded_recipe_runs_its_scripts_and_a_failing_script_is_named() {
+    let db = TestDb::seeded(&MIGRATOR, SEEDS).await;
+    let names: Vec<String> = sqlx::query_scalar("SELECT name FROM things ORDER BY code")
+        .fetch_all(db.pool())
+        .await
+        .expect("read the seeded rows");
+    assert_eq!(names, ["first", "second", "third"]);
+
+    const BROKEN: &[(&str, &str)] = &[
+        ("01_ok.sql", "INSERT INTO things VALUES ('x', 'ok');"),
+        ("02_broken.sql", "INSERT INTO no_such_table VALUES (1);"),
+    ];
+    let recipe = Recipe::new("broken").migrations(&MIGRATOR).sql_scripts("seeds", BROKEN);
+    let err = TestDb::try_from_recipe(&recipe)
+        .await
+        .expect_err("a failing seed script fails the template build");
+    let message = err.to_string();
+    assert!(
+        matches!(err, Error::Build { ref step, .. } if step == "seeds") && message.contains("02_broken.sql"),
+        "the error names the step and the file: {message}"
+    );
+    let state = template_oid(&recipe.template_name()).await;
+    assert!(
+        state.is_none_or(|(_, is_template)| !is_template),
+        "a half-built template is never marked usable"
+    );
+    let server = server().await.expect("server");
+    server
+        .drop_database(&recipe.template_name())
+        .await
+        .expect("clean up the half-built template");
+}
+
+/// A migration set written to a temporary directory and loaded at run time (as `migrate!` would
+/// embed it at build time), so the test can change a file.
+async fn migrator_from(dir: &std::path::Path, up_sql: &str) -> &'static Migrator {
+    std::fs::create_dir_all(dir).expect("migrations dir");
+    std::fs::write(dir.join("0001_things.up.sql"), up_sql).expect("write migration");
+    std::fs::write(dir.join("0001_things.down.sql"), "DROP TABLE things;").expect("write migration");
+    Box::leak(Box::new(Migrator::new(dir).await.expect("load migrations")))
+}
+
+#[tokio::test]
+async fn the_template_name_changes_when_a_migration_file_changes() {
+    let dir = std::env::temp_dir().join(format!("quotedb-testkit-hash-{}", std::process::id()));
+    let before = migrator_from(&dir, "CREATE TABLE things (code text PRIMARY KEY);").await;
+    let same = migrator_from(&dir, "CREATE TABLE things (code text PRIMARY KEY);").await;
+    let changed = migrator_from(&dir, "CREATE TABLE things (code text PRIMARY KEY, name text);").await;
+    std::fs::remove_dir_all(&dir).expect("clean up");
+    let name = |m: &'static Migrator| Recipe::migrated(m).template_name();
+    assert_eq!(name(before), name(same), "the same files make the same template");
+    assert_ne!(name(before), name(changed), "a changed migration makes a new template");
+    assert_ne!(
+        Recipe::migrated(before).template_name(),
+        Recipe::seeded(before, SEEDS).template_name(),
+        "seeds make a different template"
+    );
+}
+
+async fn ready_count(recipe: &Recipe) -> i64 {
+    let server = server().await.expect("server");
+    let mut conn = server.admin_connection().await.expect("admin connection");
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_database WHERE starts_with(datname, $1)")
+        .bind(format!("quotedb_rdy_{}_", recipe.hash()))
+        .fetch_one(&mut conn)
+        .await
+        .expect("count ready clones");
+    conn.close().await.expect("close");
+    n
+}
+
+#[tokio::test]
+async fn clones_are_made_ahead_and_concurrent_tests_never_share_one() {
+    let recipe = Arc::new(Recipe::new("ahead").migrations(&MIGRATOR).sql_scripts("seeds", SEEDS));
+    drop(TestDb::from_recipe(&recipe).await);
+    // The claim queued a refill in the background: wait for it (bounded) rather than assume.
+    let mut ready = 0;
+    for _ in 0..100 {
+        ready = ready_count(&recipe).await;
+        if ready >= 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        ready >= 3,
+        "three clones are kept ready (QUOTEDB_TESTKIT_READY), found {ready}"
+    );
+
+    // Sixteen tests at once: distinct databases, each holding the seeds, none sharing writes.
+    let dbs = futures_join_all((0..16).map(|_| {
+        let recipe = Arc::clone(&recipe);
+        async move { TestDb::try_from_recipe(&recipe).await }
+    }))
+    .await;
+    let mut names = std::collections::HashSet::new();
+    for db in &dbs {
+        let db = db.as_ref().expect("a concurrent claim succeeds");
+        assert!(names.insert(db.name().to_string()), "a database was handed out twice");
+        sqlx::query("INSERT INTO things VALUES ('mine', $1)")
+            .bind(db.name())
+            .execute(db.pool())
+            .await
+            .expect("write to own database");
+        let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM things")
+            .fetch_one(db.pool())
+            .await
+            .expect("count");
+        assert_eq!(rows, 4, "three seeded rows and this test's own: nothing of the others");
+    }
+}
+
+/// Await every future (the test kit's tests do not need a futures crate for this).
+async fn futures_join_all<F: Future + Send + 'static>(futures: impl Iterator<Item = F>) -> Vec<F::Output>
+where
+    F::Output: Send + 'static,
+{
+    let handles: Vec<_> = futures.map(tokio::spawn).collect();
+    let mut out = Vec::with_capacity(handles.len());
+    for h in handles {
+        out.push(h.await.expect("task"));
+    }
+    out
+}
+
+/// How long a test waits for its database (claim of a pre-cloned one and the pool's first
+/// connection), against a direct clone: printed, not asserted (speed lives in benchmarks).
+#[tokio::test]
+async fn clone_timings_are_reported() {
+    let recipe = Recipe::new("timing").migrations(&MIGRATOR).sql_scripts("seeds", SEEDS);
+    drop(TestDb::from_recipe(&recipe).await);
+    let server = server().await.expect("server");
+    let mut claimed = Vec::with_capacity(20);
+    let mut direct = Vec::with_capacity(20);
+    for i in 0..20 {
+        // Let the background refill catch up, as it does while a test runs.
+        tokio::time::sleep(Duration::from_millis(80)).await;
+        let started = Instant::now();
+        let db = TestDb::from_recipe(&recipe).await;
+        claimed.push(started.elapsed());
+        drop(db);
+        let name = format!("qt_direct_clone_{}_{i}", std::process::id());
+        let started = Instant::now();
+        server.create_database_from(&name, &recipe).await.expect("direct clone");
+        direct.push(started.elapsed());
+        server.drop_database(&name).await.expect("drop");
+    }
+    claimed.sort();
+    direct.sort();
+    eprintln!(
+        "TestDb ready (claim + first connection): median {:?} (min {:?}, max {:?}); direct FILE_COPY clone: median {:?}",
+        claimed[10], claimed[0], claimed[19], direct[10]
+    );
+}
+
+/// On a cluster of its own: a sweep on the shared server would drop the templates of the tests
+/// running beside it.
+#[tokio::test]
+async fn sweep_drops_what_other_recipes_left_and_keeps_the_current() {
+    let Some(bindir) = cluster::find_bindir() else {
+        eprintln!("skipped: no PostgreSQL server binaries installed");
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("quotedb-sweep-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let d = dir.clone();
+    let own = tokio::task::spawn_blocking(move || cluster::LocalCluster::ensure_started(&d, &bindir))
+        .await
+        .expect("join")
+        .expect("a cluster of its own");
+    let server = resolve(Some(&own.admin_url())).await.expect("its server");
+
+    let current = Recipe::new("sweepkeep").migrations(&MIGRATOR);
+    let old = Recipe::new("sweepold")
+        .migrations(&MIGRATOR)
+        .sql_scripts("seeds", SEEDS);
+    for (db, recipe) in [
+        ("qt_kept_failure", &current),
+        ("qt_in_use", &old),
+        ("quotedb_dev", &old),
+    ] {
+        server.create_database_from(db, recipe).await.expect("clone");
+    }
+    let in_use = sqlx::PgConnection::connect(&server.url_for("qt_in_use"))
+        .await
+        .expect("a running test's connection");
+
+    let mut swept = server.sweep(&[&current]).await.expect("sweep");
+    swept.sort();
+    let mut expected = [old.template_name(), "qt_kept_failure".to_string()];
+    expected.sort();
+    assert_eq!(
+        swept, expected,
+        "the other recipe's template and the idle test database go; the template in use by \
+         `current`, a test database someone is connected to and a database the kit did not make stay"
+    );
+    for stays in [current.template_name(), "qt_in_use".into(), "quotedb_dev".into()] {
+        assert!(server.database_exists(&stays).await.expect("exists"), "{stays} stays");
+    }
+    in_use.close().await.expect("close");
+    own.stop().expect("stop");
+    std::fs::remove_dir_all(&dir).expect("clean up");
 }
 
 /// Run by `a_failing_test_keeps_its_database_and_prints_its_url` in a child process; does nothing
@@ -83,7 +291,7 @@ async fn keep_probe_child() {
     let Ok(out) = std::env::var("QUOTEDB_KEEP_PROBE") else {
         return;
     };
-    let db = TestDb::new().await;
+    let db = TestDb::migrated(&MIGRATOR).await;
     std::fs::write(&out, db.name()).expect("write probe file");
     panic!("this test fails on purpose so that its database is kept");
 }

@@ -7,7 +7,7 @@ use quotedb_testkit::TestDb;
 
 #[tokio::test]
 async fn a_customer_signs_up_gets_a_quote_and_reads_it_back() {
-    let db = TestDb::seeded().await;
+    let db = TestDb::seeded(&quotedb_schema::MIGRATOR, quotedb_seeds::REFERENCE).await;
     let service = QuoteService::with_db(Db::new(db.pool().clone()));
     let customer = service
         .sign_up("ada@example.com", "Ada Lovelace")
@@ -24,7 +24,7 @@ async fn a_customer_signs_up_gets_a_quote_and_reads_it_back() {
 
 #[tokio::test]
 async fn another_customer_cannot_read_the_quote() {
-    let db = TestDb::seeded().await;
+    let db = TestDb::seeded(&quotedb_schema::MIGRATOR, quotedb_seeds::REFERENCE).await;
     let service = QuoteService::with_db(Db::new(db.pool().clone()));
     let ada = service.sign_up("ada@example.com", "Ada").await.expect("ada");
     let bob = service.sign_up("bob@example.com", "Bob").await.expect("bob");
@@ -39,7 +39,7 @@ async fn another_customer_cannot_read_the_quote() {
 
 #[tokio::test]
 async fn bad_input_is_a_typed_error() {
-    let db = TestDb::seeded().await;
+    let db = TestDb::seeded(&quotedb_schema::MIGRATOR, quotedb_seeds::REFERENCE).await;
     let service = QuoteService::with_db(Db::new(db.pool().clone()));
     let err = service.sign_up("not an e-mail", "X").await.expect_err("invalid");
     assert!(matches!(err, ServiceError::Invalid(_)), "{err:?}");

@@ -28,7 +28,7 @@ pub struct TestAdmin {
 
 impl World {
     pub async fn new() -> Self {
-        let db = TestDb::seeded().await;
+        let db = TestDb::seeded(&quotedb_schema::MIGRATOR, quotedb_seeds::REFERENCE).await;
         let repo = Db::new(db.pool().clone());
         Self { db, repo }
     }

@@ -9,7 +9,7 @@ use sqlx::PgPool;
 
 /// A fresh seeded database and a repository handle on it.
 pub async fn setup() -> (TestDb, Db) {
-    let tdb = TestDb::seeded().await;
+    let tdb = TestDb::seeded(&quotedb_schema::MIGRATOR, quotedb_seeds::REFERENCE).await;
     let db = Db::new(tdb.pool().clone());
     (tdb, db)
 }
