@@ -22,65 +22,8 @@ pub(crate) fn is_retryable(err: &sqlx::Error) -> bool {
     matches!(sqlstate_of(err).as_deref(), Some("40001" | "40P01"))
 }
 
-/// A value given by the caller failed validation before reaching the database.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid {field}: {reason}")]
-pub struct InvalidInput {
-    /// Which input.
-    pub field: &'static str,
-    /// Why it was refused.
-    pub reason: String,
-}
-
-impl InvalidInput {
-    pub(crate) fn new(field: &'static str, reason: impl Into<String>) -> Self {
-        Self {
-            field,
-            reason: reason.into(),
-        }
-    }
-}
-
-/// Trimmed, non-blank text of at most `max` characters without NUL bytes (PostgreSQL text cannot
-/// hold one): the bounds of the `*_values_bounded` constraints (`quotedb_schema::base`), checked
-/// before the round trip.
-pub(crate) fn bounded_text(field: &'static str, raw: &str, max: usize) -> Result<String, InvalidInput> {
-    let text = raw.trim();
-    if text.is_empty() {
-        return Err(InvalidInput::new(field, "must not be blank"));
-    }
-    if text.contains('\0') {
-        return Err(InvalidInput::new(field, "must not contain a NUL character"));
-    }
-    let chars = text.chars().count();
-    if chars > max {
-        return Err(InvalidInput::new(
-            field,
-            format!("{chars} characters, at most {max} allowed"),
-        ));
-    }
-    Ok(text.to_owned())
-}
-
-/// A JSON document the database accepts: at most `quotedb_schema::base::MAX_JSON_BYTES` bytes as
-/// text, and no NUL character in any string (jsonb refuses `\u0000`).
-pub(crate) fn bounded_json(field: &'static str, value: &serde_json::Value) -> Result<(), InvalidInput> {
-    let text = value.to_string();
-    if text.len() > quotedb_schema::base::MAX_JSON_BYTES {
-        return Err(InvalidInput::new(
-            field,
-            format!(
-                "{} bytes of JSON, at most {} allowed",
-                text.len(),
-                quotedb_schema::base::MAX_JSON_BYTES
-            ),
-        ));
-    }
-    if text.contains("\\u0000") {
-        return Err(InvalidInput::new(field, "must not contain a NUL character"));
-    }
-    Ok(())
-}
+pub use quotedb_domain::InvalidInput;
+pub(crate) use quotedb_domain::input::{bounded_json, bounded_text};
 
 /// A database refusal of a value a caller gave, as [`InvalidInput`]: a `*_values_bounded` rule,
 /// a NUL byte (SQLSTATE 22021) or a `\u0000` in JSON (22P05). The safety net behind
@@ -202,29 +145,3 @@ macro_rules! read_as_retrying {
     }};
 }
 pub(crate) use read_as_retrying;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bounded_text_trims_and_refuses_blank_nul_and_overlong_text() {
-        assert_eq!(bounded_text("f", "  Ada ", 3).as_deref(), Ok("Ada"));
-        assert_eq!(
-            bounded_text("f", "Ädä", 3).as_deref(),
-            Ok("Ädä"),
-            "characters, not bytes"
-        );
-        for bad in ["", "   ", "A\0da", "Adam"] {
-            assert_eq!(bounded_text("f", bad, 3).map_err(|e| e.field), Err("f"), "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn bounded_json_refuses_big_documents_and_nul_characters() {
-        assert!(bounded_json("j", &serde_json::json!({"a": "b"})).is_ok());
-        assert!(bounded_json("j", &serde_json::json!({"a": "b\u{0}"})).is_err());
-        let big = "x".repeat(quotedb_schema::base::MAX_JSON_BYTES);
-        assert!(bounded_json("j", &serde_json::json!({ "a": big })).is_err());
-    }
-}

@@ -16,21 +16,19 @@
 pub mod actor;
 pub mod admin;
 pub mod error;
-pub mod ids;
 pub mod quotes;
 pub mod rating;
 pub mod realtime;
 pub mod security;
-pub mod types;
 pub mod users;
 
 use std::time::Duration;
 
 pub use actor::Actor;
 pub use error::InvalidInput;
-pub use ids::*;
+pub use quotedb_domain::ids::{self, *};
+pub use quotedb_domain::types::{self, Email, QuoteNumber, StateCode, Vin, Zip};
 pub use quotedb_schema as schema;
-pub use types::{Email, QuoteNumber, StateCode, Vin, Zip};
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection as _, PgConnection, PgPool};

@@ -20,7 +20,7 @@ use crate::{Db, InvalidInput};
 /// The permission that guards role and grant management (see the module docs).
 pub const ROLE_MANAGEMENT_PERMISSION: &str = super::app_permissions::ROLES_MANAGE;
 
-crate::types::validated!(
+quotedb_domain::validated!(
     /// An admin role name: a snake_case identifier of 2 to 63 characters (`admin_roles_name_format`).
     RoleName,
     "role_name",
@@ -34,7 +34,7 @@ crate::types::validated!(
     }
 );
 
-crate::types::validated!(
+quotedb_domain::validated!(
     /// A permission code `resource:action`, both snake_case (`admin_permissions_code_format`).
     PermissionCode,
     "permission_code",

@@ -22,7 +22,7 @@ use crate::error::{is_rls_refusal, rule_of};
 use crate::ids::AdminUserId;
 use crate::{Db, InvalidInput};
 
-crate::types::validated!(
+quotedb_domain::validated!(
     /// A setting key: dotted snake_case, e.g. `rating.discount_cap` (`system_settings_key_format`).
     SettingKey,
     "setting_key",

@@ -40,7 +40,7 @@ pub const DEFAULT_LOCKOUT_MINUTES: i32 = 30;
 /// The shortest deactivation reason, in characters once trimmed (`admin_users_deactivation_reason_meaningful`).
 pub const MIN_DEACTIVATION_REASON_CHARS: usize = 10;
 
-crate::types::validated!(
+quotedb_domain::validated!(
     /// Why an admin is deactivated: real text of at least 10 characters once trimmed.
     DeactivationReason,
     "deactivation_reason",

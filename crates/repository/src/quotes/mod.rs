@@ -160,17 +160,7 @@ fn map_write_error(err: sqlx::Error, key: impl FnOnce() -> QuoteKey, to: Option<
     }
 }
 
-/// One requested coverage line.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct CoverageRequest {
-    /// The coverage.
-    pub coverage_type: CoverageType,
-    /// Limit in dollars (≥ 0, cents at most); `None` = no stated limit.
-    #[serde(default)]
-    pub limit_amount: Option<Decimal>,
-    /// Deductible in dollars (≥ 0, cents at most; 0 for coverages without one).
-    pub deductible: Decimal,
-}
+pub use quotedb_domain::quotes::CoverageRequest;
 
 /// A quote to create and rate.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]

@@ -11,11 +11,10 @@
 //! What the applicant qualifies for is the caller's decision, passed as an [`Eligibility`] (sets of
 //! discount and surcharge codes); see [`price`] for the exact rules.
 
-mod pricing;
-
-pub use pricing::{
+pub(crate) use quotedb_domain::rating::check_coverages;
+pub use quotedb_domain::rating::{
     AppliedDiscount, AppliedSurcharge, DiscountBasis, Eligibility, LineBreakdown, PremiumBreakdown, PricingError,
-    RatingInput, price,
+    RatingContext, RatingInput, ResolvedBaseRate, ResolvedDiscount, ResolvedSurcharge, ResolvedTerritory, price,
 };
 
 use quotedb_schema::quotes::CoverageType;
@@ -66,89 +65,6 @@ impl From<sqlx::Error> for RatingError {
     }
 }
 
-/// The active base rate of one coverage.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct ResolvedBaseRate {
-    /// The `base_rates` row.
-    pub id: BaseRateId,
-    /// Coverage it prices.
-    pub coverage_type: CoverageType,
-    /// Annual base premium in dollars.
-    pub base_amount: Decimal,
-}
-
-/// The active territory factor of the garaging ZIP.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct ResolvedTerritory {
-    /// The `territory_factors` row.
-    pub id: TerritoryFactorId,
-    /// City (or borough) of the ZIP.
-    pub city: String,
-    /// Multiplier on the base rate (0.5–3.0).
-    pub factor: Decimal,
-}
-
-/// An active discount rule applying in the state (the state row, else the countrywide one).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct ResolvedDiscount {
-    /// The `discount_rules` row.
-    pub id: DiscountRuleId,
-    /// Which discount.
-    pub code: DiscountCode,
-    /// The state of the rule; `None` = countrywide.
-    pub state_code: Option<StateCode>,
-    /// Percentage off, in (0, 50] (10 = 10 %).
-    pub percent: Decimal,
-    /// Adds to the other stackable discounts (else applies only on its own).
-    pub stackable: bool,
-    /// The rule's eligibility conditions, for the caller's eligibility decision (not evaluated here).
-    pub eligibility: JsonValue,
-}
-
-/// An active surcharge rule applying in the state (the state row, else the countrywide one).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct ResolvedSurcharge {
-    /// The `surcharge_rules` row.
-    pub id: SurchargeRuleId,
-    /// Which surcharge.
-    pub code: SurchargeCode,
-    /// The state of the rule; `None` = countrywide.
-    pub state_code: Option<StateCode>,
-    /// Percentage added, in (0, 200] (25 = 25 %).
-    pub percent: Decimal,
-    /// The rule's conditions, for the caller's eligibility decision (not evaluated here).
-    pub conditions: JsonValue,
-}
-
-/// Everything rating read for one quote: what [`price`] needs, and what a quote version records
-/// in `rating_inputs`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct RatingContext {
-    /// Garaging state.
-    pub state_code: StateCode,
-    /// Garaging ZIP.
-    pub zip: Zip,
-    /// The date the rates are effective on (the quote's effective date).
-    pub effective_date: Date,
-    /// One active base rate per requested coverage, in request order.
-    pub base_rates: Vec<ResolvedBaseRate>,
-    /// The active territory factor of the ZIP.
-    pub territory: ResolvedTerritory,
-    /// Active discount rules of the state, one per code, in code order.
-    pub discounts: Vec<ResolvedDiscount>,
-    /// Active surcharge rules of the state, one per code, in code order.
-    pub surcharges: Vec<ResolvedSurcharge>,
-    /// Maximum total discount, a fraction (0.35 = 35 %), from setting `rating.discount_cap`.
-    pub discount_cap: Decimal,
-}
-
-impl RatingContext {
-    /// The base rate of `coverage`, if resolved.
-    pub fn base_rate(&self, coverage: CoverageType) -> Option<&ResolvedBaseRate> {
-        self.base_rates.iter().find(|r| r.coverage_type == coverage)
-    }
-}
-
 /// The rating API, from [`Db::rating`].
 #[derive(Debug, Clone, Copy)]
 pub struct Rating<'a> {
@@ -192,19 +108,6 @@ impl<'a> Rating<'a> {
             other => other,
         }
     }
-}
-
-/// Validate a requested coverage list: at least one, each at most once.
-pub(crate) fn check_coverages(coverages: &[CoverageType]) -> Result<(), InvalidInput> {
-    if coverages.is_empty() {
-        return Err(InvalidInput::new("coverages", "at least one coverage is required"));
-    }
-    for (i, c) in coverages.iter().enumerate() {
-        if coverages[..i].contains(c) {
-            return Err(InvalidInput::new("coverages", format!("{c} is listed more than once")));
-        }
-    }
-    Ok(())
 }
 
 /// [`Rating::resolve`] on any executor (the pool, or a transaction that is already open).

@@ -7,10 +7,10 @@ use serde_json::Value as JsonValue;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::is_dotted_snake;
 use crate::Db;
 use crate::error::{InvalidInput, rule_of};
 use crate::ids::{AnalyticsEventId, QuoteId, SessionId, UserId};
+use quotedb_domain::input::is_dotted_snake;
 
 /// Most events one [`Events::record_batch`] call takes.
 pub const MAX_BATCH: usize = 10_000;

@@ -8,9 +8,9 @@ use rust_decimal::Decimal;
 use serde_json::Value as JsonValue;
 use time::OffsetDateTime;
 
-use super::is_dotted_snake;
 use crate::Db;
 use crate::error::{InvalidInput, rule_of};
+use quotedb_domain::input::is_dotted_snake;
 
 /// Largest dimensions object, in bytes of compact JSON (`realtime_metrics_dimensions_small`).
 pub const MAX_DIMENSIONS_BYTES: usize = 1024;

@@ -67,19 +67,6 @@ impl<'a> Realtime<'a> {
     }
 }
 
-/// Whether `s` is dotted snake_case of at most `max` bytes (`^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$`),
-/// the format of event types, metric names and templates.
-pub(crate) fn is_dotted_snake(s: &str, max: usize) -> bool {
-    s.len() <= max
-        && s.split('.').all(|part| {
-            let b = part.as_bytes();
-            !b.is_empty()
-                && b[0].is_ascii_lowercase()
-                && b.iter()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'_')
-        })
-}
-
 /// Seconds of a caller-given timeout, refused when zero or above a year.
 pub(crate) fn timeout_secs(field: &'static str, d: Duration) -> Result<f64, InvalidInput> {
     const YEAR: Duration = Duration::from_secs(366 * 24 * 3600);

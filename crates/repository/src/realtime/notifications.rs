@@ -10,10 +10,11 @@ use serde_json::Value as JsonValue;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{is_dotted_snake, timeout_secs};
+use super::timeout_secs;
 use crate::Db;
 use crate::error::{InvalidInput, rule_of};
 use crate::ids::{NotificationId, UserId};
+use quotedb_domain::input::is_dotted_snake;
 
 /// The setting holding the default number of delivery attempts.
 pub const MAX_ATTEMPTS_SETTING: &str = "notifications.max_attempts";
@@ -114,20 +115,6 @@ impl Recipient {
     }
 }
 
-fn is_email(a: &str) -> bool {
-    let Some((local, domain)) = a.split_once('@') else {
-        return false;
-    };
-    // A dot with at least one character on each side (`[^@\s]+\.[^@\s]+`).
-    let chars: Vec<char> = domain.chars().collect();
-    let dot_inside = chars.len() >= 3 && chars[1..chars.len() - 1].contains(&'.');
-    a.chars().count() <= 254
-        && !a.chars().any(char::is_whitespace)
-        && !local.is_empty()
-        && !domain.contains('@')
-        && dot_inside
-}
-
 fn is_e164(a: &str) -> bool {
     let Some(digits) = a.strip_prefix('+') else {
         return false;
@@ -143,7 +130,7 @@ pub fn check_recipient(channel: NotificationChannel, recipient: &Recipient) -> R
     let valid = match (channel, address) {
         (NotificationChannel::Websocket | NotificationChannel::InApp, a) => user.is_some() && a.is_none(),
         (_, None) => user.is_some(),
-        (NotificationChannel::Email, Some(a)) => is_email(a),
+        (NotificationChannel::Email, Some(a)) => quotedb_domain::input::is_email(a),
         (NotificationChannel::Sms, Some(a)) => is_e164(a),
         (NotificationChannel::Push, Some(a)) => {
             !a.is_empty() && a.chars().count() <= 4096 && !a.chars().any(char::is_whitespace)

@@ -1,6 +1,7 @@
 //! The append-only audit log (`audit_logs`, partitioned by UTC month). There is no update or
 //! delete here: the database refuses both (`audit_logs_append_only`).
 
+use quotedb_domain::input::is_dotted_snake;
 use std::net::IpAddr;
 
 use quotedb_schema::security::rules;
@@ -128,17 +129,6 @@ pub struct AuditPage {
     pub entries: Vec<AuditEntry>,
     /// Cursor of the next page, `None` on the last one.
     pub next: Option<AuditCursor>,
-}
-
-fn is_dotted_snake(s: &str, max: usize) -> bool {
-    s.len() <= max
-        && s.split('.').all(|part| {
-            let b = part.as_bytes();
-            !b.is_empty()
-                && b[0].is_ascii_lowercase()
-                && b.iter()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'_')
-        })
 }
 
 fn is_snake(s: &str, max: usize) -> bool {

@@ -5,13 +5,13 @@
 
 use std::str::FromStr as _;
 
-use quotedb_repository::rating::{
+use quotedb_domain::rating::{
     PricingError, RatingContext, RatingInput, ResolvedBaseRate, ResolvedDiscount, ResolvedSurcharge, ResolvedTerritory,
     price,
 };
-use quotedb_repository::schema::quotes::CoverageType;
-use quotedb_repository::schema::rating::{DiscountCode, SurchargeCode};
-use quotedb_repository::{BaseRateId, DiscountRuleId, StateCode, SurchargeRuleId, TerritoryFactorId, Zip};
+use quotedb_domain::{BaseRateId, DiscountRuleId, StateCode, SurchargeRuleId, TerritoryFactorId, Zip};
+use quotedb_schema::quotes::CoverageType;
+use quotedb_schema::rating::{DiscountCode, SurchargeCode};
 use rust_decimal::Decimal;
 use sqlx::{Connection as _, PgConnection};
 use time::OffsetDateTime;
@@ -157,7 +157,7 @@ struct Reference {
 }
 
 fn build_states(reference: &Reference, anchor_day: i32) -> Result<Vec<StateCtx>, VolumeError> {
-    let bad = |what: &str, e: quotedb_repository::InvalidInput| VolumeError::InvalidConfig(format!("{what}: {e}"));
+    let bad = |what: &str, e: quotedb_domain::InvalidInput| VolumeError::InvalidConfig(format!("{what}: {e}"));
     let cap = reference.discount_cap.unwrap_or(Decimal::new(35, 2));
     STATES
         .iter()
@@ -277,7 +277,7 @@ fn build_states(reference: &Reference, anchor_day: i32) -> Result<Vec<StateCtx>,
             // Every combination the generator can ask for must price (it cannot fail later).
             let input = RatingInput {
                 coverages: base_rates.iter().map(|r| r.coverage_type).collect(),
-                eligibility: quotedb_repository::rating::Eligibility {
+                eligibility: quotedb_domain::rating::Eligibility {
                     discounts: DiscountCode::ALL.to_vec(),
                     surcharges: SurchargeCode::ALL.to_vec(),
                 },

@@ -11,10 +11,10 @@
 
 use std::io::Write as _;
 
-use quotedb_repository::quotes::CoverageRequest;
-use quotedb_repository::rating::{Eligibility, PremiumBreakdown, RatingInput, price};
-use quotedb_repository::schema::quotes::CoverageType;
-use quotedb_repository::schema::rating::{DiscountCode, SurchargeCode};
+use quotedb_domain::quotes::CoverageRequest;
+use quotedb_domain::rating::{Eligibility, PremiumBreakdown, RatingInput, price};
+use quotedb_schema::quotes::CoverageType;
+use quotedb_schema::rating::{DiscountCode, SurchargeCode};
 use rand_chacha::ChaCha8Rng;
 use rust_decimal::Decimal;
 use uuid::Uuid;
@@ -344,7 +344,7 @@ impl QuoteCore {
 
 /// Rating `k` (1-based) of a quote: what the applicant qualified for that time, priced with
 /// the state's rates (premium = base x territory x (1 + surcharges) x (1 - capped discount),
-/// per coverage, half-even to cents - `quotedb_repository::rating::price`).
+/// per coverage, half-even to cents - `quotedb_domain::rating::price`).
 pub(crate) fn pricing(ctx: &Ctx, q: &QuoteCore, k: u8) -> Pricing {
     let mut r = ctx.streams.rng(Stream::Versions, q.idx * 8 + u64::from(k));
     let id = uuid(&mut r);

@@ -3,7 +3,9 @@
 //! is refused with a typed error before any round trip.
 
 /// Declares a validated string newtype: private field, `parse` (the only constructor for callers),
-/// serde through `parse`. Used by this module and by the admin module's value types.
+/// serde through `parse`. Used by this module and by the repository's admin value types.
+#[doc(hidden)]
+#[macro_export]
 macro_rules! validated {
     ($(#[$doc:meta])* $name:ident, $field:literal, $check:expr) => {
         $(#[$doc])*
@@ -13,9 +15,9 @@ macro_rules! validated {
 
         impl $name {
             /// Validate and normalise `raw`.
-            pub fn parse(raw: &str) -> Result<Self, crate::InvalidInput> {
+            pub fn parse(raw: &str) -> Result<Self, $crate::InvalidInput> {
                 let check: fn(&str) -> Result<String, String> = $check;
-                check(raw).map(Self).map_err(|reason| crate::InvalidInput::new($field, reason))
+                check(raw).map(Self).map_err(|reason| $crate::InvalidInput::new($field, reason))
             }
 
             /// The normalised text.
@@ -23,23 +25,24 @@ macro_rules! validated {
                 &self.0
             }
 
-            /// Wrap a value read back from the database (already checked by its constraint).
-            #[allow(dead_code)]
-            pub(crate) fn from_db(raw: String) -> Self {
+            /// Wrap a value read back from the database (already checked by its constraint):
+            /// for the repository's row mapping, not for input.
+            #[doc(hidden)]
+            pub fn from_db(raw: String) -> Self {
                 Self(raw)
             }
         }
 
         impl TryFrom<String> for $name {
-            type Error = crate::InvalidInput;
-            fn try_from(raw: String) -> Result<Self, crate::InvalidInput> {
+            type Error = $crate::InvalidInput;
+            fn try_from(raw: String) -> Result<Self, $crate::InvalidInput> {
                 Self::parse(&raw)
             }
         }
 
         impl TryFrom<&str> for $name {
-            type Error = crate::InvalidInput;
-            fn try_from(raw: &str) -> Result<Self, crate::InvalidInput> {
+            type Error = $crate::InvalidInput;
+            fn try_from(raw: &str) -> Result<Self, $crate::InvalidInput> {
                 Self::parse(raw)
             }
         }
@@ -64,7 +67,7 @@ macro_rules! validated {
     };
 }
 
-pub(crate) use validated;
+pub use validated;
 
 validated!(
     /// An e-mail address: `local@domain.tld`, at most 254 characters, stored case-insensitively.
@@ -72,15 +75,7 @@ validated!(
     "email",
     |raw| {
         let s = raw.trim();
-        let ok = s.len() <= 254
-            && !s.chars().any(char::is_whitespace)
-            && s.split_once('@').is_some_and(|(local, domain)| {
-                !local.is_empty()
-                    && !domain.contains('@')
-                    && domain.split_once('.').is_some_and(|(a, b)| !a.is_empty() && !b.is_empty())
-                    && !domain.ends_with('.')
-            });
-        if ok { Ok(s.to_string()) } else { Err(format!("{raw:?} is not an e-mail address")) }
+        if crate::input::is_email(s) { Ok(s.to_string()) } else { Err(format!("{raw:?} is not an e-mail address")) }
     }
 );
 

@@ -6,7 +6,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use time::Date;
 
 use super::{RatingContext, check_coverages};
-use crate::error::InvalidInput;
+use crate::InvalidInput;
 use crate::ids::{BaseRateId, DiscountRuleId, SurchargeRuleId, TerritoryFactorId};
 use crate::types::{StateCode, Zip};
 
