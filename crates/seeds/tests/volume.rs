@@ -279,30 +279,94 @@ fn vin_check_digit_ok(vin: &str) -> bool {
     (sum % 11 == 10 && check == b'X') || (sum % 11 < 10 && check == b'0' + (sum % 11) as u8)
 }
 
+/// The reference data has one source, the seed files: a load into a database without them
+/// applies them first, so it holds exactly what a seeded database holds.
 #[tokio::test]
-async fn a_load_without_reference_seeds_creates_the_states_and_roles_it_needs() {
-    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
-    let before = counts(db.pool()).await;
-    let report = load(db.pool(), &config(3))
+async fn a_load_into_a_database_without_the_seeds_applies_them_first() {
+    let bare = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
+    let seeded = TestDb::seeded(&quotedb_schema::MIGRATOR, quotedb_seeds::REFERENCE).await;
+    load(bare.pool(), &config(3))
         .await
         .expect("load into a migrated database without seeds");
-    assert_counts_match(db.pool(), &before, &report).await;
-    assert_eq!(
-        count(
-            db.pool(),
-            "SELECT count(*) FROM states WHERE code IN ('CA', 'TX', 'NY')"
-        )
-        .await,
-        3
+    assert!(count(bare.pool(), "SELECT count(*) FROM quote_versions").await > 0);
+    for table in [
+        "states",
+        "discount_rules",
+        "surcharge_rules",
+        "admin_roles",
+        "system_settings",
+    ] {
+        let sql = format!("SELECT count(*) FROM {table}");
+        assert_eq!(
+            count(bare.pool(), &sql).await,
+            count(seeded.pool(), &sql).await,
+            "{table}: the load brought the seeds' rows, no others"
+        );
+    }
+}
+
+/// Nothing stands in for reference data that is gone: a load names what is missing and writes
+/// nothing.
+#[tokio::test]
+async fn a_missing_reference_rule_is_a_clear_error_and_nothing_is_written() {
+    let db = TestDb::seeded(&quotedb_schema::MIGRATOR, quotedb_seeds::REFERENCE).await;
+    // The test login is a superuser: row level security does not stop it retiring the rule.
+    sqlx::query("UPDATE discount_rules SET active = false WHERE code = 'loyalty'")
+        .execute(db.pool())
+        .await
+        .expect("retire the loyalty discount");
+    let users_before = count(db.pool(), "SELECT count(*) FROM users").await;
+    let err = load(db.pool(), &config(5))
+        .await
+        .expect_err("a load without a loyalty rule is refused");
+    assert!(
+        matches!(&err, VolumeError::MissingReference(what) if what.contains("loyalty")),
+        "the error names the missing rule: {err}"
     );
-    assert_eq!(
-        count(
-            db.pool(),
-            "SELECT count(DISTINCT state_code) FROM quotes WHERE state_code IN ('CA', 'TX', 'NY')"
+    assert_eq!(count(db.pool(), "SELECT count(*) FROM users").await, users_before);
+}
+
+/// A volume quote is priced by the same function as the application, on the rules the database
+/// holds: resolving its rates now and pricing its recorded eligibility gives its stored premium.
+#[tokio::test]
+async fn volume_premiums_equal_price_on_the_rules_in_the_database() {
+    use quotedb_repository::quotes::CoverageRequest;
+    use quotedb_repository::rating::{Eligibility, RatingInput, price};
+    use quotedb_repository::{Db, StateCode, Zip};
+    let db = TestDb::seeded(&quotedb_schema::MIGRATOR, quotedb_seeds::REFERENCE).await;
+    load(db.pool(), &config(17)).await.expect("load");
+    let repo = Db::new(db.pool().clone());
+    let versions: Vec<(String, String, time::Date, rust_decimal::Decimal, serde_json::Value)> = sqlx::query_as(
+        "SELECT q.state_code::text, q.zip, q.effective_date, v.premium, v.rating_inputs
+         FROM quote_versions v JOIN quotes q ON q.id = v.quote_id
+         ORDER BY q.quote_number, v.version LIMIT 60",
+    )
+    .fetch_all(db.pool())
+    .await
+    .expect("volume versions");
+    assert_eq!(versions.len(), 60, "the load wrote quote versions");
+    for (state, zip, effective, premium, inputs) in versions {
+        let coverages: Vec<CoverageRequest> =
+            serde_json::from_value(inputs["coverages"].clone()).expect("recorded coverages");
+        let eligibility: Eligibility = serde_json::from_value(inputs["eligibility"].clone()).expect("eligibility");
+        let types: Vec<_> = coverages.iter().map(|c| c.coverage_type).collect();
+        let state = StateCode::parse(&state).expect("state");
+        let zip = Zip::parse(&zip).expect("zip");
+        let ctx = repo
+            .rating()
+            .resolve(&state, &zip, &types, effective)
+            .await
+            .expect("the database's rates for the quote");
+        let priced = price(
+            &ctx,
+            &RatingInput {
+                coverages: types,
+                eligibility,
+            },
         )
-        .await,
-        3
-    );
+        .expect("price");
+        assert_eq!(priced.total, premium, "{state} {zip} {effective}");
+    }
 }
 
 #[tokio::test]

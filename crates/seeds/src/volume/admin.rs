@@ -3,6 +3,7 @@
 use std::io::Write as _;
 use std::net::{IpAddr, Ipv4Addr};
 
+use quotedb_schema::quotes::CoverageType;
 use rand_chacha::ChaCha8Rng;
 
 use super::Ctx;
@@ -11,20 +12,20 @@ use super::clock::{DAY, HOUR, MIN, days_of, month_start, write_date};
 use super::copy::{CopyEncode as _, arr, obj, write_uuid};
 use super::names::USER_AGENTS;
 use super::pipeline::{Out, Part};
-use super::quotes::{COVERAGES, NOMINAL_BASE};
 use super::rng::{Stream, below, chance, pick, range, unit, weighted};
 use super::users;
+use crate::reference::roles;
 
-/// The admin accounts: the role each one has (by name, see `context.rs`).
+/// The admin accounts: the role each one has (the seeds' roles, read by name in `context.rs`).
 pub(crate) const ADMIN_ROLES: [&str; 8] = [
-    "super_admin",
-    "admin",
-    "admin",
-    "underwriter",
-    "underwriter",
-    "support",
-    "support",
-    "analyst",
+    roles::SUPER_ADMIN,
+    roles::ADMIN,
+    roles::ADMIN,
+    roles::UNDERWRITER,
+    roles::UNDERWRITER,
+    roles::SUPPORT,
+    roles::SUPPORT,
+    roles::ANALYST,
 ];
 /// The admin that has been deactivated (by admin 0), and the one locked out.
 const DEACTIVATED: usize = 7;
@@ -252,7 +253,9 @@ pub(crate) fn gen_rate_requests(ctx: &Ctx, out: &mut Out, part: Part) {
         let state = &ctx.states[state_idx];
         let effective = month_start(days_of(ctx.anchor), 1 + below(&mut r, 3) as i32);
         let base_rate = chance(&mut r, 0.7);
-        let cov = below(&mut r, 8) as usize;
+        // A coverage the state has a rate for (build_states guarantees at least one).
+        let offered: Vec<usize> = (0..8).filter(|k| state.priced[*k]).collect();
+        let cov = offered[below(&mut r, offered.len() as u64) as usize];
         let change_bp = range(&mut r, -800, 1_500);
         let territory = &state.territories[below(&mut r, state.territories.len() as u64) as usize];
         let b = out.row(8);
@@ -262,12 +265,8 @@ pub(crate) fn gen_rate_requests(ctx: &Ctx, out: &mut Out, part: Part) {
             obj(b, |o| {
                 o.str("state_code", state.code);
                 if base_rate {
-                    let current = if state.base[cov] > 0 {
-                        state.base[cov]
-                    } else {
-                        NOMINAL_BASE[cov]
-                    };
-                    o.str("coverage_type", COVERAGES[cov]);
+                    let current = state.base[cov];
+                    o.str("coverage_type", CoverageType::ALL[cov].as_str());
                     o.dec("base_amount", (current * (10_000 + change_bp) / 10_000).max(100), 2);
                 } else {
                     o.str("zip", &territory.zip).str("city", &territory.city);
@@ -285,7 +284,11 @@ pub(crate) fn gen_rate_requests(ctx: &Ctx, out: &mut Out, part: Part) {
                 b,
                 "{} {} loss ratio review: indicated change {:+.2} % (filing {}-{:04})",
                 state.code,
-                if base_rate { COVERAGES[cov] } else { "territory" },
+                if base_rate {
+                    CoverageType::ALL[cov].as_str()
+                } else {
+                    "territory"
+                },
                 change_bp as f64 / 100.0,
                 state.code,
                 k + 1

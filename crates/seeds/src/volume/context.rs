@@ -1,7 +1,11 @@
-//! What the generator reads from (or makes sure of in) the target database before loading:
-//! the states, their ZIPs and the rating context of each (active base rates, territory factor,
-//! discount and surcharge rules, discount cap - what `Rating::resolve` would return), the
-//! settings the rules read, the admin roles, and the audit_logs partitions.
+//! What the generator reads from the target database before loading: the states, their ZIPs and
+//! the rating context of each (active base rates, territory factor, discount and surcharge
+//! rules, discount cap - what `Rating::resolve` would return), the settings the rules read, the
+//! admin roles, and the audit_logs partitions it makes sure of.
+//!
+//! The reference data has one source, the seed files (`data/*.sql`): `prepare` applies them
+//! first (idempotent) and then reads what the database holds. Nothing stands in for a missing
+//! rate, rule, role or setting: that is [`VolumeError::MissingReference`], naming it.
 
 use std::str::FromStr as _;
 
@@ -19,8 +23,7 @@ use uuid::Uuid;
 
 use super::admin::ADMIN_ROLES;
 use super::clock::{DAY, HOUR, civil_from_days, days_of, month_start};
-use super::names::{FALLBACK_TERRITORIES, STATES};
-use super::quotes::NOMINAL_BASE;
+use super::names::STATES;
 use super::rng::{Stream, Streams, below, weighted};
 use super::{Plan, VolumeConfig, VolumeError};
 
@@ -93,57 +96,7 @@ fn day_of(date: time::Date) -> i32 {
     date.to_julian_day() - 2_440_588
 }
 
-/// The role tree the admin accounts need, created only where the reference seeds have not
-/// (names as in the seeds: super_admin > admin > underwriter / support / analyst).
-const ROLE_TREE: [(&str, Option<&str>, &str); 5] = [
-    (
-        "super_admin",
-        None,
-        "Full control of the platform, including admin accounts.",
-    ),
-    ("admin", Some("super_admin"), "Day-to-day platform administration."),
-    (
-        "underwriter",
-        Some("admin"),
-        "Rates, territories and rate change requests.",
-    ),
-    (
-        "support",
-        Some("admin"),
-        "Customer support: users, sessions and quotes.",
-    ),
-    ("analyst", Some("admin"), "Read-only reporting and activity review."),
-];
-
-/// An id that does not depend on the seed, for reference rows the volume load may have to
-/// create (roles) or stand in for (rates, when the database has none).
-fn stable_id(what: &str) -> Uuid {
-    use sha2::{Digest as _, Sha256};
-    let digest = Sha256::digest(format!("quotedb-volume:{what}").as_bytes());
-    let mut b = [0u8; 16];
-    b.copy_from_slice(&digest[..16]);
-    uuid::Builder::from_random_bytes(b).into_uuid()
-}
-
-/// Stand-in rules when the database has no active rule of a code: (code, percent, stackable).
-const FALLBACK_DISCOUNTS: [(DiscountCode, i64, bool); 7] = [
-    (DiscountCode::MultiPolicy, 10, true),
-    (DiscountCode::GoodDriver, 15, true),
-    (DiscountCode::GoodStudent, 8, true),
-    (DiscountCode::SafeVehicle, 5, true),
-    (DiscountCode::AntiTheft, 5, true),
-    (DiscountCode::Paperless, 3, true),
-    (DiscountCode::Loyalty, 20, false),
-];
-const FALLBACK_SURCHARGES: [(SurchargeCode, i64); 5] = [
-    (SurchargeCode::AtFaultAccident, 25),
-    (SurchargeCode::SpeedingViolation, 15),
-    (SurchargeCode::Dui, 50),
-    (SurchargeCode::YoungDriver, 30),
-    (SurchargeCode::CoverageLapse, 10),
-];
-
-/// Rows of the reference tables, as read (or stood in for).
+/// Rows of the reference tables, as read.
 #[derive(Debug, Default)]
 struct Reference {
     /// (state, zip, id, city, factor)
@@ -158,34 +111,24 @@ struct Reference {
 
 fn build_states(reference: &Reference, anchor_day: i32) -> Result<Vec<StateCtx>, VolumeError> {
     let bad = |what: &str, e: quotedb_domain::InvalidInput| VolumeError::InvalidConfig(format!("{what}: {e}"));
-    let cap = reference.discount_cap.unwrap_or(Decimal::new(35, 2));
+    let missing = |what: String| VolumeError::MissingReference(what);
+    let on = date_of(anchor_day);
+    let cap = reference
+        .discount_cap
+        .ok_or_else(|| missing("setting rating.discount_cap (a fraction in [0, 1))".into()))?;
     STATES
         .iter()
-        .map(|(code, _, _)| {
+        .map(|(code, _)| {
             let state_code = StateCode::parse(code).map_err(|e| bad("state", e))?;
-            // Territories: the active ones, else built-ins (stand-in ids).
-            let mut rows: Vec<(String, Uuid, String, Decimal)> = reference
+            let rows: Vec<(String, Uuid, String, Decimal)> = reference
                 .territories
                 .iter()
                 .filter(|t| t.0 == *code)
                 .map(|t| (t.1.clone(), t.2, t.3.clone(), t.4))
                 .collect();
             if rows.is_empty() {
-                rows = FALLBACK_TERRITORIES
-                    .iter()
-                    .filter(|t| t.0 == *code)
-                    .map(|t| {
-                        let id = stable_id(&format!("territory:{}:{}", t.0, t.1));
-                        (t.1.to_string(), id, t.2.to_string(), Decimal::new(t.3, 3))
-                    })
-                    .collect();
+                return Err(missing(format!("active territory factors of {code} on {on}")));
             }
-            // Base rates: the active ones, else nominal amounts (CA +15 %, NY +30 %).
-            let multiplier = match *code {
-                "CA" => 1150,
-                "NY" => 1300,
-                _ => 1000,
-            };
             let state_rates: Vec<&(String, CoverageType, Uuid, Decimal, i32)> =
                 reference.rates.iter().filter(|r| r.0 == *code).collect();
             let rates_from = state_rates
@@ -198,13 +141,9 @@ fn build_states(reference: &Reference, anchor_day: i32) -> Result<Vec<StateCtx>,
             let mut priced = [false; 8];
             let mut base_rates = Vec::new();
             for (k, coverage) in CoverageType::ALL.into_iter().enumerate() {
-                let (id, amount) = match (state_rates.is_empty(), state_rates.iter().find(|r| r.1 == coverage)) {
-                    (_, Some(r)) => (r.2, r.3),
-                    (true, None) => (
-                        stable_id(&format!("base_rate:{code}:{}", coverage.as_str())),
-                        Decimal::new(NOMINAL_BASE[k] * multiplier / 1000, 2),
-                    ),
-                    (false, None) => continue, // the state files no rate for it: not offered
+                // A coverage the state files no rate for is not offered there.
+                let Some(&&(_, _, id, amount, _)) = state_rates.iter().find(|r| r.1 == coverage) else {
+                    continue;
                 };
                 base[k] = (amount * Decimal::ONE_HUNDRED).trunc().mantissa() as i64;
                 priced[k] = true;
@@ -214,42 +153,32 @@ fn build_states(reference: &Reference, anchor_day: i32) -> Result<Vec<StateCtx>,
                     base_amount: amount,
                 });
             }
-            let mut discounts: Vec<ResolvedDiscount> = reference
+            if base_rates.is_empty() {
+                return Err(missing(format!("active base rates of {code} on {on}")));
+            }
+            let discounts: Vec<ResolvedDiscount> = reference
                 .discounts
                 .iter()
                 .filter(|d| d.0 == *code)
                 .map(|d| d.1.clone())
                 .collect();
-            if reference.discounts.is_empty() {
-                discounts = FALLBACK_DISCOUNTS
-                    .iter()
-                    .map(|(c, percent, stackable)| ResolvedDiscount {
-                        id: DiscountRuleId(stable_id(&format!("discount:{}", c.as_str()))),
-                        code: *c,
-                        state_code: None,
-                        percent: Decimal::from(*percent),
-                        stackable: *stackable,
-                        eligibility: serde_json::json!({}),
-                    })
-                    .collect();
+            if let Some(c) = DiscountCode::ALL
+                .into_iter()
+                .find(|c| !discounts.iter().any(|d| d.code == *c))
+            {
+                return Err(missing(format!("an active discount rule {c} for {code}")));
             }
-            let mut surcharges: Vec<ResolvedSurcharge> = reference
+            let surcharges: Vec<ResolvedSurcharge> = reference
                 .surcharges
                 .iter()
                 .filter(|d| d.0 == *code)
                 .map(|d| d.1.clone())
                 .collect();
-            if reference.surcharges.is_empty() {
-                surcharges = FALLBACK_SURCHARGES
-                    .iter()
-                    .map(|(c, percent)| ResolvedSurcharge {
-                        id: SurchargeRuleId(stable_id(&format!("surcharge:{}", c.as_str()))),
-                        code: *c,
-                        state_code: None,
-                        percent: Decimal::from(*percent),
-                        conditions: serde_json::json!({}),
-                    })
-                    .collect();
+            if let Some(c) = SurchargeCode::ALL
+                .into_iter()
+                .find(|c| !surcharges.iter().any(|d| d.code == *c))
+            {
+                return Err(missing(format!("an active surcharge rule {c} for {code}")));
             }
             let mut territories = Vec::new();
             let mut rating = Vec::new();
@@ -257,7 +186,7 @@ fn build_states(reference: &Reference, anchor_day: i32) -> Result<Vec<StateCtx>,
                 rating.push(RatingContext {
                     state_code: state_code.clone(),
                     zip: Zip::parse(&zip).map_err(|e| bad("zip", e))?,
-                    effective_date: date_of(anchor_day),
+                    effective_date: on,
                     base_rates: base_rates.clone(),
                     territory: ResolvedTerritory {
                         id: TerritoryFactorId(id),
@@ -287,11 +216,6 @@ fn build_states(reference: &Reference, anchor_day: i32) -> Result<Vec<StateCtx>,
                     VolumeError::InvalidConfig(format!("the reference rates of {code} {} cannot price: {e}", r.zip))
                 })?;
             }
-            if base_rates.is_empty() || rating.is_empty() {
-                return Err(VolumeError::InvalidConfig(format!(
-                    "{code} has no base rate or no territory"
-                )));
-            }
             Ok(StateCtx {
                 code,
                 territories,
@@ -305,16 +229,71 @@ fn build_states(reference: &Reference, anchor_day: i32) -> Result<Vec<StateCtx>,
 }
 
 #[cfg(test)]
+impl Reference {
+    /// Reference rows for the unit tests, which have no database (loads always read the
+    /// database): two territories per state, a rate per coverage, every rule, a 35 % cap.
+    fn fixture() -> Self {
+        let id = |n: u128| Uuid::from_u128(n);
+        let mut r = Reference {
+            discount_cap: Some(Decimal::new(35, 2)),
+            ..Reference::default()
+        };
+        for (s, (code, _)) in STATES.iter().enumerate() {
+            let state = code.to_string();
+            let n = s as u128 * 1_000;
+            for (t, zip) in ["10001", "10002"].into_iter().enumerate() {
+                let factor = Decimal::new(1_000 + 100 * t as i64, 3);
+                r.territories.push((
+                    state.clone(),
+                    zip.into(),
+                    id(n + t as u128),
+                    "Fixture".into(),
+                    factor,
+                    0,
+                ));
+            }
+            for (k, coverage) in CoverageType::ALL.into_iter().enumerate() {
+                let amount = Decimal::new(10_000 + 1_000 * k as i64, 2);
+                r.rates
+                    .push((state.clone(), coverage, id(n + 100 + k as u128), amount, 0));
+            }
+            for (k, code) in DiscountCode::ALL.into_iter().enumerate() {
+                let d = ResolvedDiscount {
+                    id: DiscountRuleId(id(n + 200 + k as u128)),
+                    code,
+                    state_code: None,
+                    percent: Decimal::from(5),
+                    stackable: true,
+                    eligibility: serde_json::json!({}),
+                };
+                r.discounts.push((state.clone(), d));
+            }
+            for (k, code) in SurchargeCode::ALL.into_iter().enumerate() {
+                let c = ResolvedSurcharge {
+                    id: SurchargeRuleId(id(n + 300 + k as u128)),
+                    code,
+                    state_code: None,
+                    percent: Decimal::from(10),
+                    conditions: serde_json::json!({}),
+                };
+                r.surcharges.push((state.clone(), c));
+            }
+        }
+        r
+    }
+}
+
+#[cfg(test)]
 impl Ctx {
-    /// A context without a database: built-in territories, nominal rates, stand-in rules.
+    /// A context without a database, on [`Reference::fixture`].
     pub(crate) fn offline(scale: f64, seed: u64, anchor: OffsetDateTime) -> Self {
         let anchor = unix_us(anchor);
         Ctx {
             plan: Plan::for_scale(scale).expect("scale"),
             anchor,
             streams: Streams::new(seed),
-            states: build_states(&Reference::default(), days_of(anchor)).expect("fallback states"),
-            state_weights: STATES.iter().map(|s| s.2).collect(),
+            states: build_states(&Reference::fixture(), days_of(anchor)).expect("fixture states"),
+            state_weights: STATES.iter().map(|s| s.1).collect(),
             admin_roles: [Uuid::nil(); 8],
             number_offset: 12_345,
             validity: 30 * DAY,
@@ -322,6 +301,15 @@ impl Ctx {
             max_attempts: 5,
         }
     }
+}
+
+/// A setting that must hold a positive whole number.
+async fn positive_setting(conn: &mut PgConnection, key: &str) -> Result<i64, VolumeError> {
+    setting(conn, key)
+        .await?
+        .and_then(|v| v.parse::<i64>().ok())
+        .filter(|n| *n > 0)
+        .ok_or_else(|| VolumeError::MissingReference(format!("setting {key} (a positive whole number)")))
 }
 
 /// A non-sensitive setting's value as text (NULL when missing).
@@ -341,6 +329,9 @@ pub(crate) async fn prepare(conn: &mut PgConnection, cfg: &VolumeConfig) -> Resu
     let anchor_date = date_of(days_of(anchor));
     let streams = Streams::new(cfg.seed);
 
+    // The reference data has one source: the seed files, applied here (loading them twice
+    // changes nothing), then read back below.
+    crate::apply_reference(conn).await?;
     let mut tx = conn.begin().await?;
 
     // Loading twice would collide on every key: refuse early with a clear message.
@@ -356,14 +347,6 @@ pub(crate) async fn prepare(conn: &mut PgConnection, cfg: &VolumeConfig) -> Resu
     }
 
     let codes: Vec<String> = STATES.iter().map(|s| s.0.to_string()).collect();
-    let names: Vec<String> = STATES.iter().map(|s| s.1.to_string()).collect();
-    sqlx::query!(
-        "INSERT INTO states (code, name) SELECT * FROM UNNEST($1::text[], $2::text[]) ON CONFLICT DO NOTHING",
-        &codes,
-        &names
-    )
-    .execute(&mut *tx)
-    .await?;
 
     // The rates active on the anchor date, as Rating::resolve picks them.
     let mut reference = Reference::default();
@@ -455,31 +438,18 @@ pub(crate) async fn prepare(conn: &mut PgConnection, cfg: &VolumeConfig) -> Resu
         .await?
         .and_then(|v| Decimal::from_str(&v).ok())
         .filter(|c| *c >= Decimal::ZERO && *c < Decimal::ONE);
-    let number = |v: Option<String>, default: i64| {
-        v.and_then(|v| v.parse::<i64>().ok())
-            .filter(|n| *n > 0)
-            .unwrap_or(default)
-    };
-    let validity = number(setting(&mut tx, "quotes.validity_days").await?, 30).min(365) * DAY;
-    let session_lifetime = number(setting(&mut tx, "sessions.lifetime_hours").await?, 720).min(24 * 365) * HOUR;
-    let max_attempts = number(setting(&mut tx, "notifications.max_attempts").await?, 5).clamp(1, 50) as i16;
+    let validity = positive_setting(&mut tx, "quotes.validity_days").await?.min(365) * DAY;
+    let session_lifetime = positive_setting(&mut tx, "sessions.lifetime_hours")
+        .await?
+        .min(24 * 365)
+        * HOUR;
+    let max_attempts = positive_setting(&mut tx, "notifications.max_attempts")
+        .await?
+        .clamp(1, 50) as i16;
     let states = build_states(&reference, days_of(anchor))?;
 
-    // Admin roles: those of the seeds, or created (same names) when the seeds are absent.
-    for (name, parent, description) in ROLE_TREE {
-        sqlx::query!(
-            "INSERT INTO admin_roles (id, name, description, parent_id)
-             VALUES ($1, $2, $3, (SELECT id FROM admin_roles WHERE name = $4))
-             ON CONFLICT (name) DO NOTHING",
-            stable_id(&format!("admin-role:{name}")),
-            name,
-            description,
-            parent
-        )
-        .execute(&mut *tx)
-        .await?;
-    }
-    let wanted: Vec<String> = ROLE_TREE.iter().map(|r| r.0.to_string()).collect();
+    // Admin roles: those of the seeds.
+    let wanted: Vec<String> = ADMIN_ROLES.iter().map(|r| r.to_string()).collect();
     let roles = sqlx::query!("SELECT id, name FROM admin_roles WHERE name = ANY($1::text[])", &wanted)
         .fetch_all(&mut *tx)
         .await?;
@@ -489,7 +459,7 @@ pub(crate) async fn prepare(conn: &mut PgConnection, cfg: &VolumeConfig) -> Resu
             .iter()
             .find(|r| r.name == name)
             .map(|r| r.id)
-            .ok_or_else(|| VolumeError::InvalidConfig(format!("admin role {name} is missing")))?;
+            .ok_or_else(|| VolumeError::MissingReference(format!("admin role {name}")))?;
     }
 
     ensure_audit_partitions(&mut tx, anchor).await?;
@@ -501,7 +471,7 @@ pub(crate) async fn prepare(conn: &mut PgConnection, cfg: &VolumeConfig) -> Resu
         plan,
         anchor,
         streams,
-        state_weights: STATES.iter().map(|s| s.2).collect(),
+        state_weights: STATES.iter().map(|s| s.1).collect(),
         states,
         admin_roles,
         number_offset,

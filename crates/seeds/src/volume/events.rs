@@ -24,7 +24,7 @@ use super::users::{self, Kind};
 fn timeline(q: &QuoteCore) -> impl Iterator<Item = (i64, &'static str, u8)> + '_ {
     let ratings = (0..q.versions).map(|k| (q.version_at[usize::from(k)], "rated", k + 1));
     let presented = q.presented_at.map(|t| (t, "presented", 0));
-    let terminal = q.final_at.map(|t| (t, q.status.label(), 0));
+    let terminal = q.final_at.map(|t| (t, q.status.as_str(), 0));
     std::iter::once((q.created_at, "created", 0))
         .chain(ratings)
         .chain(presented)
@@ -393,7 +393,7 @@ pub(crate) fn gen_audit(ctx: &Ctx, out: &mut Out, part: Part) {
     for idx in quote_part.units(ctx.plan.quotes) {
         let q = quotes::core(ctx, idx);
         let mut r = ctx.streams.rng(Stream::Audit, (1 << 40) + idx);
-        let mut previous = (Status::Draft.label(), None::<i64>);
+        let mut previous = (Status::Draft.as_str(), None::<i64>);
         for (at, what, k) in timeline(&q) {
             let (action, actor) = match what {
                 "created" => ("quote.created", Some(q.customer)),

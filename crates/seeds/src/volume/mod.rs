@@ -66,6 +66,15 @@ pub enum VolumeError {
     /// The configuration cannot be generated (e.g. a scale that is not a positive number).
     #[error("invalid volume configuration: {0}")]
     InvalidConfig(String),
+    /// The database lacks reference data the volume data points at (the seeds define it; it was
+    /// removed or deactivated since): nothing stands in for it.
+    #[error(
+        "the target database has no {0}: the volume data is priced and linked with the reference data of the seeds (`cargo xtask seed`), and nothing stands in for it"
+    )]
+    MissingReference(String),
+    /// Applying the reference seeds before the load failed.
+    #[error(transparent)]
+    Seeds(#[from] crate::SeedError),
     /// The database already holds this data set (its first user exists): load into a fresh
     /// database (`cargo xtask db-reset`).
     #[error("this volume data set is already loaded in the target database (reset it first: cargo xtask db-reset)")]

@@ -493,43 +493,9 @@ pub(crate) const MAKES: &[(&str, &str, &[&str])] = &[
     ("GMC", "1GT", &["Sierra", "Terrain", "Acadia", "Yukon"]),
 ];
 
-/// Garaging territories used when the reference seeds have no territory factors for a state:
-/// (state, ZIP, city, factor in thousandths).
-pub(crate) const FALLBACK_TERRITORIES: &[(&str, &str, &str, i64)] = &[
-    ("CA", "90012", "Los Angeles", 1450),
-    ("CA", "90028", "Los Angeles", 1420),
-    ("CA", "94103", "San Francisco", 1380),
-    ("CA", "94110", "San Francisco", 1350),
-    ("CA", "92101", "San Diego", 1180),
-    ("CA", "92115", "San Diego", 1150),
-    ("CA", "95814", "Sacramento", 1080),
-    ("CA", "95823", "Sacramento", 1120),
-    ("CA", "95112", "San Jose", 1150),
-    ("CA", "95125", "San Jose", 1100),
-    ("TX", "77002", "Houston", 1300),
-    ("TX", "77036", "Houston", 1350),
-    ("TX", "75201", "Dallas", 1250),
-    ("TX", "75217", "Dallas", 1280),
-    ("TX", "78701", "Austin", 1100),
-    ("TX", "78745", "Austin", 1050),
-    ("TX", "78205", "San Antonio", 1120),
-    ("TX", "78228", "San Antonio", 1150),
-    ("TX", "76102", "Fort Worth", 1100),
-    ("TX", "76116", "Fort Worth", 1080),
-    ("NY", "10001", "New York (Manhattan)", 1600),
-    ("NY", "11201", "New York (Brooklyn)", 1750),
-    ("NY", "11354", "New York (Queens)", 1650),
-    ("NY", "10451", "New York (Bronx)", 1850),
-    ("NY", "10301", "New York (Staten Island)", 1400),
-    ("NY", "14202", "Buffalo", 1050),
-    ("NY", "14604", "Rochester", 980),
-    ("NY", "12207", "Albany", 950),
-    ("NY", "13202", "Syracuse", 960),
-];
-
-/// The states quotes are written in, their names, and their share of the quotes (percent).
-pub(crate) const STATES: &[(&str, &str, u32)] =
-    &[("CA", "California", 45), ("TX", "Texas", 32), ("NY", "New York", 23)];
+/// The states quotes are written in (those of the seeds, `crate::reference::STATES`) and their
+/// share of the quotes (percent).
+pub(crate) const STATES: &[(&str, u32)] = &[("CA", 45), ("TX", 32), ("NY", 23)];
 
 /// Area codes per state, for phone numbers.
 pub(crate) const AREA_CODES: &[&[u16]] = &[

@@ -40,45 +40,11 @@ const SUFFIX_ALPHABET: &[u8] = b"0123456789ABCDEFGHJKLMNPQRSTUVWXYZ";
 /// Golden-ratio stride (coprime with 34^6 = 2^6 * 17^6): consecutive quotes get unrelated suffixes.
 const SUFFIX_STRIDE: u64 = 954_741_635;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Status {
-    Draft,
-    Rated,
-    Presented,
-    Bound,
-    Expired,
-    Declined,
-    Cancelled,
-}
+/// A quote's status: the schema's `quote_status`.
+pub(crate) use quotedb_schema::quotes::QuoteStatus as Status;
 
-impl Status {
-    pub(crate) fn label(self) -> &'static str {
-        match self {
-            Status::Draft => "draft",
-            Status::Rated => "rated",
-            Status::Presented => "presented",
-            Status::Bound => "bound",
-            Status::Expired => "expired",
-            Status::Declined => "declined",
-            Status::Cancelled => "cancelled",
-        }
-    }
-}
-
-/// The coverage types, in the order of the coverage_type enum.
-pub(crate) const COVERAGES: [&str; 8] = [
-    "bodily_injury",
-    "property_damage",
-    "collision",
-    "comprehensive",
-    "uninsured_motorist",
-    "medical_payments",
-    "rental",
-    "roadside",
-];
-
-/// Annual base premium per coverage in cents, when the database has no active base rate.
-pub(crate) const NOMINAL_BASE: [i64; 8] = [42_000, 31_000, 52_000, 18_000, 9_500, 6_000, 3_500, 2_000];
+/// Share of quotes in each status (percent), in the order of `QuoteStatus::ALL`.
+const STATUS_SHARE: [u32; 7] = [30, 28, 12, 10, 10, 5, 5];
 
 /// Share of quotes carrying each coverage.
 const COVERAGE_SHARE: [f64; 8] = [1.0, 1.0, 0.8, 0.78, 0.5, 0.4, 0.3, 0.35];
@@ -174,15 +140,9 @@ pub(crate) fn core(ctx: &Ctx, idx: u64) -> QuoteCore {
     let territory = below(&mut r, ctx.states[state].territories.len() as u64) as usize;
 
     let expires_at = created_at + ctx.validity;
-    let mut status = [
-        Status::Draft,
-        Status::Rated,
-        Status::Presented,
-        Status::Bound,
-        Status::Expired,
-        Status::Declined,
-        Status::Cancelled,
-    ][weighted(&mut r, &[30, 28, 12, 10, 10, 5, 5])];
+    // Shares in the order of `QuoteStatus::ALL`: draft, rated, presented, bound, expired,
+    // declined, cancelled.
+    let mut status = Status::ALL[weighted(&mut r, &STATUS_SHARE)];
     let extra = weighted(&mut r, &[70, 20, 7, 3]) as u8;
     let versions = match status {
         Status::Draft => 0,
@@ -444,7 +404,7 @@ pub(crate) fn gen_coverages(ctx: &Ctx, out: &mut Out, part: Part) {
             let b = out.row(8);
             b.uuid(&ctx.streams.id(Stream::Coverages, idx * 8 + cov as u64));
             b.uuid(&q.id);
-            b.text(COVERAGES[cov]);
+            b.text(CoverageType::ALL[cov].as_str());
             match limit {
                 Some(l) => b.numeric(l * 100, 2),
                 None => b.null(),
@@ -525,7 +485,7 @@ pub(crate) fn gen_moves(ctx: &Ctx, out: &mut Out, part: Part) {
             let b = out.row(5);
             b.uuid(&q.id);
             b.i32(i32::from(q.versions));
-            b.text(q.status.label());
+            b.text(q.status.as_str());
             match latest {
                 Some(p) => b.numeric(p.total, 2),
                 None => b.null(),
