@@ -5,6 +5,7 @@
 //! actor is the role `quotedb_system`, which only a login GRANTed that role can switch to (the
 //! application login cannot: see `docs/security.md`).
 
+use quotedb_schema::base::{ACTING_USER_SETTING, APP_ROLE, SYSTEM_ROLE};
 use sqlx::{Connection as _, PgConnection, PgPool, Postgres, Transaction};
 
 use crate::ids::UserId;
@@ -47,10 +48,12 @@ impl Actor {
     fn begin_statement(&self) -> String {
         match self.user_id() {
             Some(id) => format!(
-                "BEGIN; SET LOCAL ROLE quotedb_app; SELECT set_config('app.user_id', '{}', true)",
+                "BEGIN; SET LOCAL ROLE {APP_ROLE}; SELECT set_config('{ACTING_USER_SETTING}', '{}', true)",
                 id.0
             ),
-            None => "BEGIN; SET LOCAL ROLE quotedb_system; SELECT set_config('app.user_id', '', true)".to_owned(),
+            None => {
+                format!("BEGIN; SET LOCAL ROLE {SYSTEM_ROLE}; SELECT set_config('{ACTING_USER_SETTING}', '', true)")
+            }
         }
     }
 }

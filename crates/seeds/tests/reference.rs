@@ -2,8 +2,8 @@
 //! rated, loading twice changes nothing, rates went through the four-eyes workflow, the role
 //! hierarchy grants what it should.
 
-use quotedb_schema::admin::permissions as rls_permissions;
-use quotedb_seeds::reference::{self, accounts, permissions, roles, settings};
+use quotedb_schema::admin::{permissions, roles, settings};
+use quotedb_seeds::reference::{self, accounts};
 use quotedb_testkit::TestDb;
 use sqlx::{Connection as _, Executor as _, PgConnection};
 
@@ -332,11 +332,7 @@ async fn every_permission_an_rls_policy_or_the_console_checks_is_registered_with
         .fetch_all(db.pool())
         .await
         .expect("permissions");
-    let mut expected: Vec<String> = rls_permissions::ALL
-        .iter()
-        .chain(permissions::ALL)
-        .map(|c| (*c).to_string())
-        .collect();
+    let mut expected: Vec<String> = permissions::ALL.iter().map(|c| (*c).to_string()).collect();
     expected.sort();
     assert_eq!(registered, expected);
     assert_eq!(
@@ -360,7 +356,7 @@ async fn super_admin_holds_every_permission_through_admin_has_permission() {
         .fetch_all(db.pool())
         .await
         .expect("permissions");
-    assert!(codes.len() >= rls_permissions::ALL.len());
+    assert!(codes.len() >= permissions::CHECKED_BY_POLICIES.len());
     for code in &codes {
         assert!(
             has_permission(&db, &super_admin, code).await,
@@ -374,12 +370,12 @@ async fn support_cannot_read_sensitive_settings_or_approve_rates_but_manages_ses
     let db = TestDb::seeded(&quotedb_schema::MIGRATOR, quotedb_seeds::REFERENCE).await;
     let support = admin_on_role(&db, roles::SUPPORT).await;
     for (code, expected) in [
-        (rls_permissions::SETTINGS_READ_SENSITIVE, false),
+        (permissions::SETTINGS_READ_SENSITIVE, false),
         (permissions::RATES_APPROVE, false),
-        (rls_permissions::SETTINGS_WRITE, false),
-        (rls_permissions::ADMIN_USERS_MANAGE, false),
-        (rls_permissions::SESSIONS_MANAGE, true),
-        (rls_permissions::QUOTES_READ, true),
+        (permissions::SETTINGS_WRITE, false),
+        (permissions::ADMIN_USERS_MANAGE, false),
+        (permissions::SESSIONS_MANAGE, true),
+        (permissions::QUOTES_READ, true),
     ] {
         assert_eq!(has_permission(&db, &support, code).await, expected, "support {code}");
     }
@@ -402,8 +398,8 @@ async fn admin_holds_every_junior_roles_permissions_but_not_super_admins() {
         assert!(has_permission(&db, &admin, code).await, "admin lacks {code}");
     }
     for code in [
-        rls_permissions::SETTINGS_READ_SENSITIVE,
-        rls_permissions::ADMIN_USERS_MANAGE,
+        permissions::SETTINGS_READ_SENSITIVE,
+        permissions::ADMIN_USERS_MANAGE,
         permissions::ROLES_MANAGE,
     ] {
         assert!(!has_permission(&db, &admin, code).await, "admin must not hold {code}");
@@ -412,8 +408,8 @@ async fn admin_holds_every_junior_roles_permissions_but_not_super_admins() {
     assert!(has_permission(&db, &underwriter, permissions::RATES_PROPOSE).await);
     assert!(!has_permission(&db, &underwriter, permissions::RATES_APPROVE).await);
     let analyst = admin_on_role(&db, roles::ANALYST).await;
-    assert!(has_permission(&db, &analyst, rls_permissions::QUOTES_READ).await);
-    assert!(!has_permission(&db, &analyst, rls_permissions::SESSIONS_MANAGE).await);
+    assert!(has_permission(&db, &analyst, permissions::QUOTES_READ).await);
+    assert!(!has_permission(&db, &analyst, permissions::SESSIONS_MANAGE).await);
 }
 
 #[tokio::test]

@@ -118,24 +118,6 @@ impl<'a> Admin<'a> {
     }
 }
 
-/// Permission codes the admin API checks itself (no RLS policy names them). They are registered
-/// by the reference seeds (`crates/seeds/data/02_admin_roles_permissions.sql`), not by 0006, so
-/// without the seeds only the System actor manages roles and nobody works rate changes (fail
-/// closed). Candidates for `quotedb_schema::admin::permissions`.
-pub mod app_permissions {
-    /// Create roles, change the hierarchy, register, grant and revoke permissions.
-    pub const ROLES_MANAGE: &str = "roles:manage";
-    /// Draft, submit and withdraw rate change requests.
-    pub const RATES_PROPOSE: &str = "rates:propose";
-    /// Approve or reject other admins' pending rate change requests.
-    pub const RATES_APPROVE: &str = "rates:approve";
-    /// Apply approved rate change requests (activates the rate).
-    pub const RATES_APPLY: &str = "rates:apply";
-
-    /// Every code of this module.
-    pub const ALL: &[&str] = &[ROLES_MANAGE, RATES_PROPOSE, RATES_APPROVE, RATES_APPLY];
-}
-
 /// Validate a page size: 1 to [`MAX_PAGE_SIZE`].
 pub(crate) fn page_limit(limit: u32) -> Result<i64, crate::InvalidInput> {
     if (1..=MAX_PAGE_SIZE).contains(&limit) {

@@ -18,7 +18,7 @@ use crate::ids::{AdminPermissionId, AdminRoleId, UserId};
 use crate::{Db, InvalidInput};
 
 /// The permission that guards role and grant management (see the module docs).
-pub const ROLE_MANAGEMENT_PERMISSION: &str = super::app_permissions::ROLES_MANAGE;
+pub const ROLE_MANAGEMENT_PERMISSION: &str = quotedb_schema::admin::permissions::ROLES_MANAGE;
 
 quotedb_domain::validated!(
     /// An admin role name: a snake_case identifier of 2 to 63 characters (`admin_roles_name_format`).

@@ -116,7 +116,7 @@ impl<'a> Quotes<'a> {
                 Ok(Some(row)) => break row,
                 Ok(None) => {
                     return Err(QuoteError::Setting {
-                        key: "quotes.validity_days",
+                        key: quotedb_schema::admin::settings::QUOTE_VALIDITY_DAYS,
                     });
                 }
                 // A quote number collision (random numbers: rare) or a serialization failure /

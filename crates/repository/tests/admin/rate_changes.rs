@@ -1,10 +1,10 @@
 //! The four-eyes rate change workflow and applying (activating) rates.
 
-use quotedb_repository::admin::app_permissions::{RATES_APPLY, RATES_APPROVE, RATES_PROPOSE};
 use quotedb_repository::admin::rate_changes::ActivatedRate;
 use quotedb_repository::admin::{
     BaseRateChange, DeactivationReason, ProposedChange, RateChangeError, RateChangeRequest, TerritoryFactorChange,
 };
+use quotedb_repository::schema::admin::permissions::{RATES_APPLY, RATES_APPROVE, RATES_PROPOSE};
 use quotedb_repository::schema::admin::{RateChangeKind, RateChangeStatus, permissions};
 use quotedb_repository::schema::quotes::CoverageType;
 use quotedb_repository::{Actor, RateChangeRequestId, StateCode, Zip};

@@ -1,6 +1,6 @@
 //! Roles, permissions, grants and the permission check through the hierarchy.
 
-use quotedb_repository::admin::{DeactivationReason, PermissionCode, RoleError, RoleName, app_permissions};
+use quotedb_repository::admin::{DeactivationReason, PermissionCode, RoleError, RoleName};
 use quotedb_repository::schema::admin::{AdminPermissionRiskLevel, permissions};
 use quotedb_repository::{Actor, AdminRoleId, UserId};
 
@@ -239,7 +239,7 @@ async fn granting_and_revoking_change_what_the_role_holds() {
         .await;
     let role = w.role(None, &[]).await;
     let admin = w.admin_in(&role).await;
-    let manager = w.admin_with(&[app_permissions::ROLES_MANAGE]).await;
+    let manager = w.admin_with(&[permissions::ROLES_MANAGE]).await;
 
     assert!(roles.grant(&manager.actor, role.id, &code).await.expect("grant"));
     assert!(
@@ -310,7 +310,7 @@ async fn role_management_needs_the_system_or_roles_manage() {
     }
     assert_eq!(roles.by_name(&name).await.expect("lookup"), None);
 
-    let manager = w.admin_with(&[app_permissions::ROLES_MANAGE]).await;
+    let manager = w.admin_with(&[permissions::ROLES_MANAGE]).await;
     roles
         .create(&manager.actor, &name, "allowed", None)
         .await
@@ -370,7 +370,7 @@ async fn the_seeded_super_admin_holds_everything_the_roles_below_it_hold() {
         codes(support.id).await,
     );
     assert!(bottom.is_subset(&middle) && middle.is_subset(&top));
-    assert!(top.contains(app_permissions::RATES_APPROVE) && !bottom.contains(app_permissions::RATES_APPROVE));
+    assert!(top.contains(permissions::RATES_APPROVE) && !bottom.contains(permissions::RATES_APPROVE));
     for code in permissions::ALL {
         assert!(top.contains(*code), "super_admin holds {code}");
     }
@@ -384,7 +384,7 @@ async fn the_seeded_super_admin_holds_everything_the_roles_below_it_hold() {
     );
     assert!(
         !w.admin()
-            .has_permission(helper.user, app_permissions::RATES_APPROVE)
+            .has_permission(helper.user, permissions::RATES_APPROVE)
             .await
             .expect("check")
     );

@@ -14,7 +14,7 @@ use super::names::USER_AGENTS;
 use super::pipeline::{Out, Part};
 use super::rng::{Stream, below, chance, pick, range, unit, weighted};
 use super::users;
-use crate::reference::roles;
+use quotedb_schema::admin::roles;
 
 /// The admin accounts: the role each one has (the seeds' roles, read by name in `context.rs`).
 pub(crate) const ADMIN_ROLES: [&str; 8] = [

@@ -31,11 +31,11 @@ pub use proposal::{BaseRateChange, ProposedChange, TerritoryFactorChange};
 use quotedb_schema::admin::{RateChangeKind, RateChangeStatus};
 use time::OffsetDateTime;
 
-use super::app_permissions::{RATES_APPLY, RATES_APPROVE, RATES_PROPOSE};
 use super::{page_limit, present};
 use crate::actor::{Actor, begin_as};
 use crate::ids::{AdminUserId, BaseRateId, RateChangeRequestId, TerritoryFactorId};
 use crate::{Db, InvalidInput};
+use quotedb_schema::admin::permissions::{RATES_APPLY, RATES_APPROVE, RATES_PROPOSE};
 
 /// The far end of an oldest-first keyset (no cursor yet).
 const NO_CURSOR: (OffsetDateTime, uuid::Uuid) = (time::macros::datetime!(0001-01-01 0:00 UTC), uuid::Uuid::nil());
