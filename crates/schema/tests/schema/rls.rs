@@ -2,9 +2,7 @@
 //! `BEGIN; SET LOCAL ROLE quotedb_app; SELECT set_config('app.user_id', …, true); …; ROLLBACK`.
 //! Fixtures are written by the test's superuser connection, which bypasses RLS.
 
-mod common;
-
-use common::{acting_as, two_settings, user};
+use crate::common::{acting_as, two_settings, user};
 use quotedb_testkit::TestDb;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
