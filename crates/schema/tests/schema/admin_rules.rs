@@ -2,18 +2,11 @@
 //! activity log and dashboards: each rule refused with its name, and its valid case accepted.
 //! (Rate change requests: rate_changes.rs; Row Level Security: rls.rs.)
 
+use crate::common::refused;
 use quotedb_schema::admin::rules;
-use quotedb_testkit::{TestDb, violated_rule};
+use quotedb_testkit::TestDb;
 use sqlx::PgPool;
 use uuid::Uuid;
-
-/// The rule name of a refused statement.
-fn refused<T: std::fmt::Debug>(result: Result<T, sqlx::Error>) -> String {
-    let err = result.expect_err("the statement should have been refused");
-    violated_rule(&err)
-        .unwrap_or_else(|| panic!("no rule name in: {err}"))
-        .to_owned()
-}
 
 async fn user(pool: &PgPool, email: &str) -> Uuid {
     sqlx::query_scalar("INSERT INTO users (email, full_name, role) VALUES ($1, $1, 'agent') RETURNING id")

@@ -2,6 +2,7 @@
 //! `common` the helpers more than one of them uses. Every test gets its own database from the
 //! test kit, so the tests run in parallel within the binary.
 
+#[macro_use]
 mod common;
 
 mod admin_rules;

@@ -2,6 +2,7 @@
 //! coverage lines): every rule is violated and seen refused by its name, and its valid case is
 //! seen accepted.
 
+use crate::common::{Res, assert_violates, exec};
 use quotedb_schema::quotes::{QuoteStatus, rules};
 use quotedb_testkit::{TestDb, violated_rule};
 use sqlx::PgPool;
@@ -10,20 +11,6 @@ use uuid::Uuid;
 // ---------------------------------------------------------------------------------------------
 // Fixtures
 // ---------------------------------------------------------------------------------------------
-
-type Res = Result<(), sqlx::Error>;
-
-#[track_caller]
-fn assert_violates<T: std::fmt::Debug>(result: Result<T, sqlx::Error>, rule: &str) {
-    match result {
-        Ok(value) => panic!("expected a violation of {rule}, but it succeeded: {value:?}"),
-        Err(err) => assert_eq!(violated_rule(&err), Some(rule), "unexpected error: {err}"),
-    }
-}
-
-async fn exec(pool: &PgPool, sql: &'static str, id: Uuid) -> Res {
-    sqlx::query(sql).bind(id).execute(pool).await.map(drop)
-}
 
 async fn ensure_state(pool: &PgPool, code: &str) {
     sqlx::query("INSERT INTO states (code, name) VALUES ($1, 'State ' || $1) ON CONFLICT DO NOTHING")

@@ -1,18 +1,11 @@
 //! Rules of migration 0006 on rate change requests and on activating rates: the workflow, four
 //! eyes, and "a rate becomes active only by applying an approved request".
 
+use crate::common::refused;
 use quotedb_schema::admin::rules;
-use quotedb_testkit::{TestDb, violated_rule};
+use quotedb_testkit::TestDb;
 use sqlx::PgPool;
 use uuid::Uuid;
-
-/// The rule name of a refused statement.
-fn refused<T: std::fmt::Debug>(result: Result<T, sqlx::Error>) -> String {
-    let err = result.expect_err("the statement should have been refused");
-    violated_rule(&err)
-        .unwrap_or_else(|| panic!("no rule name in: {err}"))
-        .to_owned()
-}
 
 /// Two admins (admin_users ids): a requester and a reviewer; state CA exists.
 struct Admins {

@@ -10,8 +10,9 @@
 //! triggers are skipped. The 0003 triggers are then exercised on ordinary statements, on paths
 //! where the activation trigger does not fire (target status not active).
 
+use crate::common::{Res, assert_violates, exec};
 use quotedb_schema::rating::{DiscountCode, RateStatus, SurchargeCode, rules};
-use quotedb_testkit::{TestDb, violated_rule};
+use quotedb_testkit::TestDb;
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -19,25 +20,11 @@ use uuid::Uuid;
 // Fixtures
 // ---------------------------------------------------------------------------------------------
 
-type Res = Result<(), sqlx::Error>;
-
-#[track_caller]
-fn assert_violates<T: std::fmt::Debug>(result: Result<T, sqlx::Error>, rule: &str) {
-    match result {
-        Ok(value) => panic!("expected a violation of {rule}, but it succeeded: {value:?}"),
-        Err(err) => assert_eq!(violated_rule(&err), Some(rule), "unexpected error: {err}"),
-    }
-}
-
 async fn states(pool: &PgPool) {
     sqlx::query("INSERT INTO states (code, name) VALUES ('CA', 'California'), ('TX', 'Texas') ON CONFLICT DO NOTHING")
         .execute(pool)
         .await
         .expect("insert states");
-}
-
-async fn exec(pool: &PgPool, sql: &'static str, id: Uuid) -> Res {
-    sqlx::query(sql).bind(id).execute(pool).await.map(drop)
 }
 
 /// Inserts a base rate. With `status = Active` (or Retired) user triggers are off for the
