@@ -1,6 +1,6 @@
 //! Rules of migration 0006 on admin roles, permissions, admin users, system settings, the
 //! activity log and dashboards: each rule refused with its name, and its valid case accepted.
-//! (Rate change requests: rate_changes.rs; Row Level Security: rls.rs.)
+//! (Rate change requests: `rate_changes`; Row Level Security: `rls`.)
 //!
 //! The fixtures are here; the tests, by table, in `roles`, `admin_users`, `settings`,
 //! `activity_logs` and `dashboards`.
