@@ -3,7 +3,7 @@
 //! valid case is seen accepted. Every test gets a fresh database holding the fixture below.
 
 use quotedb_schema::security::rules;
-use quotedb_testkit::{TestDb, violated_rule};
+use quotedb_testkit::TestDb;
 
 /// Alice and Bob (customers), an OIDC provider (`acme-okta`, with an encrypted secret), a SAML
 /// provider (`acme-adfs`), and a live session of Alice. Ids are fixed: each test has its own
@@ -27,51 +27,6 @@ async fn fixture() -> TestDb {
     let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     sqlx::raw_sql(FIXTURE).execute(db.pool()).await.expect("fixture");
     db
-}
-
-/// Runs every statement; all but the last must succeed, the last must be refused by `rule`.
-async fn refuses(db: &TestDb, statements: &[&'static str], rule: &str) {
-    let (last, setup) = statements.split_last().expect("at least one statement");
-    accepts(db, setup).await;
-    match sqlx::query(*last).execute(db.pool()).await {
-        Ok(_) => panic!("expected {rule} to refuse:\n{last}"),
-        Err(err) => assert_eq!(violated_rule(&err), Some(rule), "unexpected error: {err}\n{last}"),
-    }
-}
-
-async fn accepts(db: &TestDb, statements: &[&'static str]) {
-    for sql in statements {
-        if let Err(err) = sqlx::query(*sql).execute(db.pool()).await {
-            panic!("expected success, got {err}:\n{sql}");
-        }
-    }
-}
-
-async fn count(db: &TestDb, sql: &'static str) -> i64 {
-    sqlx::query_scalar(sql).fetch_one(db.pool()).await.expect(sql)
-}
-
-/// A test that runs statements on the fixture and expects the last one refused by a rule.
-macro_rules! refused {
-    ($name:ident: $rule:expr, [$($sql:expr),+ $(,)?]) => {
-        #[tokio::test]
-        async fn $name() {
-            refuses(&fixture().await, &[$($sql),+], $rule).await;
-        }
-    };
-}
-
-/// A test that runs statements on the fixture, expects all of them accepted, and then each
-/// `then` count query to return its expected value.
-macro_rules! accepted {
-    ($name:ident: [$($sql:expr),+ $(,)?] $(then $check:literal == $expected:expr),*) => {
-        #[tokio::test]
-        async fn $name() {
-            let db = fixture().await;
-            accepts(&db, &[$($sql),+]).await;
-            $(assert_eq!(count(&db, $check).await, $expected, "{}", $check);)*
-        }
-    };
 }
 
 // ---- sso_providers ----------------------------------------------------------------------------

@@ -1,17 +1,10 @@
 //! The business rules of migration 0001 (states, acting-user plumbing): each rule is violated
 //! and seen refused by name, and its valid case is seen accepted.
 
+use crate::common::assert_violates;
 use quotedb_schema::base::rules;
-use quotedb_testkit::{TestDb, violated_rule};
+use quotedb_testkit::TestDb;
 use sqlx::PgPool;
-
-#[track_caller]
-fn assert_violates<T: std::fmt::Debug>(result: Result<T, sqlx::Error>, rule: &str) {
-    match result {
-        Ok(value) => panic!("expected a violation of {rule}, but it succeeded: {value:?}"),
-        Err(err) => assert_eq!(violated_rule(&err), Some(rule), "unexpected error: {err}"),
-    }
-}
 
 async fn insert_state(pool: &PgPool, code: &str, name: &str) -> Result<(), sqlx::Error> {
     sqlx::query("INSERT INTO states (code, name) VALUES ($1, $2)")

@@ -5,9 +5,7 @@
 //! first in search_path, with an `=`, a `<=`, a `now()` and a `text` type that raise when used,
 //! and check that the helpers still answer correctly and never touch them.
 
-mod common;
-
-use common::{acting_as, two_settings, user};
+use crate::common::{acting_as, two_settings, user};
 use quotedb_testkit::TestDb;
 use sqlx::{PgPool, Postgres, Transaction};
 use uuid::Uuid;

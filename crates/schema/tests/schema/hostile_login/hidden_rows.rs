@@ -1,0 +1,120 @@
+//! 9. Hiding a row from the rules (found by review)
+
+use super::*;
+
+/// Rule triggers that looked the quote up under the caller's row level security passed when the
+/// caller made the quote invisible (clearing app.user_id before COMMIT, or inside the statement).
+#[tokio::test]
+async fn hiding_a_quote_from_its_rules_changes_nothing() {
+    let db = TestDb::seeded(&quotedb_schema::MIGRATOR, quotedb_seeds::REFERENCE).await;
+    let w = world(&db).await;
+    let mut conn = connect(&db, APP_LOGIN).await;
+    let quote = w.victim_quote;
+
+    // A premium changed without a version, the claim cleared before COMMIT.
+    let mut tx = conn.begin().await.expect("begin");
+    sqlx::query("SELECT set_config('app.user_id', $1, true)")
+        .bind(w.victim.to_string())
+        .execute(&mut *tx)
+        .await
+        .expect("claim");
+    let changed = sqlx::query("UPDATE quotes SET premium = 0.01 WHERE id = $1")
+        .bind(quote)
+        .execute(&mut *tx)
+        .await
+        .expect("the column is the application's")
+        .rows_affected();
+    assert_eq!(changed, 1);
+    sqlx::query("SELECT set_config('app.user_id', '', true)")
+        .execute(&mut *tx)
+        .await
+        .expect("clear the claim");
+    let err = tx.commit().await.expect_err("the deferred rule still sees the quote");
+    assert_eq!(
+        err.as_database_error().and_then(|e| e.constraint()),
+        Some("quotes_current_version_in_step")
+    );
+
+    // A line of a rated quote deleted with the claim cleared mid-statement.
+    let err = refused(
+        &mut conn,
+        Some(w.victim),
+        &format!(
+            "DELETE FROM quote_coverages c WHERE c.quote_id = '{quote}'
+               AND (set_config('app.user_id', '', true) || c.id::text) IS NOT NULL"
+        ),
+    )
+    .await;
+    assert!(err.contains("keeps its lines"), "{err}");
+    // The priced cover of a rated quote: the limit is not the customer's to raise.
+    let err = refused(
+        &mut conn,
+        Some(w.victim),
+        &format!("UPDATE quote_coverages SET limit_amount = 5000000, deductible = 0 WHERE quote_id = '{quote}'"),
+    )
+    .await;
+    assert!(err.contains("only the premium changes"), "{err}");
+    let premium: rust_decimal::Decimal = sqlx::query_scalar("SELECT premium FROM quotes WHERE id = $1")
+        .bind(quote)
+        .fetch_one(db.pool())
+        .await
+        .expect("premium");
+    assert_eq!(premium, rust_decimal::Decimal::new(100_000, 2));
+}
+
+/// The notification queue holds reset links and addresses: the application queues, it does not
+/// read or redirect other people's notifications.
+#[tokio::test]
+async fn the_notification_queue_is_not_readable_or_writable_by_the_application() {
+    let db = TestDb::seeded(&quotedb_schema::MIGRATOR, quotedb_seeds::REFERENCE).await;
+    let w = world(&db).await;
+    sqlx::query(
+        "INSERT INTO notification_queue (channel, recipient_user_id, template, payload, priority, max_attempts)
+         VALUES ('email', $1, 'auth.password_reset', '{\"link\": \"https://example.com/reset?token=secret\"}', 5, 3)",
+    )
+    .bind(w.victim)
+    .execute(db.pool())
+    .await
+    .expect("the victim's reset mail");
+    let mut conn = connect(&db, APP_LOGIN).await;
+    for who in [None, Some(w.attacker)] {
+        let mut tx = conn.begin().await.expect("begin");
+        sqlx::query("SELECT set_config('app.user_id', $1, true)")
+            .bind(who.map(|u| u.to_string()).unwrap_or_default())
+            .execute(&mut *tx)
+            .await
+            .expect("claim");
+        let seen: i64 = sqlx::query_scalar("SELECT count(*) FROM notification_queue")
+            .fetch_one(&mut *tx)
+            .await
+            .expect("read");
+        assert_eq!(seen, 0, "{who:?} sees no one else's notification");
+        tx.rollback().await.expect("rollback");
+    }
+    refused(
+        &mut conn,
+        None,
+        "UPDATE notification_queue SET recipient_address = 'attacker@evil.example' WHERE template = 'auth.password_reset'",
+    )
+    .await;
+    refused(
+        &mut conn,
+        None,
+        "INSERT INTO notification_queue (channel, recipient_address, template, payload, priority, max_attempts)
+         VALUES ('email', 'x@example.com', 'x.y', '{}', 1, 1)",
+    )
+    .await;
+    // Queueing goes through enqueue_notifications().
+    let queued = attempt(
+        &mut conn,
+        None,
+        &format!(
+            "SELECT * FROM enqueue_notifications(ARRAY['email']::notification_channel[], ARRAY['{}']::uuid[], ARRAY[NULL]::text[],
+                                                 ARRAY['quote.ready'], ARRAY['{{}}']::jsonb[], ARRAY[1]::int2[], ARRAY[NULL]::int2[],
+                                                 ARRAY[NULL]::timestamptz[])",
+            w.victim
+        ),
+    )
+    .await;
+    assert!(matches!(queued, Ok(1)), "{queued:?}");
+}

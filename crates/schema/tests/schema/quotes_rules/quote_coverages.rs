@@ -1,0 +1,143 @@
+//! quote_coverages
+
+use super::*;
+
+#[tokio::test]
+async fn a_coverage_line_must_belong_to_an_existing_quote() {
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
+    assert_violates(
+        try_coverage(db.pool(), Uuid::new_v4(), "collision", None, "500", None).await,
+        rules::QUOTE_COVERAGES_QUOTE_FK,
+    );
+}
+
+#[tokio::test]
+async fn a_quote_cannot_list_the_same_coverage_twice() {
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
+    let q = draft_quote(db.pool()).await;
+    try_coverage(db.pool(), q, "collision", None, "500", None)
+        .await
+        .expect("first");
+    assert_violates(
+        try_coverage(db.pool(), q, "collision", None, "1000", None).await,
+        rules::QUOTE_COVERAGES_QUOTE_COVERAGE_UNIQUE,
+    );
+}
+
+#[tokio::test]
+async fn a_quote_can_list_every_coverage_type_once() {
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
+    let q = draft_quote(db.pool()).await;
+    for coverage in quotedb_schema::quotes::CoverageType::ALL {
+        try_coverage(db.pool(), q, coverage.as_str(), Some("50000"), "0", None)
+            .await
+            .unwrap_or_else(|e| panic!("{coverage}: {e}"));
+    }
+}
+
+#[tokio::test]
+async fn a_coverage_limit_cannot_be_negative() {
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
+    let q = draft_quote(db.pool()).await;
+    assert_violates(
+        try_coverage(db.pool(), q, "bodily_injury", Some("-1"), "0", None).await,
+        rules::QUOTE_COVERAGES_LIMIT_NONNEGATIVE,
+    );
+}
+
+#[tokio::test]
+async fn a_coverage_deductible_cannot_be_negative() {
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
+    let q = draft_quote(db.pool()).await;
+    assert_violates(
+        try_coverage(db.pool(), q, "collision", None, "-0.01", None).await,
+        rules::QUOTE_COVERAGES_DEDUCTIBLE_NONNEGATIVE,
+    );
+}
+
+#[tokio::test]
+async fn a_coverage_premium_cannot_be_negative() {
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
+    let q = draft_quote(db.pool()).await;
+    assert_violates(
+        try_coverage(db.pool(), q, "rental", Some("900"), "0", Some("-3")).await,
+        rules::QUOTE_COVERAGES_PREMIUM_NONNEGATIVE,
+    );
+}
+
+#[tokio::test]
+async fn zero_amounts_and_an_unstated_limit_are_accepted() {
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
+    let q = draft_quote(db.pool()).await;
+    try_coverage(db.pool(), q, "roadside", Some("0"), "0", Some("0"))
+        .await
+        .expect("zeros");
+    try_coverage(db.pool(), q, "collision", None, "500", None)
+        .await
+        .expect("no stated limit");
+}
+
+#[tokio::test]
+async fn coverage_lines_of_a_presented_quote_cannot_change() {
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
+    let q = draft_quote(db.pool()).await;
+    try_coverage(db.pool(), q, "collision", None, "500", None)
+        .await
+        .expect("coverage");
+    rate(db.pool(), q, "1000.00").await.expect("rate");
+    set_status(db.pool(), q, QuoteStatus::Presented).await.expect("present");
+    assert_violates(
+        exec(
+            db.pool(),
+            "UPDATE quote_coverages SET deductible = 1000 WHERE quote_id = $1",
+            q,
+        )
+        .await,
+        rules::QUOTE_COVERAGES_EDITABLE,
+    );
+    assert_violates(
+        try_coverage(db.pool(), q, "rental", Some("900"), "0", None).await,
+        rules::QUOTE_COVERAGES_EDITABLE,
+    );
+}
+
+#[tokio::test]
+async fn coverage_lines_of_a_bound_quote_cannot_be_removed() {
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
+    let q = draft_quote(db.pool()).await;
+    try_coverage(db.pool(), q, "collision", None, "500", None)
+        .await
+        .expect("coverage");
+    rate(db.pool(), q, "1000.00").await.expect("rate");
+    set_status(db.pool(), q, QuoteStatus::Presented).await.expect("present");
+    set_status(db.pool(), q, QuoteStatus::Bound).await.expect("bind");
+    assert_violates(
+        exec(db.pool(), "DELETE FROM quote_coverages WHERE quote_id = $1", q).await,
+        rules::QUOTE_COVERAGES_EDITABLE,
+    );
+}
+
+#[tokio::test]
+async fn a_rated_quotes_cover_is_frozen_and_only_its_premiums_change() {
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
+    let q = draft_quote(db.pool()).await;
+    try_coverage(db.pool(), q, "collision", None, "500", None)
+        .await
+        .expect("coverage");
+    rate(db.pool(), q, "1000.00").await.expect("rate");
+    exec(
+        db.pool(),
+        "UPDATE quote_coverages SET premium = 400 WHERE quote_id = $1",
+        q,
+    )
+    .await
+    .expect("re-rating changes a rated quote's line premium");
+    // The cover was priced (0007): a new deductible, or a removed line, would need a new price.
+    for change in [
+        "UPDATE quote_coverages SET deductible = 1000 WHERE quote_id = $1",
+        "DELETE FROM quote_coverages WHERE quote_id = $1",
+    ] {
+        let err = exec(db.pool(), change, q).await.expect_err(change);
+        assert_eq!(violated_rule(&err), Some("quote_coverages_editable"), "{change}: {err}");
+    }
+}

@@ -1,0 +1,208 @@
+//! quote_versions
+
+use super::*;
+
+#[tokio::test]
+async fn a_quote_with_versions_cannot_be_deleted() {
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
+    let q = rated_quote(db.pool()).await;
+    assert_violates(
+        exec(db.pool(), "DELETE FROM quotes WHERE id = $1", q).await,
+        rules::QUOTE_VERSIONS_QUOTE_FK,
+    );
+}
+
+#[tokio::test]
+async fn a_draft_quote_can_be_deleted_with_its_coverage_lines() {
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
+    let q = draft_quote(db.pool()).await;
+    try_coverage(db.pool(), q, "collision", None, "500", None)
+        .await
+        .expect("coverage");
+    exec(db.pool(), "DELETE FROM quotes WHERE id = $1", q)
+        .await
+        .expect("delete draft");
+    assert_eq!(
+        count(db.pool(), "SELECT count(*) FROM quote_coverages WHERE quote_id = $1", q).await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn a_quote_version_cannot_be_updated() {
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
+    let q = rated_quote(db.pool()).await;
+    assert_violates(
+        exec(
+            db.pool(),
+            "UPDATE quote_versions SET premium = 1 WHERE quote_id = $1",
+            q,
+        )
+        .await,
+        rules::QUOTE_VERSIONS_IMMUTABLE,
+    );
+}
+
+#[tokio::test]
+async fn a_quote_version_cannot_be_deleted() {
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
+    let q = rated_quote(db.pool()).await;
+    assert_violates(
+        exec(db.pool(), "DELETE FROM quote_versions WHERE quote_id = $1", q).await,
+        rules::QUOTE_VERSIONS_IMMUTABLE,
+    );
+}
+
+#[tokio::test]
+async fn a_re_rating_keeps_every_earlier_version_unchanged() {
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
+    let q = rated_quote(db.pool()).await;
+    rate(db.pool(), q, "1100.00").await.expect("re-rate");
+    rate(db.pool(), q, "1200.00").await.expect("re-rate again");
+    let premiums: Vec<String> =
+        sqlx::query_scalar("SELECT premium::text FROM quote_versions WHERE quote_id = $1 ORDER BY version")
+            .bind(q)
+            .fetch_all(db.pool())
+            .await
+            .expect("read versions");
+    assert_eq!(premiums, ["1000.00", "1100.00", "1200.00"]);
+}
+
+#[tokio::test]
+async fn a_quote_version_cannot_skip_a_number() {
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
+    let q = rated_quote(db.pool()).await;
+    let mut tx = db.pool().begin().await.expect("begin");
+    sqlx::query("UPDATE quotes SET premium = 1100, current_version = 2 WHERE id = $1")
+        .bind(q)
+        .execute(&mut *tx)
+        .await
+        .expect("bump to 2");
+    let result = sqlx::query(
+        "INSERT INTO quote_versions (quote_id, version, premium, rating_inputs, breakdown) VALUES ($1, 3, 1100, '{}', '{}')",
+    )
+    .bind(q)
+    .execute(&mut *tx)
+    .await;
+    assert_violates(result, rules::QUOTE_VERSIONS_CONTIGUOUS);
+}
+
+#[tokio::test]
+async fn a_version_cannot_be_added_before_the_quote_is_bumped() {
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
+    let q = rated_quote(db.pool()).await;
+    assert_violates(
+        insert_version(db.pool(), q, 2, "1100.00", "{}", "{}").await,
+        rules::QUOTE_VERSIONS_CONTIGUOUS,
+    );
+}
+
+#[tokio::test]
+async fn a_version_for_an_unknown_quote_is_refused() {
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
+    assert_violates(
+        insert_version(db.pool(), Uuid::new_v4(), 1, "100.00", "{}", "{}").await,
+        rules::QUOTE_VERSIONS_CONTIGUOUS,
+    );
+}
+
+#[tokio::test]
+async fn consecutive_versions_after_bumps_are_accepted() {
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
+    let q = draft_quote(db.pool()).await;
+    for premium in ["100.00", "110.00", "120.00"] {
+        rate(db.pool(), q, premium).await.expect("rating");
+    }
+    let versions: Vec<i32> =
+        sqlx::query_scalar("SELECT version FROM quote_versions WHERE quote_id = $1 ORDER BY version")
+            .bind(q)
+            .fetch_all(db.pool())
+            .await
+            .expect("read versions");
+    assert_eq!(versions, [1, 2, 3]);
+}
+
+/// The unique (quote_id, version) backs up quote_versions_contiguous; it can only be reached
+/// with user triggers off (session_replication_role = replica; constraints still apply).
+#[tokio::test]
+async fn two_snapshots_cannot_share_a_version_number() {
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
+    let q = rated_quote(db.pool()).await;
+    let mut tx = db.pool().begin().await.expect("begin");
+    sqlx::query("SET LOCAL session_replication_role = replica")
+        .execute(&mut *tx)
+        .await
+        .expect("replica");
+    let result = sqlx::query(
+        "INSERT INTO quote_versions (quote_id, version, premium, rating_inputs, breakdown) VALUES ($1, 1, 100, '{}', '{}')",
+    )
+    .bind(q)
+    .execute(&mut *tx)
+    .await;
+    assert_violates(result, rules::QUOTE_VERSIONS_QUOTE_VERSION_UNIQUE);
+}
+
+/// Version numbers start at 1 (quote_versions_contiguous already refuses 0 first; the CHECK
+/// is reached with user triggers off).
+#[tokio::test]
+async fn a_version_number_must_be_at_least_one() {
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
+    let q = draft_quote(db.pool()).await;
+    let mut tx = db.pool().begin().await.expect("begin");
+    sqlx::query("SET LOCAL session_replication_role = replica")
+        .execute(&mut *tx)
+        .await
+        .expect("replica");
+    let result = sqlx::query(
+        "INSERT INTO quote_versions (quote_id, version, premium, rating_inputs, breakdown) VALUES ($1, 0, 100, '{}', '{}')",
+    )
+    .bind(q)
+    .execute(&mut *tx)
+    .await;
+    assert_violates(result, rules::QUOTE_VERSIONS_VERSION_POSITIVE);
+}
+
+#[tokio::test]
+async fn a_version_premium_must_be_greater_than_zero() {
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
+    let q = draft_quote(db.pool()).await;
+    assert_violates(
+        rate_with(db.pool(), q, "0.00", "{}", "{}").await,
+        rules::QUOTE_VERSIONS_PREMIUM_POSITIVE,
+    );
+}
+
+#[tokio::test]
+async fn version_rating_inputs_must_be_a_json_object() {
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
+    let q = draft_quote(db.pool()).await;
+    assert_violates(
+        rate_with(db.pool(), q, "1000.00", "[1, 2]", "{}").await,
+        rules::QUOTE_VERSIONS_RATING_INPUTS_IS_OBJECT,
+    );
+}
+
+#[tokio::test]
+async fn version_breakdown_must_be_a_json_object() {
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
+    let q = draft_quote(db.pool()).await;
+    assert_violates(
+        rate_with(db.pool(), q, "1000.00", "{}", "\"total\"").await,
+        rules::QUOTE_VERSIONS_BREAKDOWN_IS_OBJECT,
+    );
+}
+
+#[tokio::test]
+async fn a_version_with_object_inputs_and_breakdown_is_accepted() {
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
+    let q = draft_quote(db.pool()).await;
+    rate_with(
+        db.pool(),
+        q,
+        "1000.00",
+        r#"{"drivers": [{"age": 40}]}"#,
+        r#"{"base": "800.00", "territory": "1.250"}"#,
+    )
+    .await
+    .expect("valid version");
+}
