@@ -60,39 +60,42 @@ impl From<sqlx::Error> for UserError {
     }
 }
 
-/// Map a write error by rule name.
-fn map_write_error(err: sqlx::Error, email: Option<&Email>, vin: Option<&Vin>) -> UserError {
-    if is_rls_refusal(&err) {
-        return UserError::Forbidden;
-    }
-    if let Some(invalid) = refused_value(&err) {
-        return UserError::Invalid(invalid);
-    }
-    let Some(rule) = rule_of(&err) else {
-        return UserError::Database(err);
-    };
-    if rule == rules::USERS_EMAIL_UNIQUE
-        && let Some(email) = email
-    {
-        return UserError::EmailTaken(email.clone());
-    }
-    if rule == rules::VEHICLES_USER_VIN_UNIQUE
-        && let Some(vin) = vin
-    {
-        return UserError::VinTaken(vin.clone());
-    }
-    if rule == rules::DRIVERS_USER_FK || rule == rules::VEHICLES_USER_FK {
-        return UserError::NotFound;
-    }
-    match rules::ALL.iter().copied().find(|r| *r == rule) {
-        Some(rule) => {
-            let message = err
-                .as_database_error()
-                .map(|e| e.message().to_string())
-                .unwrap_or_default();
-            UserError::Rule { rule, message }
+impl UserError {
+    /// The one mapping of a write's database error: RLS refusal, a refused value, then the rules
+    /// by name (`email` / `vin`: what the caller tried to register), else `Database`.
+    fn from_db(err: sqlx::Error, email: Option<&Email>, vin: Option<&Vin>) -> UserError {
+        if is_rls_refusal(&err) {
+            return UserError::Forbidden;
         }
-        None => UserError::Database(err),
+        if let Some(invalid) = refused_value(&err) {
+            return UserError::Invalid(invalid);
+        }
+        let Some(rule) = rule_of(&err) else {
+            return UserError::Database(err);
+        };
+        if rule == rules::USERS_EMAIL_UNIQUE
+            && let Some(email) = email
+        {
+            return UserError::EmailTaken(email.clone());
+        }
+        if rule == rules::VEHICLES_USER_VIN_UNIQUE
+            && let Some(vin) = vin
+        {
+            return UserError::VinTaken(vin.clone());
+        }
+        if rule == rules::DRIVERS_USER_FK || rule == rules::VEHICLES_USER_FK {
+            return UserError::NotFound;
+        }
+        match rules::ALL.iter().copied().find(|r| *r == rule) {
+            Some(rule) => {
+                let message = err
+                    .as_database_error()
+                    .map(|e| e.message().to_string())
+                    .unwrap_or_default();
+                UserError::Rule { rule, message }
+            }
+            None => UserError::Database(err),
+        }
     }
 }
 
@@ -353,7 +356,7 @@ impl<'a> Users<'a> {
         )
         .fetch_one(&mut *tx)
         .await
-        .map_err(|e| map_write_error(e, Some(&new.email), None))?;
+        .map_err(|e| UserError::from_db(e, Some(&new.email), None))?;
         tx.commit().await?;
         Ok(row.into())
     }
@@ -428,7 +431,7 @@ impl<'a> Users<'a> {
         )
         .fetch_one(&mut *tx)
         .await
-        .map_err(|e| map_write_error(e, None, None))?;
+        .map_err(|e| UserError::from_db(e, None, None))?;
         tx.commit().await?;
         Ok(driver)
     }
@@ -464,7 +467,7 @@ impl<'a> Users<'a> {
         )
         .fetch_one(&mut *tx)
         .await
-        .map_err(|e| map_write_error(e, None, Some(&new.vin)))?;
+        .map_err(|e| UserError::from_db(e, None, Some(&new.vin)))?;
         tx.commit().await?;
         Ok(row.into())
     }

@@ -94,6 +94,8 @@ pub enum QuoteError {
     Database(#[source] sqlx::Error),
 }
 
+/// `?` on a read: no rule applies, the error is wrapped. Writes map through
+/// [`QuoteError::from_db`], which needs to know the quote and the transition.
 impl From<sqlx::Error> for QuoteError {
     fn from(err: sqlx::Error) -> Self {
         Self::Database(err)
@@ -106,28 +108,31 @@ fn db_message(err: &sqlx::Error) -> String {
         .unwrap_or_default()
 }
 
-/// Map a write error: RLS refusal, then the rules by name, else wrapped.
-pub(super) fn map_write_error(err: sqlx::Error, key: impl FnOnce() -> QuoteKey, to: Option<QuoteStatus>) -> QuoteError {
-    if is_rls_refusal(&err) {
-        return QuoteError::Forbidden;
-    }
-    if let Some(invalid) = crate::error::refused_value(&err) {
-        return QuoteError::Invalid(invalid);
-    }
-    let Some(rule) = rule_of(&err).and_then(|r| rules::ALL.iter().copied().find(|known| *known == r)) else {
-        return QuoteError::Database(err);
-    };
-    let message = db_message(&err);
-    match rule {
-        rules::QUOTES_STATUS_TRANSITION => QuoteError::TransitionRefused {
-            to: to.unwrap_or(QuoteStatus::Rated),
-            message,
-        },
-        rules::QUOTES_BOUND_WITHIN_VALIDITY => QuoteError::ValidityExpired(key()),
-        rules::QUOTES_CUSTOMER_IS_CUSTOMER
-        | rules::QUOTES_AGENT_IS_AGENT
-        | rules::QUOTES_CUSTOMER_FK
-        | rules::QUOTES_AGENT_FK => QuoteError::Party { rule, message },
-        _ => QuoteError::Rule { rule, message },
+impl QuoteError {
+    /// The one mapping of a write's database error: RLS refusal, a refused value, then the rules
+    /// by name, else `Database`. `key` names the quote, `to` the transition asked for.
+    pub(super) fn from_db(err: sqlx::Error, key: impl FnOnce() -> QuoteKey, to: Option<QuoteStatus>) -> QuoteError {
+        if is_rls_refusal(&err) {
+            return QuoteError::Forbidden;
+        }
+        if let Some(invalid) = crate::error::refused_value(&err) {
+            return QuoteError::Invalid(invalid);
+        }
+        let Some(rule) = rule_of(&err).and_then(|r| rules::ALL.iter().copied().find(|known| *known == r)) else {
+            return QuoteError::Database(err);
+        };
+        let message = db_message(&err);
+        match rule {
+            rules::QUOTES_STATUS_TRANSITION => QuoteError::TransitionRefused {
+                to: to.unwrap_or(QuoteStatus::Rated),
+                message,
+            },
+            rules::QUOTES_BOUND_WITHIN_VALIDITY => QuoteError::ValidityExpired(key()),
+            rules::QUOTES_CUSTOMER_IS_CUSTOMER
+            | rules::QUOTES_AGENT_IS_AGENT
+            | rules::QUOTES_CUSTOMER_FK
+            | rules::QUOTES_AGENT_FK => QuoteError::Party { rule, message },
+            _ => QuoteError::Rule { rule, message },
+        }
     }
 }

@@ -23,7 +23,6 @@ use quotedb_schema::quotes::{CoverageType, QuoteStatus, rules};
 use rust_decimal::Decimal;
 use serde_json::Value as JsonValue;
 
-use self::error::map_write_error;
 use self::model::{QuoteRow, RatingInputsRecord};
 use self::page::{into_page, page_fetch_size};
 use self::validate::validate_new_quote;
@@ -127,7 +126,13 @@ impl<'a> Quotes<'a> {
                 {
                     tracing::debug!(attempt, error = %e, "retrying quote insert");
                 }
-                Err(e) => return Err(map_write_error(e, || QuoteKey::Id(QuoteId(uuid::Uuid::nil())), None)),
+                Err(e) => {
+                    return Err(QuoteError::from_db(
+                        e,
+                        || QuoteKey::Id(QuoteId(uuid::Uuid::nil())),
+                        None,
+                    ));
+                }
             }
         };
 
@@ -357,7 +362,7 @@ impl<'a> Quotes<'a> {
         )
         .fetch_optional(&mut *tx)
         .await
-        .map_err(|e| map_write_error(e, || QuoteKey::Id(id), Some(QuoteStatus::Rated)))?;
+        .map_err(|e| QuoteError::from_db(e, || QuoteKey::Id(id), Some(QuoteStatus::Rated)))?;
         let Some(row) = row else {
             // The quote was visible when loaded. Either it was rated concurrently (the bump
             // matched no row), or the actor may read but not update it.
@@ -377,7 +382,7 @@ impl<'a> Quotes<'a> {
         };
         tx.commit()
             .await
-            .map_err(|e| map_write_error(e, || QuoteKey::Id(id), Some(QuoteStatus::Rated)))?;
+            .map_err(|e| QuoteError::from_db(e, || QuoteKey::Id(id), Some(QuoteStatus::Rated)))?;
 
         let coverages = requests
             .into_iter()
@@ -427,7 +432,7 @@ impl<'a> Quotes<'a> {
         let row = sqlx::query_file_as!(QuoteRow, "src/quotes/transition.sql", id as QuoteId, to as QuoteStatus)
             .fetch_optional(&mut *tx)
             .await
-            .map_err(|e| map_write_error(e, || QuoteKey::Id(id), Some(to)))?;
+            .map_err(|e| QuoteError::from_db(e, || QuoteKey::Id(id), Some(to)))?;
         let Some(row) = row else {
             // Only on failure: tell "not visible" from "visible but not changeable".
             let visible = sqlx::query_scalar!(
@@ -444,7 +449,7 @@ impl<'a> Quotes<'a> {
         };
         tx.commit()
             .await
-            .map_err(|e| map_write_error(e, || QuoteKey::Id(id), Some(to)))?;
+            .map_err(|e| QuoteError::from_db(e, || QuoteKey::Id(id), Some(to)))?;
         Ok(row.into())
     }
 
@@ -462,7 +467,7 @@ impl<'a> Quotes<'a> {
             .fetch_one(&mut *tx)
             .await
             .map_err(|e| {
-                map_write_error(
+                QuoteError::from_db(
                     e,
                     || QuoteKey::Id(QuoteId(uuid::Uuid::nil())),
                     Some(QuoteStatus::Expired),

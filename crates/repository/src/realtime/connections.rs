@@ -42,14 +42,22 @@ pub enum ConnectionError {
     Database(#[source] sqlx::Error),
 }
 
-impl From<sqlx::Error> for ConnectionError {
-    fn from(err: sqlx::Error) -> Self {
+impl ConnectionError {
+    /// The one mapping of a database error to this module's errors (the rules by name, a
+    /// refused value, else `Database`); `?` goes through it as well.
+    pub(crate) fn from_db(err: sqlx::Error) -> Self {
         match rule_of(&err) {
             Some(rules::WEBSOCKET_CONNECTIONS_SERVER_NODE_FORMAT) => {
                 Self::Invalid(InvalidInput::new("server_node", "1-128 of A-Z a-z 0-9 . _ : -"))
             }
             _ => Self::Database(err),
         }
+    }
+}
+
+impl From<sqlx::Error> for ConnectionError {
+    fn from(err: sqlx::Error) -> Self {
+        Self::from_db(err)
     }
 }
 

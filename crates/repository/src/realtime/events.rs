@@ -32,8 +32,10 @@ pub enum EventError {
     Database(#[source] sqlx::Error),
 }
 
-impl From<sqlx::Error> for EventError {
-    fn from(err: sqlx::Error) -> Self {
+impl EventError {
+    /// The one mapping of a database error to this module's errors (the rules by name, a
+    /// refused value, else `Database`); `?` goes through it as well.
+    pub(crate) fn from_db(err: sqlx::Error) -> Self {
         if let Some(invalid) = crate::error::refused_value(&err) {
             return Self::Invalid(invalid);
         }
@@ -50,6 +52,12 @@ impl From<sqlx::Error> for EventError {
             }
             _ => Self::Database(err),
         }
+    }
+}
+
+impl From<sqlx::Error> for EventError {
+    fn from(err: sqlx::Error) -> Self {
+        Self::from_db(err)
     }
 }
 

@@ -32,8 +32,10 @@ pub enum MetricError {
     Database(#[source] sqlx::Error),
 }
 
-impl From<sqlx::Error> for MetricError {
-    fn from(err: sqlx::Error) -> Self {
+impl MetricError {
+    /// The one mapping of a database error to this module's errors (the rules by name, a
+    /// refused value, else `Database`); `?` goes through it as well.
+    pub(crate) fn from_db(err: sqlx::Error) -> Self {
         let invalid = |field, reason: &str| Self::Invalid(InvalidInput::new(field, reason));
         match rule_of(&err) {
             Some(rules::REALTIME_METRICS_METRIC_FORMAT) => invalid("metric", "dotted snake_case, at most 100"),
@@ -42,6 +44,12 @@ impl From<sqlx::Error> for MetricError {
             Some(rules::REALTIME_METRICS_MIN_LE_MAX) => invalid("observation", "min must not exceed max"),
             _ => Self::Database(err),
         }
+    }
+}
+
+impl From<sqlx::Error> for MetricError {
+    fn from(err: sqlx::Error) -> Self {
+        Self::from_db(err)
     }
 }
 

@@ -59,8 +59,10 @@ pub enum NotificationError {
     Database(#[source] sqlx::Error),
 }
 
-impl From<sqlx::Error> for NotificationError {
-    fn from(err: sqlx::Error) -> Self {
+impl NotificationError {
+    /// The one mapping of a database error to this module's errors (the rules by name, a
+    /// refused value, else `Database`); `?` goes through it as well.
+    pub(crate) fn from_db(err: sqlx::Error) -> Self {
         let invalid = |field, reason: &str| Self::Invalid(InvalidInput::new(field, reason));
         if let Some(invalid) = crate::error::refused_value(&err) {
             return Self::Invalid(invalid);
@@ -79,6 +81,12 @@ impl From<sqlx::Error> for NotificationError {
             },
             _ => Self::Database(err),
         }
+    }
+}
+
+impl From<sqlx::Error> for NotificationError {
+    fn from(err: sqlx::Error) -> Self {
+        Self::from_db(err)
     }
 }
 

@@ -31,8 +31,10 @@ pub enum AuditError {
     Database(#[source] sqlx::Error),
 }
 
-impl From<sqlx::Error> for AuditError {
-    fn from(err: sqlx::Error) -> Self {
+impl AuditError {
+    /// The one mapping of a database error to this module's errors (the rules by name, a
+    /// refused value, else `Database`); `?` goes through it as well.
+    pub(crate) fn from_db(err: sqlx::Error) -> Self {
         let invalid = |field, reason: &str| Self::Invalid(InvalidInput::new(field, reason));
         if let Some(invalid) = crate::error::refused_value(&err) {
             return Self::Invalid(invalid);
@@ -45,6 +47,12 @@ impl From<sqlx::Error> for AuditError {
             Some(rules::AUDIT_LOGS_VALUES_ARE_OBJECTS) => invalid("old_values/new_values", "JSON objects"),
             _ => Self::Database(err),
         }
+    }
+}
+
+impl From<sqlx::Error> for AuditError {
+    fn from(err: sqlx::Error) -> Self {
+        Self::from_db(err)
     }
 }
 

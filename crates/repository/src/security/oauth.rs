@@ -49,8 +49,10 @@ pub enum OAuthError {
     Database(#[source] sqlx::Error),
 }
 
-impl From<sqlx::Error> for OAuthError {
-    fn from(err: sqlx::Error) -> Self {
+impl OAuthError {
+    /// The one mapping of a database error to this module's errors (the rules by name, a
+    /// refused value, else `Database`); `?` goes through it as well.
+    pub(crate) fn from_db(err: sqlx::Error) -> Self {
         if is_rls_refusal(&err) {
             return Self::Forbidden;
         }
@@ -72,6 +74,12 @@ impl From<sqlx::Error> for OAuthError {
             Some(rules::OAUTH2_CLIENTS_CLIENT_ID_FORMAT) => invalid("client_id", "3-128 of A-Z a-z 0-9 . _ -"),
             _ => Self::Database(err),
         }
+    }
+}
+
+impl From<sqlx::Error> for OAuthError {
+    fn from(err: sqlx::Error) -> Self {
+        Self::from_db(err)
     }
 }
 

@@ -39,8 +39,10 @@ pub enum SsoError {
     Database(#[source] sqlx::Error),
 }
 
-impl From<sqlx::Error> for SsoError {
-    fn from(err: sqlx::Error) -> Self {
+impl SsoError {
+    /// The one mapping of a database error to this module's errors (the rules by name, a
+    /// refused value, else `Database`); `?` goes through it as well.
+    pub(crate) fn from_db(err: sqlx::Error) -> Self {
         let invalid = |field, reason: &str| Self::Invalid(InvalidInput::new(field, reason));
         if is_rls_refusal(&err) {
             return Self::Forbidden;
@@ -58,6 +60,12 @@ impl From<sqlx::Error> for SsoError {
             }
             _ => Self::Database(err),
         }
+    }
+}
+
+impl From<sqlx::Error> for SsoError {
+    fn from(err: sqlx::Error) -> Self {
+        Self::from_db(err)
     }
 }
 
