@@ -348,7 +348,7 @@ impl<'a> Users<'a> {
                VALUES ($1, $2::text, $3, $4, $5)
                RETURNING id AS "id: UserId", email::text AS "email!", full_name, role AS "role: UserRole",
                          phone, created_at, updated_at"#,
-            id as UserId,
+            id.0,
             new.email.as_str(),
             full_name,
             role as UserRole,
@@ -370,7 +370,7 @@ impl<'a> Users<'a> {
             r#"SELECT id AS "id: UserId", email::text AS "email!", full_name, role AS "role: UserRole",
                       phone, created_at, updated_at
                FROM users WHERE id = $1"#,
-            id as UserId,
+            id.0,
         )
         .fetch_optional(&mut *tx))?;
         row.map(User::from).ok_or(UserError::NotFound)
@@ -423,7 +423,7 @@ impl<'a> Users<'a> {
                VALUES ($1, $2, $3, $4, $5)
                RETURNING id AS "id: DriverId", user_id AS "user_id: UserId", first_name, last_name,
                          date_of_birth, licensed_since, created_at"#,
-            user_id as UserId,
+            user_id.0,
             first_name,
             last_name,
             new.date_of_birth,
@@ -459,7 +459,7 @@ impl<'a> Users<'a> {
                VALUES ($1, $2, $3, $4, $5)
                RETURNING id AS "id: VehicleId", user_id AS "user_id: UserId", vin::text AS "vin!", make, model,
                          model_year, created_at"#,
-            user_id as UserId,
+            user_id.0,
             new.vin.as_str(),
             make,
             model,
@@ -482,7 +482,7 @@ impl<'a> Users<'a> {
                       date_of_birth, licensed_since, created_at
                FROM drivers WHERE user_id = $1
                ORDER BY created_at, id"#,
-            user_id as UserId,
+            user_id.0,
         )
         .fetch_all(&mut *tx))?;
         Ok(drivers)
@@ -498,7 +498,7 @@ impl<'a> Users<'a> {
                       model_year, created_at
                FROM vehicles WHERE user_id = $1
                ORDER BY created_at, id"#,
-            user_id as UserId,
+            user_id.0,
         )
         .fetch_all(&mut *tx))?;
         Ok(rows.into_iter().map(Vehicle::from).collect())

@@ -95,7 +95,7 @@ impl<'a> Quotes<'a> {
                 QuoteRow,
                 "src/quotes/create.sql",
                 actor.user_id() as Option<UserId>,
-                new.customer_id as UserId,
+                new.customer_id.0,
                 new.agent_id as Option<UserId>,
                 new.state_code.as_str(),
                 new.zip.as_str(),
@@ -161,7 +161,7 @@ impl<'a> Quotes<'a> {
         let row = read_as_retrying!(self.db, actor, |tx| sqlx::query_file_as!(
             QuoteRow,
             "src/quotes/get_by_id.sql",
-            id as QuoteId
+            id.0
         )
         .fetch_optional(&mut *tx))?;
         row.map(Quote::from).ok_or(QuoteError::NotFound(QuoteKey::Id(id)))
@@ -187,7 +187,7 @@ impl<'a> Quotes<'a> {
     #[tracing::instrument(skip_all, fields(quote = %id), err)]
     pub async fn coverages(&self, actor: &Actor, id: QuoteId) -> Result<Vec<QuoteCoverage>, QuoteError> {
         let mut tx = begin_as(self.db.pool(), actor).await?;
-        let rows = sqlx::query_file!("src/quotes/coverages.sql", id as QuoteId)
+        let rows = sqlx::query_file!("src/quotes/coverages.sql", id.0)
             .fetch_all(&mut *tx)
             .await?;
         tx.commit().await?;
@@ -211,7 +211,7 @@ impl<'a> Quotes<'a> {
     #[tracing::instrument(skip_all, fields(quote = %id), err)]
     pub async fn versions(&self, actor: &Actor, id: QuoteId) -> Result<Vec<QuoteVersion>, QuoteError> {
         let mut tx = begin_as(self.db.pool(), actor).await?;
-        let rows = sqlx::query_file!("src/quotes/versions.sql", id as QuoteId)
+        let rows = sqlx::query_file!("src/quotes/versions.sql", id.0)
             .fetch_all(&mut *tx)
             .await?;
         tx.commit().await?;
@@ -249,7 +249,7 @@ impl<'a> Quotes<'a> {
             QuoteRow,
             "src/quotes/list_for_customer.sql",
             actor.user_id() as Option<UserId>,
-            customer_id as UserId,
+            customer_id.0,
             page.after.map(|a| a.created_at),
             page.after.map(|a| a.id.0),
             fetch
@@ -271,7 +271,7 @@ impl<'a> Quotes<'a> {
         let mut tx = begin_as(self.db.pool(), actor).await?;
         let rows = match page.after {
             None => {
-                sqlx::query_file_as!(QuoteRow, "src/quotes/list_agent_first.sql", agent_id as UserId, fetch)
+                sqlx::query_file_as!(QuoteRow, "src/quotes/list_agent_first.sql", agent_id.0, fetch)
                     .fetch_all(&mut *tx)
                     .await?
             }
@@ -279,9 +279,9 @@ impl<'a> Quotes<'a> {
                 sqlx::query_file_as!(
                     QuoteRow,
                     "src/quotes/list_agent_after.sql",
-                    agent_id as UserId,
+                    agent_id.0,
                     after.created_at,
-                    after.id as QuoteId,
+                    after.id.0,
                     fetch
                 )
                 .fetch_all(&mut *tx)
@@ -311,7 +311,7 @@ impl<'a> Quotes<'a> {
         eligibility: &Eligibility,
     ) -> Result<RatedQuote, QuoteError> {
         let mut tx = begin_as(self.db.pool(), actor).await?;
-        let current = sqlx::query_file!("src/quotes/load_for_rating.sql", id as QuoteId)
+        let current = sqlx::query_file!("src/quotes/load_for_rating.sql", id.0)
             .fetch_optional(&mut *tx)
             .await?
             .ok_or(QuoteError::NotFound(QuoteKey::Id(id)))?;
@@ -352,7 +352,7 @@ impl<'a> Quotes<'a> {
         let row = sqlx::query_file_as!(
             QuoteRow,
             "src/quotes/rerate.sql",
-            id as QuoteId,
+            id.0,
             expected_version,
             breakdown.total,
             rating_inputs,
@@ -368,7 +368,7 @@ impl<'a> Quotes<'a> {
             // matched no row), or the actor may read but not update it.
             let still_expected = sqlx::query_scalar!(
                 r#"SELECT current_version AS "v!" FROM quotes WHERE id = $1"#,
-                id as QuoteId
+                id.0
             )
             .fetch_optional(&mut *tx)
             .await?;
@@ -429,7 +429,7 @@ impl<'a> Quotes<'a> {
     #[tracing::instrument(skip_all, fields(quote = %id, to = %to), err)]
     pub async fn transition(&self, actor: &Actor, id: QuoteId, to: QuoteStatus) -> Result<Quote, QuoteError> {
         let mut tx = begin_as(self.db.pool(), actor).await?;
-        let row = sqlx::query_file_as!(QuoteRow, "src/quotes/transition.sql", id as QuoteId, to as QuoteStatus)
+        let row = sqlx::query_file_as!(QuoteRow, "src/quotes/transition.sql", id.0, to as QuoteStatus)
             .fetch_optional(&mut *tx)
             .await
             .map_err(|e| QuoteError::from_db(e, || QuoteKey::Id(id), Some(to)))?;
@@ -437,7 +437,7 @@ impl<'a> Quotes<'a> {
             // Only on failure: tell "not visible" from "visible but not changeable".
             let visible = sqlx::query_scalar!(
                 r#"SELECT EXISTS (SELECT 1 FROM quotes WHERE id = $1) AS "visible!""#,
-                id as QuoteId
+                id.0
             )
             .fetch_one(&mut *tx)
             .await?;
