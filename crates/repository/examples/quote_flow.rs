@@ -26,8 +26,8 @@ type BoxError = Box<dyn Error + Send + Sync>;
 
 /// The dev database: DATABASE_URL, else the database `cargo xtask db-url` prints.
 const DEV_DATABASE: &str = "quotedb_dev";
-/// San Francisco ZIPs, first choice first (94105 is the brief's; the others are fallbacks in
-/// case the seeded territories do not list it).
+/// Seeded San Francisco ZIPs (`crates/seeds/data/06_territory_factors.sql`), first choice first;
+/// the next is tried when a territory has been retired in this database.
 const SF_ZIPS: [&str; 3] = ["94105", "94102", "94103"];
 
 #[tokio::main]

@@ -316,10 +316,6 @@ impl<'a> Users<'a> {
         Self { db }
     }
 
-    /// The handle this API works on.
-    pub fn db(&self) -> &'a Db {
-        self.db
-    }
 
     /// Sign up a customer. [`UserError::EmailTaken`] if the address is in use.
     ///

@@ -52,10 +52,6 @@ impl<'a> Quotes<'a> {
         Self { db }
     }
 
-    /// The handle this API works on.
-    pub fn db(&self) -> &'a Db {
-        self.db
-    }
 
     /// Validate, resolve the rates (one round trip), price, then in ONE transaction and one
     /// statement insert the quote as `rated` with `current_version` 1, its version 1 (inputs and

@@ -76,10 +76,6 @@ impl<'a> Rating<'a> {
         Self { db }
     }
 
-    /// The handle this API works on.
-    pub fn db(&self) -> &'a Db {
-        self.db
-    }
 
     /// Resolve, in one round trip, the rates for a quote in `state`/`zip` with `coverages`,
     /// effective on `effective_date`: the active base rate of each coverage, the territory

@@ -41,10 +41,6 @@ impl<'a> Realtime<'a> {
         Self { db }
     }
 
-    /// The handle this API works on.
-    pub fn db(&self) -> &'a Db {
-        self.db
-    }
 
     /// Websocket connections.
     pub fn connections(&self) -> Connections<'a> {

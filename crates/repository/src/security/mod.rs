@@ -38,10 +38,6 @@ impl<'a> Security<'a> {
         Self { db }
     }
 
-    /// The handle this API works on.
-    pub fn db(&self) -> &'a Db {
-        self.db
-    }
 
     /// User sessions: create, validate, touch, revoke, sweep.
     pub fn sessions(&self) -> Sessions<'a> {

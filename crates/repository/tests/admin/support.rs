@@ -1,9 +1,10 @@
-//! Test fixtures: a seeded database, users (plain sqlx: no API creates users yet), and roles,
-//! permissions and admin accounts created through the API with unique names.
+//! Test fixtures: a seeded database, and users, roles, permissions and admin accounts created
+//! through the public API with unique names.
 
 use quotedb_repository::admin::{Admin, AdminUser, NewAdminUser, PermissionCode, Role, RoleError, RoleName};
 use quotedb_repository::schema::admin::AdminPermissionRiskLevel;
-use quotedb_repository::{Actor, AdminRoleId, Db, UserId};
+use quotedb_repository::users::NewUser;
+use quotedb_repository::{Actor, AdminRoleId, Db, Email, UserId};
 use quotedb_testkit::TestDb;
 
 /// A unique snake_case name with `prefix`.
@@ -37,16 +38,19 @@ impl World {
         self.repo.admin()
     }
 
-    /// A `users` row (agent) with a unique e-mail.
+    /// An agent with a unique e-mail (created by the system, as agent accounts are).
     pub async fn user(&self) -> UserId {
-        let id: uuid::Uuid = sqlx::query_scalar(
-            "INSERT INTO users (email, full_name, role) VALUES ($1, 'Test User', 'agent') RETURNING id",
-        )
-        .bind(format!("{}@example.com", unique("user")))
-        .fetch_one(self.db.pool())
-        .await
-        .expect("insert user");
-        UserId(id)
+        let new = NewUser {
+            email: Email::parse(&format!("{}@example.com", unique("user"))).expect("valid e-mail"),
+            full_name: "Test User".into(),
+            phone: None,
+        };
+        self.repo
+            .users()
+            .create_agent(&Actor::System, &new)
+            .await
+            .expect("create agent")
+            .id
     }
 
     /// `code` registered (by the seeds or now, as `risk`).
