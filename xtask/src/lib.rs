@@ -2,6 +2,7 @@
 
 pub mod bench_report;
 pub mod docs;
+pub mod migrations;
 
 use std::process::Command;
 
@@ -143,7 +144,8 @@ pub async fn db_status() -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn dev_connection() -> anyhow::Result<PgConnection> {
+/// A connection to the dev database (which must exist: `cargo xtask db-reset` creates it).
+pub async fn dev_connection() -> anyhow::Result<PgConnection> {
     let server = quotedb_testkit::server().await?;
     let name = dev_database_name();
     if !server.database_exists(&name).await? {

@@ -10,6 +10,25 @@ struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+enum MigrateAction {
+    /// Applied / pending / edited after being applied / unknown / failed, per migration, for the
+    /// dev database or --database-url; exits non-zero on edited, unknown or failed.
+    Status {
+        /// The database to inspect (default: the dev database).
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// Create the next numbered .up.sql / .down.sql pair in migrations/, headed by the conventions.
+    New {
+        /// snake_case name, e.g. replace_char_state_codes.
+        name: String,
+    },
+    /// Write migrations.lock: the checksums of every migration, frozen as released (run when a
+    /// release is cut; CI fails when a locked migration changes).
+    Lock,
+}
+
+#[derive(Debug, Subcommand)]
 enum Command {
     /// Drop and recreate the dev database (terminating its connections), migrated and seeded; prints its URL.
     DbReset,
@@ -24,8 +43,11 @@ enum Command {
     /// Drop what older migrations and seeds left on the server: their templates, pre-cloned and
     /// bench databases, and kept test databases (qt_*) nobody is connected to.
     DbClean,
-    /// Apply pending migrations to the dev database.
-    Migrate,
+    /// Migrations: apply the pending ones to the dev database (no subcommand), or status / new / lock.
+    Migrate {
+        #[command(subcommand)]
+        action: Option<MigrateAction>,
+    },
     /// Load the reference seeds into the dev database (idempotent).
     Seed,
     /// Regenerate `.sqlx/` against a freshly migrated scratch database (never the dev one).
@@ -148,7 +170,34 @@ fn run() -> anyhow::Result<()> {
                 let server = quotedb_testkit::server().await?;
                 println!("{}", server.url_for(&xtask::dev_database_name()));
             }
-            Command::Migrate => xtask::migrate().await?,
+            Command::Migrate { action: None } => xtask::migrate().await?,
+            Command::Migrate {
+                action: Some(MigrateAction::Status { database_url }),
+            } => {
+                let mut conn = match database_url {
+                    Some(url) => <sqlx::PgConnection as sqlx::Connection>::connect(&url).await?,
+                    None => xtask::dev_connection().await?,
+                };
+                let rows = xtask::migrations::status(&mut conn, &quotedb_schema::MIGRATOR).await?;
+                println!("{}", xtask::migrations::render_status(&rows));
+                if rows.iter().any(|r| r.state.is_problem()) {
+                    anyhow::bail!("the database has edited, unknown or failed migrations (see above)");
+                }
+            }
+            Command::Migrate {
+                action: Some(MigrateAction::New { name }),
+            } => {
+                let dir = quotedb_testkit::workspace_root().join("migrations");
+                let (up, down) = xtask::migrations::new_migration(&dir, &name)?;
+                println!("{}\n{}", up.display(), down.display());
+            }
+            Command::Migrate {
+                action: Some(MigrateAction::Lock),
+            } => {
+                let path = quotedb_testkit::workspace_root().join("migrations.lock");
+                std::fs::write(&path, xtask::migrations::lock_text(&quotedb_schema::MIGRATOR))?;
+                println!("{}", path.display());
+            }
             Command::Seed => xtask::seed().await?,
             Command::Prepare { check } => xtask::prepare(check).await?,
             Command::BenchReport { print_only } => xtask::bench_report::bench_report(print_only)?,

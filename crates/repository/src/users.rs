@@ -316,7 +316,6 @@ impl<'a> Users<'a> {
         Self { db }
     }
 
-
     /// Sign up a customer. [`UserError::EmailTaken`] if the address is in use.
     ///
     /// The new customer creates their own account: the call acts as the new user id (row level

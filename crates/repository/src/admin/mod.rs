@@ -66,7 +66,6 @@ impl<'a> Admin<'a> {
         Self { db }
     }
 
-
     /// Whether `user_id` (a `users.id`) is an active, unlocked admin whose role — or a role below
     /// it in the hierarchy — holds permission `code` (e.g. [`quotedb_schema::admin::permissions`]).
     ///

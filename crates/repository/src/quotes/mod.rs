@@ -52,7 +52,6 @@ impl<'a> Quotes<'a> {
         Self { db }
     }
 
-
     /// Validate, resolve the rates (one round trip), price, then in ONE transaction and one
     /// statement insert the quote as `rated` with `current_version` 1, its version 1 (inputs and
     /// breakdown) and its coverage lines with their premiums. `expires_at` = now + setting
@@ -362,12 +361,10 @@ impl<'a> Quotes<'a> {
         let Some(row) = row else {
             // The quote was visible when loaded. Either it was rated concurrently (the bump
             // matched no row), or the actor may read but not update it.
-            let still_expected = sqlx::query_scalar!(
-                r#"SELECT current_version AS "v!" FROM quotes WHERE id = $1"#,
-                id.0
-            )
-            .fetch_optional(&mut *tx)
-            .await?;
+            let still_expected =
+                sqlx::query_scalar!(r#"SELECT current_version AS "v!" FROM quotes WHERE id = $1"#, id.0)
+                    .fetch_optional(&mut *tx)
+                    .await?;
             return Err(match still_expected {
                 Some(v) if v == expected_version => QuoteError::Forbidden,
                 Some(_) => QuoteError::Conflict {

@@ -76,7 +76,6 @@ impl<'a> Rating<'a> {
         Self { db }
     }
 
-
     /// Resolve, in one round trip, the rates for a quote in `state`/`zip` with `coverages`,
     /// effective on `effective_date`: the active base rate of each coverage, the territory
     /// factor, the discount and surcharge rules of the state (a state rule overrides the

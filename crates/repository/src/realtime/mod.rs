@@ -41,7 +41,6 @@ impl<'a> Realtime<'a> {
         Self { db }
     }
 
-
     /// Websocket connections.
     pub fn connections(&self) -> Connections<'a> {
         Connections::new(self.db)

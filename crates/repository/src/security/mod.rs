@@ -38,7 +38,6 @@ impl<'a> Security<'a> {
         Self { db }
     }
 
-
     /// User sessions: create, validate, touch, revoke, sweep.
     pub fn sessions(&self) -> Sessions<'a> {
         Sessions::new(self.db)

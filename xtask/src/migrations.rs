@@ -1,0 +1,222 @@
+//! `cargo xtask migrate status | new | lock`: what a database has applied, the next migration
+//! with the conventions, and the lock file that freezes released migrations.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+use sqlx::PgConnection;
+use sqlx::migrate::Migrator;
+
+/// Where a migration stands in one database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// Applied, with the checksum of the file as it is now.
+    Applied,
+    /// In `migrations/`, not applied yet.
+    Pending,
+    /// Applied, but the file changed since (its checksum differs): the database holds what the
+    /// file used to say.
+    Edited,
+    /// Applied in the database but not in `migrations/` (a newer release, or a deleted file).
+    Unknown,
+    /// Recorded as failed (`success = false`): a migration that broke half-way without a
+    /// transaction (`-- no-transaction`).
+    Failed,
+}
+
+impl State {
+    /// Whether this state needs someone's attention before migrating.
+    pub fn is_problem(self) -> bool {
+        matches!(self, State::Edited | State::Unknown | State::Failed)
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            State::Applied => "applied",
+            State::Pending => "pending",
+            State::Edited => "EDITED after being applied",
+            State::Unknown => "UNKNOWN (not in migrations/)",
+            State::Failed => "FAILED (half-applied)",
+        }
+    }
+}
+
+/// One line of `migrate status`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusRow {
+    /// Migration version.
+    pub version: i64,
+    /// Its description (from the file name, or as recorded for an unknown one).
+    pub description: String,
+    /// Where it stands.
+    pub state: State,
+}
+
+/// Compare the up migrations of `migrator` with what `conn`'s database recorded in sqlx's
+/// `_sqlx_migrations` (none recorded: everything is pending).
+pub async fn status(conn: &mut PgConnection, migrator: &Migrator) -> anyhow::Result<Vec<StatusRow>> {
+    let recorded: bool = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
+        .fetch_one(&mut *conn)
+        .await?;
+    let applied: Vec<(i64, String, bool, Vec<u8>)> = if recorded {
+        sqlx::query_as("SELECT version, description, success, checksum FROM _sqlx_migrations ORDER BY version")
+            .fetch_all(&mut *conn)
+            .await?
+    } else {
+        Vec::new()
+    };
+    let mut rows: Vec<StatusRow> = migrator
+        .iter()
+        .filter(|m| !m.migration_type.is_down_migration())
+        .map(|m| {
+            let state = match applied.iter().find(|a| a.0 == m.version) {
+                None => State::Pending,
+                Some((_, _, false, _)) => State::Failed,
+                Some((_, _, true, checksum)) if checksum.as_slice() != m.checksum.as_ref() => State::Edited,
+                Some(_) => State::Applied,
+            };
+            StatusRow {
+                version: m.version,
+                description: m.description.to_string(),
+                state,
+            }
+        })
+        .collect();
+    for (version, description, _, _) in &applied {
+        if !rows.iter().any(|r| r.version == *version) {
+            rows.push(StatusRow {
+                version: *version,
+                description: description.clone(),
+                state: State::Unknown,
+            });
+        }
+    }
+    rows.sort_by_key(|r| r.version);
+    Ok(rows)
+}
+
+/// `migrate status` as a table.
+pub fn render_status(rows: &[StatusRow]) -> String {
+    let mut out = String::new();
+    for r in rows {
+        let _ = writeln!(out, "{:04}  {:<32} {}", r.version, r.description, r.state.label());
+    }
+    let count = |s: State| rows.iter().filter(|r| r.state == s).count();
+    let _ = write!(
+        out,
+        "{} applied, {} pending, {} edited, {} unknown, {} failed",
+        count(State::Applied),
+        count(State::Pending),
+        count(State::Edited),
+        count(State::Unknown),
+        count(State::Failed)
+    );
+    out
+}
+
+/// Create the next numbered `.up.sql` / `.down.sql` pair in `dir`, headed by the conventions.
+/// `name` is snake_case (`replace_char_state_codes`). Returns the two paths.
+pub fn new_migration(dir: &Path, name: &str) -> anyhow::Result<(PathBuf, PathBuf)> {
+    let valid = !name.is_empty()
+        && name.len() <= 60
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if !valid {
+        bail!("a migration name is snake_case (a-z, 0-9, _; starting with a letter; at most 60), not {name:?}");
+    }
+    let mut last = 0;
+    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        let file = entry?.file_name();
+        let file = file.to_string_lossy();
+        if let Some(version) = file.split('_').next().and_then(|v| v.parse::<u32>().ok()) {
+            last = last.max(version);
+        }
+    }
+    let stem = format!("{:04}_{name}", last + 1);
+    let (up, down) = (dir.join(format!("{stem}.up.sql")), dir.join(format!("{stem}.down.sql")));
+    std::fs::write(&up, up_template(&stem)).with_context(|| format!("writing {}", up.display()))?;
+    std::fs::write(&down, down_template(&stem)).with_context(|| format!("writing {}", down.display()))?;
+    Ok((up, down))
+}
+
+fn up_template(stem: &str) -> String {
+    format!(
+        "\
+-- {stem} (up): WHAT this changes and WHY.
+--
+-- Written for tables full of data while the previous release still runs (docs/conventions.md):
+--   * expand / contract: add what the new code needs before it uses it; drop what the old code
+--     reads only in a later migration, once no running release reads it (`cargo xtask compat`);
+--   * a constraint on an existing table: ADD ... NOT VALID here, VALIDATE in the next migration;
+--   * an index on an existing table: CREATE INDEX CONCURRENTLY, alone in its migration, whose
+--     first line is then `-- no-transaction` (sqlx runs it outside a transaction; drop the SET
+--     LOCAL lines below, which need one);
+--   * no table rewrite (a column type change, a volatile DEFAULT) on a big table.
+-- Check it: cargo xtask migrate lint; cargo xtask migrate rehearse.
+
+-- Give up rather than queue behind a long transaction (every query on the table waits behind a
+-- waiting ACCESS EXCLUSIVE lock).
+SET LOCAL lock_timeout = '5s';
+SET LOCAL statement_timeout = '15min';
+
+-- Statements here; name every rule (constraint) and COMMENT it.
+
+-- New objects belong to the owner role, like every other.
+SELECT hand_objects_to_owner();
+"
+    )
+}
+
+fn down_template(stem: &str) -> String {
+    format!(
+        "\
+-- {stem} (down): undo exactly what the up did, on a populated database.
+
+SET LOCAL lock_timeout = '5s';
+SET LOCAL statement_timeout = '15min';
+
+-- Statements here, in the reverse order of the up.
+"
+    )
+}
+
+/// The lock file's text for `migrator`: one line per migration file (version, up/down, SHA-384
+/// checksum as sqlx computes it, description).
+pub fn lock_text(migrator: &Migrator) -> String {
+    let mut out = String::from(
+        "# Released migrations: their checksums must never change (a database that applied one would\n\
+         # refuse to migrate). Checked by xtask/tests/xtask/migrate.rs (in CI); extended by\n\
+         # `cargo xtask migrate lock` when a release is cut.\n",
+    );
+    for m in migrator.iter() {
+        let kind = if m.migration_type.is_down_migration() {
+            "down"
+        } else {
+            "up"
+        };
+        let _ = writeln!(
+            out,
+            "{:04} {kind:<4} {} {}",
+            m.version,
+            hex::encode(m.checksum.as_ref()),
+            m.description
+        );
+    }
+    out
+}
+
+/// The entries of a lock file `text` that `migrator` no longer matches (changed or missing).
+pub fn lock_violations(text: &str, migrator: &Migrator) -> Vec<String> {
+    let current = lock_text(migrator);
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .filter(|l| !current.lines().any(|c| c == *l))
+        .map(|l| {
+            let version = l.split_whitespace().next().unwrap_or("?");
+            format!("{l}\n  -> migration {version} was released with this checksum and has been edited or removed")
+        })
+        .collect()
+}

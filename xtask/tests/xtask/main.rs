@@ -1,0 +1,4 @@
+//! The xtask commands, tested from their library functions against a real server.
+
+mod db_reset;
+mod migrate;
