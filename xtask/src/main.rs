@@ -23,6 +23,9 @@ enum MigrateAction {
         /// snake_case name, e.g. replace_char_state_codes.
         name: String,
     },
+    /// squawk (PyPI squawk-cli, installed into target/tools on first use) with the rules of
+    /// .squawk.toml over the migrations after the released ones (migrations.lock); fails on findings.
+    Lint,
     /// Write migrations.lock: the checksums of every migration, frozen as released (run when a
     /// release is cut; CI fails when a locked migration changes).
     Lock,
@@ -190,6 +193,21 @@ fn run() -> anyhow::Result<()> {
                 let dir = quotedb_testkit::workspace_root().join("migrations");
                 let (up, down) = xtask::migrations::new_migration(&dir, &name)?;
                 println!("{}\n{}", up.display(), down.display());
+            }
+            Command::Migrate {
+                action: Some(MigrateAction::Lint),
+            } => {
+                let root = quotedb_testkit::workspace_root();
+                let lock = std::fs::read_to_string(root.join("migrations.lock"))?;
+                let files = xtask::migrations::unreleased_files(&root.join("migrations"), &lock)?;
+                match xtask::migrations::lint(&files)? {
+                    None if files.is_empty() => println!("migrate lint: every migration is released; nothing to lint"),
+                    None => println!("migrate lint: {} file(s), no finding", files.len()),
+                    Some(report) => {
+                        println!("{report}");
+                        anyhow::bail!("squawk found problems in unreleased migrations (see above)");
+                    }
+                }
             }
             Command::Migrate {
                 action: Some(MigrateAction::Lock),

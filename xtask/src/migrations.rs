@@ -220,3 +220,93 @@ pub fn lock_violations(text: &str, migrator: &Migrator) -> Vec<String> {
         })
         .collect()
 }
+
+/// The squawk release `migrate lint` installs (PyPI `squawk-cli`).
+pub const SQUAWK_VERSION: &str = "2.70.0";
+
+/// The squawk binary: `QUOTEDB_SQUAWK`, else `target/tools/squawk-<version>/bin/squawk`,
+/// installed there with pip on first use.
+pub fn squawk() -> anyhow::Result<PathBuf> {
+    if let Some(path) = std::env::var_os("QUOTEDB_SQUAWK") {
+        return Ok(PathBuf::from(path));
+    }
+    let dir = quotedb_testkit::workspace_root()
+        .join("target/tools")
+        .join(format!("squawk-{SQUAWK_VERSION}"));
+    let bin = dir.join("bin/squawk");
+    if bin.is_file() {
+        return Ok(bin);
+    }
+    eprintln!(
+        "xtask: installing squawk-cli {SQUAWK_VERSION} from PyPI into {}",
+        dir.display()
+    );
+    let status = std::process::Command::new("python3")
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-deps",
+            "--target",
+        ])
+        .arg(&dir)
+        .arg(format!("squawk-cli=={SQUAWK_VERSION}"))
+        .status();
+    match status {
+        Ok(s) if s.success() && bin.is_file() => Ok(bin),
+        Ok(_) | Err(_) => bail!(
+            "could not install squawk-cli {SQUAWK_VERSION} with `python3 -m pip` (PyPI unreachable, or no python3): \
+             install it yourself (`pip install squawk-cli=={SQUAWK_VERSION}`) and set QUOTEDB_SQUAWK to its path"
+        ),
+    }
+}
+
+/// The migration files (up and down) in `dir` whose version `lock` does not hold: the ones
+/// written since the last release, which lint checks.
+pub fn unreleased_files(dir: &Path, lock: &str) -> anyhow::Result<Vec<PathBuf>> {
+    let released: Vec<&str> = lock
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        let path = entry?.path();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let version = name.split('_').next().unwrap_or_default();
+        if name.ends_with(".sql") && !released.contains(&version) {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// Run squawk with the project's rules (`.squawk.toml`) over `files`. `Ok(None)`: no finding;
+/// `Ok(Some(report))`: squawk's findings, one per line.
+pub fn lint(files: &[PathBuf]) -> anyhow::Result<Option<String>> {
+    if files.is_empty() {
+        return Ok(None);
+    }
+    let root = quotedb_testkit::workspace_root();
+    let out = std::process::Command::new(squawk()?)
+        .arg("--config")
+        .arg(root.join(".squawk.toml"))
+        .args(["--reporter", "gcc"])
+        .args(files)
+        .output()
+        .context("running squawk")?;
+    let report = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    if out.status.success() {
+        Ok(None)
+    } else if report.is_empty() {
+        bail!("squawk failed: {}", String::from_utf8_lossy(&out.stderr).trim())
+    } else {
+        Ok(Some(report))
+    }
+}

@@ -110,3 +110,45 @@ fn new_creates_the_next_numbered_pair_with_the_conventions() {
     }
     std::fs::remove_dir_all(&dir).expect("clean up");
 }
+
+#[test]
+fn a_new_pair_passes_lint_and_a_blocking_index_does_not() {
+    let dir = std::env::temp_dir().join(format!("quotedb-lint-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let (up, down) = new_migration(&dir, "add_quote_channel").expect("new");
+    assert_eq!(
+        xtask::migrations::lint(&[up.clone(), down]).expect("squawk runs"),
+        None,
+        "the template itself has no finding"
+    );
+    let template = std::fs::read_to_string(&up).expect("read");
+    let blocking = template.replace(
+        "-- Statements here; name every rule (constraint) and COMMENT it.",
+        "CREATE INDEX quotes_metadata_idx ON quotes (metadata);",
+    );
+    std::fs::write(&up, blocking).expect("write");
+    let report = xtask::migrations::lint(std::slice::from_ref(&up))
+        .expect("squawk runs")
+        .expect("a plain CREATE INDEX on an existing table is a finding");
+    assert!(report.contains("require-concurrent-index-creation"), "{report}");
+    std::fs::remove_dir_all(&dir).expect("clean up");
+}
+
+#[test]
+fn lint_looks_only_at_migrations_after_the_released_ones() {
+    let lock = std::fs::read_to_string(workspace().join("migrations.lock")).expect("migrations.lock");
+    let files = xtask::migrations::unreleased_files(&workspace().join("migrations"), &lock).expect("list");
+    let released: Vec<&str> = lock
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.get(..4))
+        .collect();
+    for f in &files {
+        let name = f.file_name().expect("name").to_string_lossy();
+        assert!(
+            !released.contains(&&name[..4]),
+            "{name} is released and must not be linted"
+        );
+    }
+}
