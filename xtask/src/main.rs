@@ -41,6 +41,13 @@ enum Command {
     DbStop,
     /// Where the server comes from, whether it runs, and which databases quotedb has on it.
     DbStatus,
+    /// Compare a live database's schema with the migrations at the version it applied: what was
+    /// changed by hand (+ only live, - only in the migrations); exits non-zero on any difference.
+    Drift {
+        /// The live database (default: the dev database).
+        #[arg(long)]
+        database_url: Option<String>,
+    },
     /// Print the dev database URL (psql accepts it): psql "$(cargo xtask db-url)".
     DbUrl,
     /// Drop what older migrations and seeds left on the server: their templates, pre-cloned and
@@ -169,6 +176,16 @@ fn run() -> anyhow::Result<()> {
             Command::DbStop => xtask::db_stop()?,
             Command::DbStatus => xtask::db_status().await?,
             Command::DbClean => xtask::db_clean().await?,
+            Command::Drift { database_url } => {
+                let server = quotedb_testkit::server().await?;
+                let url = database_url.unwrap_or_else(|| server.url_for(&xtask::dev_database_name()));
+                let lines = xtask::migrations::drift(server, &url, &quotedb_schema::MIGRATOR).await?;
+                if !lines.is_empty() {
+                    println!("{}", lines.join("\n"));
+                    anyhow::bail!("the live database differs from its migrations ({} lines)", lines.len());
+                }
+                println!("no drift: the database matches its migrations");
+            }
             Command::DbUrl => {
                 let server = quotedb_testkit::server().await?;
                 println!("{}", server.url_for(&xtask::dev_database_name()));

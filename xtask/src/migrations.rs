@@ -310,3 +310,75 @@ pub fn lint(files: &[PathBuf]) -> anyhow::Result<Option<String>> {
         Ok(Some(report))
     }
 }
+
+/// Differences between the live database at `live_url` and a scratch database migrated on
+/// `server` to the same version (the highest one the live database applied). Lines are the
+/// schema snapshot's (`quotedb_testkit::snapshot`): `-` only in the migrations, `+` only in the
+/// live database. The monthly `audit_logs_y<YYYY>m<MM>` partitions are left out: which months
+/// exist depends on when maintenance ran, not on the migrations.
+pub async fn drift(
+    server: &quotedb_testkit::Server,
+    live_url: &str,
+    migrator: &Migrator,
+) -> anyhow::Result<Vec<String>> {
+    use sqlx::Connection as _;
+    let mut live = PgConnection::connect(live_url)
+        .await
+        .context("connecting to the live database")?;
+    let rows = status(&mut live, migrator).await?;
+    if let Some(r) = rows.iter().find(|r| r.state == State::Unknown) {
+        bail!(
+            "the live database applied migration {:04} ({}), which this tree does not have: compare from the release that has it",
+            r.version,
+            r.description
+        );
+    }
+    let applied = rows
+        .iter()
+        .filter(|r| matches!(r.state, State::Applied | State::Edited | State::Failed))
+        .map(|r| r.version)
+        .max();
+    let scratch = format!("quotedb_drift_{}", std::process::id());
+    server.drop_database(&scratch).await?;
+    server.create_empty_database(&scratch).await?;
+    let result = async {
+        let mut expected = PgConnection::connect(&server.url_for(&scratch)).await?;
+        if let Some(version) = applied {
+            migrator.run_to(version, &mut expected).await?;
+        }
+        let want = quotedb_testkit::snapshot::schema_snapshot(&mut expected).await?;
+        expected.close().await?;
+        let have = quotedb_testkit::snapshot::schema_snapshot(&mut live).await?;
+        anyhow::Ok(diff_snapshots(&want, &have))
+    }
+    .await;
+    server.drop_database(&scratch).await?;
+    let mut out: Vec<String> = rows
+        .iter()
+        .filter(|r| r.state.is_problem())
+        .map(|r| format!("! {:04} {} is {}", r.version, r.description, r.state.label()))
+        .collect();
+    out.extend(result?);
+    Ok(out)
+}
+
+fn diff_snapshots(want: &str, have: &str) -> Vec<String> {
+    let partition = |l: &&str| {
+        l.split("audit_logs_y").skip(1).any(|rest| {
+            let b = rest.as_bytes();
+            b.len() >= 7
+                && b[..4].iter().all(u8::is_ascii_digit)
+                && b[4] == b'm'
+                && b[5..7].iter().all(u8::is_ascii_digit)
+        })
+    };
+    let want: Vec<&str> = want.lines().filter(|l| !partition(l)).collect();
+    let have: Vec<&str> = have.lines().filter(|l| !partition(l)).collect();
+    let mut out: Vec<String> = want
+        .iter()
+        .filter(|l| !have.contains(l))
+        .map(|l| format!("- {l}"))
+        .collect();
+    out.extend(have.iter().filter(|l| !want.contains(l)).map(|l| format!("+ {l}")));
+    out
+}

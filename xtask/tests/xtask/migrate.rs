@@ -152,3 +152,25 @@ fn lint_looks_only_at_migrations_after_the_released_ones() {
         );
     }
 }
+
+#[tokio::test]
+async fn drift_reports_a_column_added_by_hand_and_nothing_on_a_clean_database() {
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
+    let clean = xtask::migrations::drift(db.server(), db.url(), &quotedb_schema::MIGRATOR)
+        .await
+        .expect("drift");
+    assert!(clean.is_empty(), "a migrated database has no drift: {clean:?}");
+    sqlx::query("ALTER TABLE quotes ADD COLUMN hand_added text")
+        .execute(db.pool())
+        .await
+        .expect("a change by hand");
+    let lines = xtask::migrations::drift(db.server(), db.url(), &quotedb_schema::MIGRATOR)
+        .await
+        .expect("drift");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("+ ") && l.contains("quotes.hand_added")),
+        "{lines:?}"
+    );
+}
