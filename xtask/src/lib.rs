@@ -1,6 +1,7 @@
 //! The library behind `cargo xtask`, so its commands can be tested.
 
 pub mod bench_report;
+pub mod compat;
 pub mod docs;
 pub mod migrations;
 

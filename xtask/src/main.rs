@@ -48,6 +48,14 @@ enum Command {
         #[arg(long)]
         database_url: Option<String>,
     },
+    /// The expand/contract check of a rolling deploy: describe every query of the release at
+    /// <rev> (its committed .sqlx/ data) against this tree's migrations; fails when one no longer
+    /// prepares, or a result column changed type or may now be NULL.
+    Compat {
+        /// The release still running (a git revision: tag, branch, commit).
+        #[arg(long)]
+        against: String,
+    },
     /// Print the dev database URL (psql accepts it): psql "$(cargo xtask db-url)".
     DbUrl,
     /// Drop what older migrations and seeds left on the server: their templates, pre-cloned and
@@ -176,6 +184,20 @@ fn run() -> anyhow::Result<()> {
             Command::DbStop => xtask::db_stop()?,
             Command::DbStatus => xtask::db_status().await?,
             Command::DbClean => xtask::db_clean().await?,
+            Command::Compat { against } => {
+                let server = quotedb_testkit::server().await?;
+                let (queries, findings) = xtask::compat::compat(server, &against).await?;
+                for f in &findings {
+                    println!("{}\n  {}\n  {}", f.file, f.query, f.problem);
+                }
+                if !findings.is_empty() {
+                    anyhow::bail!(
+                        "{} of the {queries} queries of {against} break on this schema",
+                        findings.len()
+                    );
+                }
+                println!("compat: the {queries} queries of {against} prepare unchanged on this tree's migrations");
+            }
             Command::Drift { database_url } => {
                 let server = quotedb_testkit::server().await?;
                 let url = database_url.unwrap_or_else(|| server.url_for(&xtask::dev_database_name()));
