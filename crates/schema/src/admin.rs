@@ -33,165 +33,67 @@
 //! On `quotes`, `user_sessions`, `oauth2_clients`, `admin_users`, `admin_activity_logs` and
 //! `system_settings`, ENABLEd and FORCEd. Run user work as
 //! `BEGIN; SET LOCAL ROLE quotedb_app; SELECT set_config('app.user_id', $1, true); …`
-//! (`app.user_id` is always a `users.id`, for admins too); workers set `app.system = 'on'`.
+//! (`app.user_id` is always a `users.id`, for admins too); workers act as the role `quotedb_system` (a membership, not a setting, since 0007).
 //! A transaction with neither sees no row of those tables.
 
-use std::fmt;
-
-/// How much damage misuse of a permission can do (`admin_permission_risk_level`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type, serde::Serialize, serde::Deserialize)]
-#[sqlx(type_name = "admin_permission_risk_level", rename_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
-pub enum AdminPermissionRiskLevel {
-    /// Read-only, non-sensitive.
-    Low,
-    /// Changes customer-facing data.
-    Medium,
-    /// Changes pricing, settings or access.
-    High,
-    /// Reads secrets or manages admins.
-    Critical,
-}
-
-impl AdminPermissionRiskLevel {
-    /// Every variant, in database order.
-    pub const ALL: [Self; 4] = [Self::Low, Self::Medium, Self::High, Self::Critical];
-
-    /// The database label.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Low => "low",
-            Self::Medium => "medium",
-            Self::High => "high",
-            Self::Critical => "critical",
-        }
+db_enum! {
+    /// How much damage misuse of a permission can do (`admin_permission_risk_level`).
+    pub enum AdminPermissionRiskLevel as "admin_permission_risk_level" {
+        /// Read-only, non-sensitive.
+        Low = "low",
+        /// Changes customer-facing data.
+        Medium = "medium",
+        /// Changes pricing, settings or access.
+        High = "high",
+        /// Reads secrets or manages admins.
+        Critical = "critical",
     }
 }
 
-impl fmt::Display for AdminPermissionRiskLevel {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+db_enum! {
+    /// Declared JSON type of a system setting (`system_setting_value_type`); the labels are the
+    /// results of `jsonb_typeof`.
+    pub enum SystemSettingValueType as "system_setting_value_type" {
+        /// A JSON string.
+        String = "string",
+        /// A JSON number.
+        Number = "number",
+        /// `true` or `false`.
+        Boolean = "boolean",
+        /// A JSON object.
+        Object = "object",
+        /// A JSON array.
+        Array = "array",
     }
 }
 
-/// Declared JSON type of a system setting (`system_setting_value_type`); the labels are the
-/// results of `jsonb_typeof`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type, serde::Serialize, serde::Deserialize)]
-#[sqlx(type_name = "system_setting_value_type", rename_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
-pub enum SystemSettingValueType {
-    /// A JSON string.
-    String,
-    /// A JSON number.
-    Number,
-    /// `true` or `false`.
-    Boolean,
-    /// A JSON object.
-    Object,
-    /// A JSON array.
-    Array,
-}
-
-impl SystemSettingValueType {
-    /// Every variant, in database order.
-    pub const ALL: [Self; 5] = [Self::String, Self::Number, Self::Boolean, Self::Object, Self::Array];
-
-    /// The database label.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::String => "string",
-            Self::Number => "number",
-            Self::Boolean => "boolean",
-            Self::Object => "object",
-            Self::Array => "array",
-        }
+db_enum! {
+    /// Which rating table a rate change request changes (`rate_change_kind`).
+    pub enum RateChangeKind as "rate_change_kind" {
+        /// `base_rates`; proposal `{state_code, coverage_type, base_amount, effective_from, effective_to?}`.
+        BaseRate = "base_rate",
+        /// `territory_factors`; proposal `{state_code, zip, city, factor, effective_from, effective_to?}`.
+        TerritoryFactor = "territory_factor",
     }
 }
 
-impl fmt::Display for SystemSettingValueType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Which rating table a rate change request changes (`rate_change_kind`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type, serde::Serialize, serde::Deserialize)]
-#[sqlx(type_name = "rate_change_kind", rename_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
-pub enum RateChangeKind {
-    /// `base_rates`; proposal `{state_code, coverage_type, base_amount, effective_from, effective_to?}`.
-    BaseRate,
-    /// `territory_factors`; proposal `{state_code, zip, city, factor, effective_from, effective_to?}`.
-    TerritoryFactor,
-}
-
-impl RateChangeKind {
-    /// Every variant, in database order.
-    pub const ALL: [Self; 2] = [Self::BaseRate, Self::TerritoryFactor];
-
-    /// The database label.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::BaseRate => "base_rate",
-            Self::TerritoryFactor => "territory_factor",
-        }
-    }
-}
-
-impl fmt::Display for RateChangeKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Rate change request workflow (`rate_change_status`); the allowed moves are the rows of
-/// `rate_change_request_transitions`: draft → pending | withdrawn; pending → approved | rejected
-/// | withdrawn; approved → applied.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type, serde::Serialize, serde::Deserialize)]
-#[sqlx(type_name = "rate_change_status", rename_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
-pub enum RateChangeStatus {
-    /// Being written by the requester; the only editable state.
-    Draft,
-    /// Submitted, waiting for a reviewer.
-    Pending,
-    /// Approved by a reviewer other than the requester; ready to apply.
-    Approved,
-    /// Refused with a note (terminal).
-    Rejected,
-    /// Taken back by the requester (terminal).
-    Withdrawn,
-    /// Its rate is active (terminal).
-    Applied,
-}
-
-impl RateChangeStatus {
-    /// Every variant, in database order.
-    pub const ALL: [Self; 6] = [
-        Self::Draft,
-        Self::Pending,
-        Self::Approved,
-        Self::Rejected,
-        Self::Withdrawn,
-        Self::Applied,
-    ];
-
-    /// The database label.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Draft => "draft",
-            Self::Pending => "pending",
-            Self::Approved => "approved",
-            Self::Rejected => "rejected",
-            Self::Withdrawn => "withdrawn",
-            Self::Applied => "applied",
-        }
-    }
-}
-
-impl fmt::Display for RateChangeStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+db_enum! {
+    /// Rate change request workflow (`rate_change_status`); the allowed moves are the rows of
+    /// `rate_change_request_transitions`: draft → pending | withdrawn; pending → approved | rejected
+    /// | withdrawn; approved → applied.
+    pub enum RateChangeStatus as "rate_change_status" {
+        /// Being written by the requester; the only editable state.
+        Draft = "draft",
+        /// Submitted, waiting for a reviewer.
+        Pending = "pending",
+        /// Approved by a reviewer other than the requester; ready to apply.
+        Approved = "approved",
+        /// Refused with a note (terminal).
+        Rejected = "rejected",
+        /// Taken back by the requester (terminal).
+        Withdrawn = "withdrawn",
+        /// Its rate is active (terminal).
+        Applied = "applied",
     }
 }
 

@@ -12,6 +12,46 @@
 //! # Ok(()) }
 //! ```
 
+#[macro_use]
+mod macros {
+    /// Declares the Rust mirror of a PostgreSQL enum type: the derives (sqlx, serde), every variant
+    /// with its database label, `ALL` in database order, `as_str` and `Display`. One shape for every
+    /// enum of the schema; the schema tests compare each `ALL` with the catalog's labels.
+    macro_rules! db_enum {
+        (
+            $(#[$meta:meta])*
+            pub enum $name:ident as $type_name:literal {
+                $( $(#[$vmeta:meta])* $variant:ident = $label:literal, )+
+            }
+        ) => {
+            $(#[$meta])*
+            #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type, serde::Serialize, serde::Deserialize)]
+            #[sqlx(type_name = $type_name)]
+            pub enum $name {
+                $( $(#[$vmeta])* #[sqlx(rename = $label)] #[serde(rename = $label)] $variant, )+
+            }
+
+            impl $name {
+                /// Every variant, in database order.
+                pub const ALL: [Self; [$($label),+].len()] = [$(Self::$variant),+];
+
+                /// The database label.
+                pub fn as_str(self) -> &'static str {
+                    match self {
+                        $(Self::$variant => $label,)+
+                    }
+                }
+            }
+
+            impl std::fmt::Display for $name {
+                fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str(self.as_str())
+                }
+            }
+        };
+    }
+}
+
 pub mod admin;
 pub mod base;
 pub mod quotes;

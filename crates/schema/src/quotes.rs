@@ -16,88 +16,41 @@
 //! `quotes.current_version`; [`rules::QUOTES_CURRENT_VERSION_IN_STEP`] checks at COMMIT that
 //! `current_version` and `premium` are those of the latest version.
 
-use std::fmt;
-
-/// What a platform user is (`user_role`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type, serde::Serialize, serde::Deserialize)]
-#[sqlx(type_name = "user_role", rename_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
-pub enum UserRole {
-    /// Asks for quotes.
-    Customer,
-    /// Is assigned quotes and works them.
-    Agent,
-}
-
-impl UserRole {
-    /// Every variant, in database order.
-    pub const ALL: [Self; 2] = [Self::Customer, Self::Agent];
-
-    /// The database label.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Customer => "customer",
-            Self::Agent => "agent",
-        }
+db_enum! {
+    /// What a platform user is (`user_role`).
+    pub enum UserRole as "user_role" {
+        /// Asks for quotes.
+        Customer = "customer",
+        /// Is assigned quotes and works them.
+        Agent = "agent",
     }
 }
 
-impl fmt::Display for UserRole {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+db_enum! {
+    /// Quote lifecycle (`quote_status`). The allowed moves are the rows of
+    /// `quote_status_transitions`: draft → rated (→ rated on re-rate) → presented → bound;
+    /// draft/rated/presented → expired | declined | cancelled.
+    pub enum QuoteStatus as "quote_status" {
+        /// Being filled in; no premium.
+        Draft = "draft",
+        /// Priced (has a premium and at least one version).
+        Rated = "rated",
+        /// Price shown to the customer.
+        Presented = "presented",
+        /// Accepted by the customer (terminal).
+        Bound = "bound",
+        /// Validity ran out (terminal).
+        Expired = "expired",
+        /// Refused by underwriting (terminal).
+        Declined = "declined",
+        /// Withdrawn (terminal).
+        Cancelled = "cancelled",
     }
-}
-
-/// Quote lifecycle (`quote_status`). The allowed moves are the rows of
-/// `quote_status_transitions`: draft → rated (→ rated on re-rate) → presented → bound;
-/// draft/rated/presented → expired | declined | cancelled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type, serde::Serialize, serde::Deserialize)]
-#[sqlx(type_name = "quote_status", rename_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
-pub enum QuoteStatus {
-    /// Being filled in; no premium.
-    Draft,
-    /// Priced (has a premium and at least one version).
-    Rated,
-    /// Price shown to the customer.
-    Presented,
-    /// Accepted by the customer (terminal).
-    Bound,
-    /// Validity ran out (terminal).
-    Expired,
-    /// Refused by underwriting (terminal).
-    Declined,
-    /// Withdrawn (terminal).
-    Cancelled,
 }
 
 impl QuoteStatus {
-    /// Every variant, in database order.
-    pub const ALL: [Self; 7] = [
-        Self::Draft,
-        Self::Rated,
-        Self::Presented,
-        Self::Bound,
-        Self::Expired,
-        Self::Declined,
-        Self::Cancelled,
-    ];
-
     /// The open statuses, exactly the predicate of `quotes_expires_at_open_idx`.
     pub const OPEN: [Self; 3] = [Self::Draft, Self::Rated, Self::Presented];
-
-    /// The database label.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Draft => "draft",
-            Self::Rated => "rated",
-            Self::Presented => "presented",
-            Self::Bound => "bound",
-            Self::Expired => "expired",
-            Self::Declined => "declined",
-            Self::Cancelled => "cancelled",
-        }
-    }
 
     /// No transition leaves a terminal status.
     pub fn is_terminal(self) -> bool {
@@ -105,66 +58,25 @@ impl QuoteStatus {
     }
 }
 
-impl fmt::Display for QuoteStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// The fixed set of personal auto coverages (`coverage_type`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type, serde::Serialize, serde::Deserialize)]
-#[sqlx(type_name = "coverage_type", rename_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
-pub enum CoverageType {
-    /// Liability for injuries to others.
-    BodilyInjury,
-    /// Liability for damage to others' property.
-    PropertyDamage,
-    /// Damage to the insured vehicle from a collision.
-    Collision,
-    /// Damage to the insured vehicle from anything else (theft, weather, glass).
-    Comprehensive,
-    /// Injuries caused by an uninsured or underinsured driver.
-    UninsuredMotorist,
-    /// Medical costs of the insured's occupants.
-    MedicalPayments,
-    /// Rental car while the insured vehicle is repaired.
-    Rental,
-    /// Towing and roadside assistance.
-    Roadside,
-}
-
-impl CoverageType {
-    /// Every variant, in database order.
-    pub const ALL: [Self; 8] = [
-        Self::BodilyInjury,
-        Self::PropertyDamage,
-        Self::Collision,
-        Self::Comprehensive,
-        Self::UninsuredMotorist,
-        Self::MedicalPayments,
-        Self::Rental,
-        Self::Roadside,
-    ];
-
-    /// The database label.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::BodilyInjury => "bodily_injury",
-            Self::PropertyDamage => "property_damage",
-            Self::Collision => "collision",
-            Self::Comprehensive => "comprehensive",
-            Self::UninsuredMotorist => "uninsured_motorist",
-            Self::MedicalPayments => "medical_payments",
-            Self::Rental => "rental",
-            Self::Roadside => "roadside",
-        }
-    }
-}
-
-impl fmt::Display for CoverageType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+db_enum! {
+    /// The fixed set of personal auto coverages (`coverage_type`).
+    pub enum CoverageType as "coverage_type" {
+        /// Liability for injuries to others.
+        BodilyInjury = "bodily_injury",
+        /// Liability for damage to others' property.
+        PropertyDamage = "property_damage",
+        /// Damage to the insured vehicle from a collision.
+        Collision = "collision",
+        /// Damage to the insured vehicle from anything else (theft, weather, glass).
+        Comprehensive = "comprehensive",
+        /// Injuries caused by an uninsured or underinsured driver.
+        UninsuredMotorist = "uninsured_motorist",
+        /// Medical costs of the insured's occupants.
+        MedicalPayments = "medical_payments",
+        /// Rental car while the insured vehicle is repaired.
+        Rental = "rental",
+        /// Towing and roadside assistance.
+        Roadside = "roadside",
     }
 }
 

@@ -14,136 +14,51 @@
 //! `base_rates_state_code_coverage_type_active_idx` and
 //! `territory_factors_state_code_zip_active_idx` match it (also under generic plans).
 
-use std::fmt;
-
-/// Lifecycle of a rate row (`rate_status`): proposed → active → retired, or proposed → retired.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type, serde::Serialize, serde::Deserialize)]
-#[sqlx(type_name = "rate_status", rename_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
-pub enum RateStatus {
-    /// Being prepared; not used for rating.
-    Proposed,
-    /// Used for rating (only through an approved rate change request).
-    Active,
-    /// History (terminal).
-    Retired,
-}
-
-impl RateStatus {
-    /// Every variant, in database order.
-    pub const ALL: [Self; 3] = [Self::Proposed, Self::Active, Self::Retired];
-
-    /// The database label.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Proposed => "proposed",
-            Self::Active => "active",
-            Self::Retired => "retired",
-        }
+db_enum! {
+    /// Lifecycle of a rate row (`rate_status`): proposed → active → retired, or proposed → retired.
+    pub enum RateStatus as "rate_status" {
+        /// Being prepared; not used for rating.
+        Proposed = "proposed",
+        /// Used for rating (only through an approved rate change request).
+        Active = "active",
+        /// History (terminal).
+        Retired = "retired",
     }
 }
 
-impl fmt::Display for RateStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+db_enum! {
+    /// The discounts the rating engine knows (`discount_code`).
+    pub enum DiscountCode as "discount_code" {
+        /// Customer holds another policy with the carrier.
+        MultiPolicy = "multi_policy",
+        /// Clean driving record.
+        GoodDriver = "good_driver",
+        /// Young driver with good grades.
+        GoodStudent = "good_student",
+        /// Vehicle with high safety ratings.
+        SafeVehicle = "safe_vehicle",
+        /// Vehicle with an anti-theft device.
+        AntiTheft = "anti_theft",
+        /// Paperless documents and billing.
+        Paperless = "paperless",
+        /// Long-standing customer.
+        Loyalty = "loyalty",
     }
 }
 
-/// The discounts the rating engine knows (`discount_code`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type, serde::Serialize, serde::Deserialize)]
-#[sqlx(type_name = "discount_code", rename_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
-pub enum DiscountCode {
-    /// Customer holds another policy with the carrier.
-    MultiPolicy,
-    /// Clean driving record.
-    GoodDriver,
-    /// Young driver with good grades.
-    GoodStudent,
-    /// Vehicle with high safety ratings.
-    SafeVehicle,
-    /// Vehicle with an anti-theft device.
-    AntiTheft,
-    /// Paperless documents and billing.
-    Paperless,
-    /// Long-standing customer.
-    Loyalty,
-}
-
-impl DiscountCode {
-    /// Every variant, in database order.
-    pub const ALL: [Self; 7] = [
-        Self::MultiPolicy,
-        Self::GoodDriver,
-        Self::GoodStudent,
-        Self::SafeVehicle,
-        Self::AntiTheft,
-        Self::Paperless,
-        Self::Loyalty,
-    ];
-
-    /// The database label.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::MultiPolicy => "multi_policy",
-            Self::GoodDriver => "good_driver",
-            Self::GoodStudent => "good_student",
-            Self::SafeVehicle => "safe_vehicle",
-            Self::AntiTheft => "anti_theft",
-            Self::Paperless => "paperless",
-            Self::Loyalty => "loyalty",
-        }
-    }
-}
-
-impl fmt::Display for DiscountCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// The surcharges the rating engine knows (`surcharge_code`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type, serde::Serialize, serde::Deserialize)]
-#[sqlx(type_name = "surcharge_code", rename_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
-pub enum SurchargeCode {
-    /// At-fault accident in the look-back period.
-    AtFaultAccident,
-    /// Speeding violation in the look-back period.
-    SpeedingViolation,
-    /// Driving under the influence.
-    Dui,
-    /// Driver under the age threshold.
-    YoungDriver,
-    /// Gap in prior insurance coverage.
-    CoverageLapse,
-}
-
-impl SurchargeCode {
-    /// Every variant, in database order.
-    pub const ALL: [Self; 5] = [
-        Self::AtFaultAccident,
-        Self::SpeedingViolation,
-        Self::Dui,
-        Self::YoungDriver,
-        Self::CoverageLapse,
-    ];
-
-    /// The database label.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::AtFaultAccident => "at_fault_accident",
-            Self::SpeedingViolation => "speeding_violation",
-            Self::Dui => "dui",
-            Self::YoungDriver => "young_driver",
-            Self::CoverageLapse => "coverage_lapse",
-        }
-    }
-}
-
-impl fmt::Display for SurchargeCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+db_enum! {
+    /// The surcharges the rating engine knows (`surcharge_code`).
+    pub enum SurchargeCode as "surcharge_code" {
+        /// At-fault accident in the look-back period.
+        AtFaultAccident = "at_fault_accident",
+        /// Speeding violation in the look-back period.
+        SpeedingViolation = "speeding_violation",
+        /// Driving under the influence.
+        Dui = "dui",
+        /// Driver under the age threshold.
+        YoungDriver = "young_driver",
+        /// Gap in prior insurance coverage.
+        CoverageLapse = "coverage_lapse",
     }
 }
 

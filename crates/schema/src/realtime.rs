@@ -34,104 +34,55 @@
 //!        max = greatest(realtime_metrics.max, EXCLUDED.max);
 //! ```
 
-use std::fmt;
 use std::time::Duration;
 
-/// How a notification reaches its recipient (`notification_channel`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type, serde::Serialize, serde::Deserialize)]
-#[sqlx(type_name = "notification_channel", rename_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
-pub enum NotificationChannel {
-    /// E-mail: a recipient user or an e-mail address.
-    Email,
-    /// SMS: a recipient user or an E.164 phone number.
-    Sms,
-    /// Mobile push: a recipient user or a device token.
-    Push,
-    /// Live websocket message: a recipient user only.
-    Websocket,
-    /// In-app inbox: a recipient user only.
-    InApp,
-}
-
-impl NotificationChannel {
-    /// Every variant, in database order.
-    pub const ALL: [Self; 5] = [Self::Email, Self::Sms, Self::Push, Self::Websocket, Self::InApp];
-
-    /// The database label.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Email => "email",
-            Self::Sms => "sms",
-            Self::Push => "push",
-            Self::Websocket => "websocket",
-            Self::InApp => "in_app",
-        }
+db_enum! {
+    /// How a notification reaches its recipient (`notification_channel`).
+    pub enum NotificationChannel as "notification_channel" {
+        /// E-mail: a recipient user or an e-mail address.
+        Email = "email",
+        /// SMS: a recipient user or an E.164 phone number.
+        Sms = "sms",
+        /// Mobile push: a recipient user or a device token.
+        Push = "push",
+        /// Live websocket message: a recipient user only.
+        Websocket = "websocket",
+        /// In-app inbox: a recipient user only.
+        InApp = "in_app",
     }
 }
 
-/// Delivery state of a queued notification (`notification_status`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type, serde::Serialize, serde::Deserialize)]
-#[sqlx(type_name = "notification_status", rename_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
-pub enum NotificationStatus {
-    /// Waiting to be claimed (initial state).
-    Pending,
-    /// Claimed by a worker (`locked_at`, `locked_by` set).
-    Processing,
-    /// Delivered (`sent_at` set).
-    Sent,
-    /// Last attempt failed; retried at `next_attempt_at` (attempts remain).
-    Failed,
-    /// Given up: attempts exhausted or a permanent error.
-    Dead,
-}
-
-impl NotificationStatus {
-    /// Every variant, in database order.
-    pub const ALL: [Self; 5] = [Self::Pending, Self::Processing, Self::Sent, Self::Failed, Self::Dead];
-
-    /// The database label.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Processing => "processing",
-            Self::Sent => "sent",
-            Self::Failed => "failed",
-            Self::Dead => "dead",
-        }
+db_enum! {
+    /// Delivery state of a queued notification (`notification_status`).
+    pub enum NotificationStatus as "notification_status" {
+        /// Waiting to be claimed (initial state).
+        Pending = "pending",
+        /// Claimed by a worker (`locked_at`, `locked_by` set).
+        Processing = "processing",
+        /// Delivered (`sent_at` set).
+        Sent = "sent",
+        /// Last attempt failed; retried at `next_attempt_at` (attempts remain).
+        Failed = "failed",
+        /// Given up: attempts exhausted or a permanent error.
+        Dead = "dead",
     }
 }
 
-/// Width of a realtime metric bucket (`metric_bucket_width`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type, serde::Serialize, serde::Deserialize)]
-#[sqlx(type_name = "metric_bucket_width", rename_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
-pub enum MetricBucketWidth {
-    /// 1 minute.
-    Minute,
-    /// 5 minutes.
-    FiveMinutes,
-    /// 1 hour.
-    Hour,
-    /// 1 day (starting 00:00 UTC).
-    Day,
+db_enum! {
+    /// Width of a realtime metric bucket (`metric_bucket_width`).
+    pub enum MetricBucketWidth as "metric_bucket_width" {
+        /// 1 minute.
+        Minute = "minute",
+        /// 5 minutes.
+        FiveMinutes = "five_minutes",
+        /// 1 hour.
+        Hour = "hour",
+        /// 1 day (starting 00:00 UTC).
+        Day = "day",
+    }
 }
 
 impl MetricBucketWidth {
-    /// Every variant, in database order.
-    pub const ALL: [Self; 4] = [Self::Minute, Self::FiveMinutes, Self::Hour, Self::Day];
-
-    /// The database label.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Minute => "minute",
-            Self::FiveMinutes => "five_minutes",
-            Self::Hour => "hour",
-            Self::Day => "day",
-        }
-    }
-
     /// The span of one bucket; the same as SQL `metric_bucket_interval(width)`.
     pub fn duration(self) -> Duration {
         Duration::from_secs(match self {
@@ -142,17 +93,6 @@ impl MetricBucketWidth {
         })
     }
 }
-
-macro_rules! display_as_str {
-    ($($t:ty),*) => {$(
-        impl fmt::Display for $t {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    )*};
-}
-display_as_str!(NotificationChannel, NotificationStatus, MetricBucketWidth);
 
 /// Business-rule names of migration 0005: constraint names, each documented with the rule it
 /// enforces.

@@ -22,116 +22,45 @@
 //! `SELECT * FROM detach_audit_log_partitions($retention_months)` detaches older months for
 //! archiving. `SELECT * FROM audit_log_default_partition_rows()` should return no rows.
 
-use std::fmt;
-
-/// Single sign-on protocol of an identity provider (`sso_protocol`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type, serde::Serialize, serde::Deserialize)]
-#[sqlx(type_name = "sso_protocol", rename_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
-pub enum SsoProtocol {
-    /// SAML 2.0.
-    Saml,
-    /// OpenID Connect.
-    Oidc,
-}
-
-impl SsoProtocol {
-    /// Every variant, in database order.
-    pub const ALL: [Self; 2] = [Self::Saml, Self::Oidc];
-
-    /// The database label.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Saml => "saml",
-            Self::Oidc => "oidc",
-        }
+db_enum! {
+    /// Single sign-on protocol of an identity provider (`sso_protocol`).
+    pub enum SsoProtocol as "sso_protocol" {
+        /// SAML 2.0.
+        Saml = "saml",
+        /// OpenID Connect.
+        Oidc = "oidc",
     }
 }
 
-/// OAuth2 grant type a client may use (`oauth2_grant_type`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type, serde::Serialize, serde::Deserialize)]
-#[sqlx(type_name = "oauth2_grant_type", rename_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
-pub enum OAuth2GrantType {
-    /// Authorization code (with PKCE); needs a redirect URI.
-    AuthorizationCode,
-    /// Client credentials; needs a client secret.
-    ClientCredentials,
-    /// Refresh token.
-    RefreshToken,
-    /// Device authorization (RFC 8628).
-    DeviceCode,
-}
-
-impl OAuth2GrantType {
-    /// Every variant, in database order.
-    pub const ALL: [Self; 4] = [
-        Self::AuthorizationCode,
-        Self::ClientCredentials,
-        Self::RefreshToken,
-        Self::DeviceCode,
-    ];
-
-    /// The database label.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::AuthorizationCode => "authorization_code",
-            Self::ClientCredentials => "client_credentials",
-            Self::RefreshToken => "refresh_token",
-            Self::DeviceCode => "device_code",
-        }
+db_enum! {
+    /// OAuth2 grant type a client may use (`oauth2_grant_type`).
+    pub enum OAuth2GrantType as "oauth2_grant_type" {
+        /// Authorization code (with PKCE); needs a redirect URI.
+        AuthorizationCode = "authorization_code",
+        /// Client credentials; needs a client secret.
+        ClientCredentials = "client_credentials",
+        /// Refresh token.
+        RefreshToken = "refresh_token",
+        /// Device authorization (RFC 8628).
+        DeviceCode = "device_code",
     }
 }
 
-/// Why a session ended before its expiry (`session_revoke_reason`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type, serde::Serialize, serde::Deserialize)]
-#[sqlx(type_name = "session_revoke_reason", rename_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
-pub enum SessionRevokeReason {
-    /// The user signed out.
-    Logout,
-    /// The user's password changed (all other sessions end).
-    PasswordChanged,
-    /// An administrator ended it.
-    AdminRevoked,
-    /// Security monitoring ended it.
-    SuspiciousActivity,
-    /// The account was locked.
-    AccountLocked,
-}
-
-impl SessionRevokeReason {
-    /// Every variant, in database order.
-    pub const ALL: [Self; 5] = [
-        Self::Logout,
-        Self::PasswordChanged,
-        Self::AdminRevoked,
-        Self::SuspiciousActivity,
-        Self::AccountLocked,
-    ];
-
-    /// The database label.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Logout => "logout",
-            Self::PasswordChanged => "password_changed",
-            Self::AdminRevoked => "admin_revoked",
-            Self::SuspiciousActivity => "suspicious_activity",
-            Self::AccountLocked => "account_locked",
-        }
+db_enum! {
+    /// Why a session ended before its expiry (`session_revoke_reason`).
+    pub enum SessionRevokeReason as "session_revoke_reason" {
+        /// The user signed out.
+        Logout = "logout",
+        /// The user's password changed (all other sessions end).
+        PasswordChanged = "password_changed",
+        /// An administrator ended it.
+        AdminRevoked = "admin_revoked",
+        /// Security monitoring ended it.
+        SuspiciousActivity = "suspicious_activity",
+        /// The account was locked.
+        AccountLocked = "account_locked",
     }
 }
-
-macro_rules! display_as_str {
-    ($($t:ty),*) => {$(
-        impl fmt::Display for $t {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    )*};
-}
-display_as_str!(SsoProtocol, OAuth2GrantType, SessionRevokeReason);
 
 /// Business-rule names of migration 0004: constraint and trigger names, each documented with
 /// the rule it enforces.
