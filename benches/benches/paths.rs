@@ -281,14 +281,19 @@ fn admin_paths(c: &mut Criterion, rt: &Runtime, env: &BenchDb, p: &Params) {
         b.to_async(rt).iter(|| async {
             admin
                 .activity()
-                .high_risk_page(&actor, None, 20)
+                .high_risk_page(&actor, &PageRequest::first(20))
                 .await
                 .expect("high-risk page")
         })
     });
     group.bench_function("pending_rate_changes", |b| {
-        b.to_async(rt)
-            .iter(|| async { admin.rate_changes().list_pending(None, 20).await.expect("pending") })
+        b.to_async(rt).iter(|| async {
+            admin
+                .rate_changes()
+                .list_pending(&PageRequest::first(20))
+                .await
+                .expect("pending")
+        })
     });
     group.bench_function("settings_read", |b| {
         b.to_async(rt).iter(|| async {
