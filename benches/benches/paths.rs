@@ -12,8 +12,9 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, criterion_group, criterion_main};
 use quotedb_benches::params::{Params, params};
 use quotedb_benches::{BenchDb, TEST_SCALE, bench_db, bench_scale, criterion_test_mode};
+use quotedb_repository::PageRequest;
 use quotedb_repository::admin::SettingKey;
-use quotedb_repository::quotes::{CoverageRequest, NewQuote, PageRequest};
+use quotedb_repository::quotes::{CoverageRequest, NewQuote};
 use quotedb_repository::rating::{Eligibility, RatingInput, price};
 use quotedb_repository::realtime::{MetricSample, NewNotification, Observation, Recipient};
 use quotedb_repository::schema::quotes::CoverageType;
@@ -280,14 +281,19 @@ fn admin_paths(c: &mut Criterion, rt: &Runtime, env: &BenchDb, p: &Params) {
         b.to_async(rt).iter(|| async {
             admin
                 .activity()
-                .high_risk_page(&actor, None, 20)
+                .high_risk_page(&actor, &PageRequest::first(20))
                 .await
                 .expect("high-risk page")
         })
     });
     group.bench_function("pending_rate_changes", |b| {
-        b.to_async(rt)
-            .iter(|| async { admin.rate_changes().list_pending(None, 20).await.expect("pending") })
+        b.to_async(rt).iter(|| async {
+            admin
+                .rate_changes()
+                .list_pending(&PageRequest::first(20))
+                .await
+                .expect("pending")
+        })
     });
     group.bench_function("settings_read", |b| {
         b.to_async(rt).iter(|| async {

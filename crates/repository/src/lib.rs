@@ -12,10 +12,13 @@
 //!   of `quotedb_schema`) into variants a caller can match, and unknown ones are wrapped.
 //! - Bad input is refused with a typed error before anything is written; a failed call leaves
 //!   nothing behind (one transaction per operation).
+//! - Every list pages the same way ([`page`]): a [`PageRequest`] in, a [`Page`] out, continued
+//!   with its opaque [`Cursor`]; one size limit for all ([`page::MAX_PAGE_SIZE`]).
 
 pub mod actor;
 pub mod admin;
 pub mod error;
+pub mod page;
 pub mod quotes;
 pub mod rating;
 pub mod realtime;
@@ -26,6 +29,7 @@ use std::time::Duration;
 
 pub use actor::Actor;
 pub use error::InvalidInput;
+pub use page::{Cursor, Page, PageRequest};
 pub use quotedb_domain::ids::{self, *};
 pub use quotedb_domain::types::{self, Email, QuoteNumber, StateCode, Vin, Zip};
 pub use quotedb_schema as schema;

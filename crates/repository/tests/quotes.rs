@@ -7,13 +7,12 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use quote_fixtures as fx;
-use quotedb_repository::quotes::{
-    CoverageRequest, Cursor, MAX_PAGE_SIZE, NewQuote, PageRequest, Quote, QuoteError, QuoteKey,
-};
+use quotedb_repository::page::MAX_PAGE_SIZE;
+use quotedb_repository::quotes::{CoverageRequest, NewQuote, Quote, QuoteError, QuoteKey};
 use quotedb_repository::rating::{Eligibility, RatingError};
 use quotedb_repository::schema::quotes::{CoverageType, QuoteStatus};
 use quotedb_repository::schema::rating::{DiscountCode, SurchargeCode};
-use quotedb_repository::{Actor, Db, QuoteId, QuoteNumber, UserId, Zip};
+use quotedb_repository::{Actor, Cursor, Db, PageRequest, QuoteId, QuoteNumber, UserId, Zip};
 use quotedb_testkit::TestDb;
 use rust_decimal_macros::dec;
 use sqlx::PgPool;
@@ -1137,8 +1136,11 @@ async fn page_sizes_and_cursors_are_validated() {
             .await
             .is_ok()
     );
-    assert_eq!(Cursor::decode("not a cursor").map_err(|e| e.field), Err("cursor"));
-    assert!(serde_json::from_str::<Cursor>("\"bm9wZQ\"").is_err());
+    assert_eq!(
+        Cursor::<QuoteId>::decode("not a cursor").map_err(|e| e.field),
+        Err("cursor")
+    );
+    assert!(serde_json::from_str::<Cursor<QuoteId>>("\"bm9wZQ\"").is_err());
 }
 
 /// `quotes_values_bounded`: metadata is at most 64 KiB of JSON without NUL characters - refused

@@ -11,7 +11,7 @@ use quotedb_repository::security::{
     AuditError, AuditQuery, CryptoError, KeyRing, NewAuditEntry, NewOAuthClient, NewSession, NewSsoProvider,
     OAuthError, SecretKey, SecretString, SessionError, SessionToken, SsoError,
 };
-use quotedb_repository::{Actor, UserId};
+use quotedb_repository::{Actor, PageRequest, UserId};
 use serde_json::json;
 use sha2::{Digest as _, Sha256};
 use sqlx::PgPool;
@@ -1008,21 +1008,20 @@ async fn an_entitys_history_comes_newest_first_in_keyset_pages() -> TestResult {
         entity_id: "q-1".into(),
         from: start,
         to: end,
-        limit: 2,
-        after: None,
+        page: PageRequest::first(2),
     };
     let mut seen = Vec::new();
     let mut pages = 0;
     loop {
         let page = audit.history(&Actor::System, &q).await?;
         pages += 1;
-        for e in &page.entries {
+        for e in &page.items {
             assert_eq!(e.actor_user_id, Some(uid));
             assert_eq!(e.entity_id, "q-1");
         }
-        seen.extend(page.entries.iter().map(|e| (e.occurred_at, e.id)));
+        seen.extend(page.items.iter().map(|e| (e.occurred_at, e.id)));
         match page.next {
-            Some(c) => q.after = Some(c),
+            Some(c) => q.page.after = Some(c),
             None => break,
         }
     }
@@ -1039,10 +1038,10 @@ async fn an_entitys_history_comes_newest_first_in_keyset_pages() -> TestResult {
     let before = AuditQuery {
         from: start - time::Duration::hours(2),
         to: start,
-        after: None,
+        page: PageRequest::first(2),
         ..q
     };
-    assert!(audit.history(&Actor::System, &before).await?.entries.is_empty());
+    assert!(audit.history(&Actor::System, &before).await?.items.is_empty());
     Ok(())
 }
 
@@ -1104,17 +1103,16 @@ async fn the_system_appends_without_an_actor_and_bad_entries_are_refused() -> Te
         Err(AuditError::UnknownActor(u)) if u == ghost
     ));
     let now = OffsetDateTime::now_utc();
-    let bad_limit = AuditQuery {
+    let bad_size = AuditQuery {
         entity_type: "quotes".into(),
         entity_id: "q-1".into(),
         from: now - time::Duration::hours(1),
         to: now,
-        limit: 0,
-        after: None,
+        page: PageRequest::first(0),
     };
     assert!(matches!(
-        audit.history(&Actor::System, &bad_limit).await,
-        Err(AuditError::Invalid(_))
+        audit.history(&Actor::System, &bad_size).await,
+        Err(AuditError::Invalid(ref e)) if e.field == "size"
     ));
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_logs")
         .fetch_one(tdb.pool())

@@ -441,7 +441,7 @@ async fn volume_quotes_are_usable_through_the_repository() {
             c.coverage_type
         );
     }
-    let first = quotedb_repository::quotes::PageRequest { size: 100, after: None };
+    let first = quotedb_repository::PageRequest::first(100);
     let page = repo
         .quotes()
         .list_for_customer(&actor, UserId(customer), &first)

@@ -21,12 +21,13 @@ use quotedb_schema::admin::{AdminPermissionRiskLevel, rules};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
+use super::present;
 use super::risk::{self, ActivityContext, RiskAssessment, RiskFactor};
 use super::roles::PermissionCode;
-use super::{page_limit, present};
 use crate::actor::{Actor, begin_as};
 use crate::error::{is_rls_refusal, rule_of};
 use crate::ids::{AdminActivityId, AdminUserId, UserId};
+use crate::page::{Cursor, Page, PageItem, PageRequest, into_page, sealed};
 use crate::{Db, InvalidInput};
 
 /// The `resource_type` of system settings: with it, `resource_id` is a setting key and a
@@ -152,22 +153,14 @@ impl ActivityEntry {
     }
 }
 
-/// Where a page of activity (newest first) continues.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct ActivityCursor {
-    /// `occurred_at` of the last entry seen.
-    pub occurred_at: OffsetDateTime,
-    /// `id` of the last entry seen.
-    pub id: AdminActivityId,
-}
+impl sealed::Sealed for ActivityEntry {}
 
-/// A page of activity, newest first.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct ActivityPage {
-    /// The entries.
-    pub entries: Vec<ActivityEntry>,
-    /// Where the next page starts; `None` when this is the last page.
-    pub next: Option<ActivityCursor>,
+/// Activity pages are ordered by `(occurred_at, id)`, newest first.
+impl PageItem for ActivityEntry {
+    type Id = AdminActivityId;
+    fn cursor(&self) -> Option<Cursor<AdminActivityId>> {
+        Some(Cursor::new(self.occurred_at, self.id))
+    }
 }
 
 /// Errors of [`Activity`].
@@ -359,20 +352,19 @@ impl<'a> Activity<'a> {
         Ok(row.into())
     }
 
-    /// A page of high-risk entries (score ≥ 70), newest first, after `after`. The actor sees
-    /// their own entries, or all with `activity:read` / as the System.
+    /// A page of high-risk entries (score ≥ 70), newest first. The actor sees their own
+    /// entries, or all with `activity:read` / as the System.
     ///
     /// The predicate `risk_score >= 70` is literal so the partial index
     /// `admin_activity_logs_occurred_at_high_risk_idx` serves generic plans too.
-    #[tracing::instrument(skip_all, fields(limit), err)]
+    #[tracing::instrument(skip_all, fields(size = page.size), err)]
     pub async fn high_risk_page(
         &self,
         actor: &Actor,
-        after: Option<ActivityCursor>,
-        limit: u32,
-    ) -> Result<ActivityPage, ActivityError> {
-        let limit = page_limit(limit)?;
-        let (at, id) = after.map_or(NO_CURSOR, |c| (c.occurred_at, c.id.0));
+        page: &PageRequest<AdminActivityId>,
+    ) -> Result<Page<ActivityEntry>, ActivityError> {
+        let fetch = page.fetch_limit()?;
+        let (at, id) = page.after.map_or(NO_CURSOR, |c| (c.at(), c.id().0));
         // One round trip: the function switches to quotedb_app and sets the actor itself.
         let rows = sqlx::query_file_as!(
             Row,
@@ -380,26 +372,25 @@ impl<'a> Activity<'a> {
             actor.user_id() as Option<UserId>,
             at,
             id,
-            limit + 1
+            fetch
         )
         .fetch_all(self.db.pool())
         .await
         .map_err(ActivityError::Database)?;
-        Ok(page(rows, limit))
+        Ok(entries_page(rows, page.size))
     }
 
-    /// A page of one admin's entries, newest first, after `after` (index
+    /// A page of one admin's entries, newest first (index
     /// `admin_activity_logs_admin_user_id_occurred_at_idx`). RLS as for the high-risk page.
-    #[tracing::instrument(skip_all, fields(admin = %admin, limit), err)]
+    #[tracing::instrument(skip_all, fields(admin = %admin, size = page.size), err)]
     pub async fn admin_page(
         &self,
         actor: &Actor,
         admin: AdminUserId,
-        after: Option<ActivityCursor>,
-        limit: u32,
-    ) -> Result<ActivityPage, ActivityError> {
-        let limit = page_limit(limit)?;
-        let (at, id) = after.map_or(NO_CURSOR, |c| (c.occurred_at, c.id.0));
+        page: &PageRequest<AdminActivityId>,
+    ) -> Result<Page<ActivityEntry>, ActivityError> {
+        let fetch = page.fetch_limit()?;
+        let (at, id) = page.after.map_or(NO_CURSOR, |c| (c.at(), c.id().0));
         let mut tx = begin_as(self.db.pool(), actor).await.map_err(ActivityError::Database)?;
         let rows = sqlx::query_as!(
             Row,
@@ -413,30 +404,17 @@ impl<'a> Activity<'a> {
             admin.0,
             at,
             id,
-            limit + 1,
+            fetch,
         )
         .fetch_all(&mut *tx)
         .await
         .map_err(ActivityError::Database)?;
         tx.commit().await.map_err(ActivityError::Database)?;
-        Ok(page(rows, limit))
+        Ok(entries_page(rows, page.size))
     }
 }
 
-/// Turn `limit + 1` fetched rows into a page and its continuation.
-fn page(mut rows: Vec<Row>, limit: i64) -> ActivityPage {
-    let more = i64::try_from(rows.len()).unwrap_or(i64::MAX) > limit;
-    if more {
-        rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    }
-    let entries: Vec<ActivityEntry> = rows.into_iter().map(ActivityEntry::from).collect();
-    let next = more
-        .then(|| {
-            entries.last().map(|e| ActivityCursor {
-                occurred_at: e.occurred_at,
-                id: e.id,
-            })
-        })
-        .flatten();
-    ActivityPage { entries, next }
+/// The stored rows (at most `size + 1`) as a page of entries.
+fn entries_page(rows: Vec<Row>, size: u32) -> Page<ActivityEntry> {
+    into_page(rows.into_iter().map(ActivityEntry::from).collect(), size)
 }

@@ -41,11 +41,11 @@ pub mod roles;
 pub mod settings;
 pub mod users;
 
-pub use activity::{Activity, ActivityCursor, ActivityEntry, ActivityError, ActivityPage, NewActivity};
+pub use activity::{Activity, ActivityEntry, ActivityError, NewActivity};
 pub use dashboards::{Dashboard, DashboardError, Dashboards};
 pub use rate_changes::{
-    ActivatedRate, BaseRateChange, PendingCursor, PendingPage, ProposedChange, RateChangeError, RateChangeRequest,
-    RateChanges, TerritoryFactorChange,
+    ActivatedRate, BaseRateChange, ProposedChange, RateChangeError, RateChangeRequest, RateChanges,
+    TerritoryFactorChange,
 };
 pub use risk::{ActivityContext, RiskAssessment, RiskFactor, RiskFactorCode};
 pub use roles::{EffectivePermission, Permission, PermissionCode, Role, RoleError, RoleName, Roles};
@@ -113,21 +113,6 @@ impl<'a> Admin<'a> {
     }
 }
 
-/// Validate a page size: 1 to [`MAX_PAGE_SIZE`].
-pub(crate) fn page_limit(limit: u32) -> Result<i64, crate::InvalidInput> {
-    if (1..=MAX_PAGE_SIZE).contains(&limit) {
-        Ok(i64::from(limit))
-    } else {
-        Err(crate::InvalidInput::new(
-            "limit",
-            format!("a page holds 1 to {MAX_PAGE_SIZE} rows, not {limit}"),
-        ))
-    }
-}
-
-/// The largest page the admin pages return.
-pub const MAX_PAGE_SIZE: u32 = 500;
-
 /// Whether `s` is a snake_case identifier: `[a-z][a-z0-9_]*`.
 pub(crate) fn is_snake_ident(s: &str) -> bool {
     let mut bytes = s.bytes();
@@ -152,13 +137,5 @@ mod tests {
         assert!(!is_snake_ident("2a"));
         assert!(!is_snake_ident("Read"));
         assert!(!is_snake_ident("a-b"));
-    }
-
-    #[test]
-    fn page_limits() {
-        assert_eq!(page_limit(1), Ok(1));
-        assert_eq!(page_limit(MAX_PAGE_SIZE), Ok(i64::from(MAX_PAGE_SIZE)));
-        assert!(page_limit(0).is_err());
-        assert!(page_limit(MAX_PAGE_SIZE + 1).is_err());
     }
 }

@@ -11,12 +11,10 @@
 
 mod error;
 mod model;
-mod page;
 mod validate;
 
 pub use error::{QuoteError, QuoteKey};
 pub use model::{CoverageRequest, NewQuote, Quote, QuoteCoverage, QuoteVersion, RatedQuote};
-pub use page::{Cursor, MAX_PAGE_SIZE, Page, PageRequest};
 pub use validate::MAX_EFFECTIVE_DAYS_AHEAD;
 
 use quotedb_schema::quotes::{CoverageType, QuoteStatus, rules};
@@ -24,12 +22,12 @@ use rust_decimal::Decimal;
 use serde_json::Value as JsonValue;
 
 use self::model::{QuoteRow, RatingInputsRecord};
-use self::page::{into_page, page_fetch_size};
 use self::validate::validate_new_quote;
 use crate::Db;
 use crate::actor::{Actor, begin_as};
 use crate::error::{InvalidInput, is_retryable, read_as_retrying, read_retrying, rule_of};
 use crate::ids::{QuoteId, QuoteVersionId, UserId};
+use crate::page::{Page, PageRequest, into_page};
 use crate::rating::{Eligibility, RatingInput, price, resolve_with};
 use crate::types::{QuoteNumber, StateCode, Zip};
 
@@ -231,26 +229,27 @@ impl<'a> Quotes<'a> {
     /// One keyset page of a customer's quotes visible to `actor`, newest first
     /// (`created_at DESC, id DESC`, index `quotes_customer_id_created_at_id_idx`). Walk the pages
     /// by passing [`Page::next`] back. Quotes the actor may not see are simply not listed.
+    /// A size outside 1 to [`MAX_PAGE_SIZE`](crate::page::MAX_PAGE_SIZE) is [`QuoteError::Invalid`].
     #[tracing::instrument(skip_all, fields(customer = %customer_id, size = page.size), err)]
     pub async fn list_for_customer(
         &self,
         actor: &Actor,
         customer_id: UserId,
-        page: &PageRequest,
+        page: &PageRequest<QuoteId>,
     ) -> Result<Page<Quote>, QuoteError> {
-        let fetch = page_fetch_size(page)?;
+        let fetch = page.fetch_limit()?;
         // One round trip: the function switches to quotedb_app and sets the actor itself.
         let rows = read_retrying!(self.db, |conn| sqlx::query_file_as!(
             QuoteRow,
             "src/quotes/list_for_customer.sql",
             actor.user_id() as Option<UserId>,
             customer_id.0,
-            page.after.map(|a| a.created_at),
-            page.after.map(|a| a.id.0),
+            page.after.map(|a| a.at()),
+            page.after.map(|a| a.id().0),
             fetch
         )
         .fetch_all(conn))?;
-        Ok(into_page(rows, page.size))
+        Ok(into_page(rows.into_iter().map(Quote::from).collect(), page.size))
     }
 
     /// One keyset page of the quotes assigned to agent `agent_id` and visible to `actor`, newest
@@ -260,9 +259,9 @@ impl<'a> Quotes<'a> {
         &self,
         actor: &Actor,
         agent_id: UserId,
-        page: &PageRequest,
+        page: &PageRequest<QuoteId>,
     ) -> Result<Page<Quote>, QuoteError> {
-        let fetch = page_fetch_size(page)?;
+        let fetch = page.fetch_limit()?;
         let mut tx = begin_as(self.db.pool(), actor).await?;
         let rows = match page.after {
             None => {
@@ -275,8 +274,8 @@ impl<'a> Quotes<'a> {
                     QuoteRow,
                     "src/quotes/list_agent_after.sql",
                     agent_id.0,
-                    after.created_at,
-                    after.id.0,
+                    after.at(),
+                    after.id().0,
                     fetch
                 )
                 .fetch_all(&mut *tx)
@@ -284,7 +283,7 @@ impl<'a> Quotes<'a> {
             }
         };
         tx.commit().await?;
-        Ok(into_page(rows, page.size))
+        Ok(into_page(rows.into_iter().map(Quote::from).collect(), page.size))
     }
 
     /// Re-rate a quote: resolve today's rates for its state, ZIP, effective date and coverage

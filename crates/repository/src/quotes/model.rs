@@ -8,6 +8,7 @@ use serde_json::Value as JsonValue;
 use time::{Date, OffsetDateTime};
 
 use crate::ids::{QuoteId, QuoteVersionId, UserId};
+use crate::page::{Cursor, PageItem, sealed};
 use crate::rating::{Eligibility, PremiumBreakdown, RatingContext};
 use crate::types::{QuoteNumber, StateCode, Zip};
 
@@ -115,6 +116,16 @@ impl From<QuoteRow> for Quote {
             created_at: r.created_at,
             updated_at: r.updated_at,
         }
+    }
+}
+
+impl sealed::Sealed for Quote {}
+
+/// Quote lists are ordered by `(created_at, id)`, newest first.
+impl PageItem for Quote {
+    type Id = QuoteId;
+    fn cursor(&self) -> Option<Cursor<QuoteId>> {
+        Some(Cursor::new(self.created_at, self.id))
     }
 }
 

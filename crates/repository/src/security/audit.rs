@@ -13,9 +13,7 @@ use crate::Db;
 use crate::actor::Actor;
 use crate::error::{InvalidInput, rule_of};
 use crate::ids::{AuditLogId, UserId};
-
-/// Largest page [`AuditLog::history`] returns.
-pub const MAX_PAGE: u32 = 1000;
+use crate::page::{Cursor, Page, PageItem, PageRequest, into_page, sealed};
 
 /// An audit log call failed.
 #[derive(Debug, thiserror::Error)]
@@ -101,17 +99,17 @@ pub struct AuditEntry {
     pub request_id: Option<String>,
 }
 
-/// Where the next (older) page of [`AuditLog::history`] starts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct AuditCursor {
-    /// `occurred_at` of the last entry of the previous page.
-    #[serde(with = "time::serde::rfc3339")]
-    pub occurred_at: OffsetDateTime,
-    /// Its id.
-    pub id: AuditLogId,
+impl sealed::Sealed for AuditEntry {}
+
+/// The history is ordered by `(occurred_at, id)`, newest first.
+impl PageItem for AuditEntry {
+    type Id = AuditLogId;
+    fn cursor(&self) -> Option<Cursor<AuditLogId>> {
+        Some(Cursor::new(self.occurred_at, self.id))
+    }
 }
 
-/// The history of one entity in a time range, newest first.
+/// The history of one entity in a time range, newest first, one page of it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AuditQuery {
     /// Entity kind.
@@ -124,19 +122,9 @@ pub struct AuditQuery {
     /// To (exclusive).
     #[serde(with = "time::serde::rfc3339")]
     pub to: OffsetDateTime,
-    /// Page size, 1–1000.
-    pub limit: u32,
-    /// Continue after this entry (from [`AuditPage::next`]).
-    pub after: Option<AuditCursor>,
-}
-
-/// One page of history.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct AuditPage {
-    /// Entries, newest first.
-    pub entries: Vec<AuditEntry>,
-    /// Cursor of the next page, `None` on the last one.
-    pub next: Option<AuditCursor>,
+    /// Which page: its size (1 to [`MAX_PAGE_SIZE`](crate::page::MAX_PAGE_SIZE)) and the
+    /// [`Page::next`] of the previous page, if any.
+    pub page: PageRequest<AuditLogId>,
 }
 
 fn is_snake(s: &str, max: usize) -> bool {
@@ -263,21 +251,19 @@ impl<'a> AuditLog<'a> {
     /// partitions outside the range are pruned), as `actor` may read it: admins holding
     /// `audit:read` (and the system) see the entries, anyone else an empty page.
     #[tracing::instrument(skip_all, fields(entity_type = %q.entity_type, entity_id = %q.entity_id), err)]
-    pub async fn history(&self, actor: &Actor, q: &AuditQuery) -> Result<AuditPage, AuditError> {
+    pub async fn history(&self, actor: &Actor, q: &AuditQuery) -> Result<Page<AuditEntry>, AuditError> {
         validate_entity(&q.entity_type, &q.entity_id)?;
-        if q.limit == 0 || q.limit > MAX_PAGE {
-            return Err(InvalidInput::new("limit", format!("between 1 and {MAX_PAGE}")).into());
-        }
+        let fetch = q.page.fetch_limit()?;
         if q.from >= q.to {
             return Err(InvalidInput::new("to", "must be after from").into());
         }
         // Rows strictly before (upper_time, upper_id) in (occurred_at, id) order. Without a
         // cursor: (to, i64::MIN), i.e. occurred_at < to.
-        let (upper_time, upper_id) = match q.after {
-            Some(c) if c.occurred_at < q.to => (c.occurred_at, c.id.0),
+        let (upper_time, upper_id) = match q.page.after {
+            Some(c) if c.at() < q.to => (c.at(), c.id().0),
             Some(_) | None => (q.to, i64::MIN),
         };
-        let mut rows = crate::error::read_as_retrying!(self.db, actor, |tx| sqlx::query_as!(
+        let rows = crate::error::read_as_retrying!(self.db, actor, |tx| sqlx::query_as!(
             EntryRow,
             r#"
             SELECT id AS "id: AuditLogId", occurred_at, actor_user_id AS "actor_user_id: UserId", action,
@@ -294,20 +280,9 @@ impl<'a> AuditLog<'a> {
             q.from,
             upper_time,
             upper_id,
-            i64::from(q.limit) + 1,
+            fetch,
         )
         .fetch_all(&mut *tx))?;
-        let more = rows.len() > q.limit as usize;
-        rows.truncate(q.limit as usize);
-        let entries: Vec<AuditEntry> = rows.into_iter().map(AuditEntry::from).collect();
-        let next = if more {
-            entries.last().map(|e| AuditCursor {
-                occurred_at: e.occurred_at,
-                id: e.id,
-            })
-        } else {
-            None
-        };
-        Ok(AuditPage { entries, next })
+        Ok(into_page(rows.into_iter().map(AuditEntry::from).collect(), q.page.size))
     }
 }

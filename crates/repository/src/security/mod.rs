@@ -17,7 +17,7 @@ pub mod oauth;
 pub mod sessions;
 pub mod sso;
 
-pub use audit::{AuditCursor, AuditEntry, AuditError, AuditLog, AuditPage, AuditQuery, NewAuditEntry};
+pub use audit::{AuditEntry, AuditError, AuditLog, AuditQuery, NewAuditEntry};
 pub use crypto::{CryptoError, KEY_LEN, KeyId, KeyRing, NONCE_LEN, Sealed, SecretKey, SecretString, TAG_LEN};
 pub use oauth::{NewOAuthClient, OAuthClient, OAuthClients, OAuthError, RegisteredOAuthClient};
 pub use sessions::{

@@ -8,7 +8,7 @@ use quotedb_repository::admin::activity::SETTINGS_RESOURCE;
 use quotedb_repository::admin::risk::HIGH_RISK_THRESHOLD;
 use quotedb_repository::admin::{ActivityEntry, ActivityError, NewActivity, RiskFactorCode, SettingKey};
 use quotedb_repository::schema::admin::{AdminPermissionRiskLevel, permissions};
-use quotedb_repository::{Actor, AdminUserId};
+use quotedb_repository::{Actor, AdminUserId, PageRequest};
 
 use crate::support::{TestAdmin, World, unique};
 
@@ -98,18 +98,18 @@ async fn risk_scoring_is_explainable_and_a_high_risk_action_lands_on_the_high_ri
     assert_eq!(u32::from(routine.risk_score), explained_sum(&routine));
 
     let page = activity
-        .high_risk_page(&admin.actor, None, 50)
+        .high_risk_page(&admin.actor, &PageRequest::first(50))
         .await
         .expect("high-risk page");
-    let ids: Vec<_> = page.entries.iter().map(|e| e.id).collect();
+    let ids: Vec<_> = page.items.iter().map(|e| e.id).collect();
     assert!(ids.contains(&risky.id), "the risky action is on the page");
     assert!(!ids.contains(&routine.id), "the routine one is not");
     assert_eq!(
-        page.entries.iter().find(|e| e.id == risky.id),
+        page.items.iter().find(|e| e.id == risky.id),
         Some(&risky),
         "read back as written"
     );
-    assert!(page.entries.iter().all(ActivityEntry::is_high_risk));
+    assert!(page.items.iter().all(ActivityEntry::is_high_risk));
 }
 
 #[tokio::test]
@@ -224,20 +224,20 @@ async fn an_admin_logs_and_reads_only_their_own_activity_unless_they_hold_activi
         .expect("system logs for bob");
 
     let alice_sees = activity
-        .admin_page(&alice.actor, bob.account.id, None, 10)
+        .admin_page(&alice.actor, bob.account.id, &PageRequest::first(10))
         .await
         .expect("page");
-    assert!(alice_sees.entries.is_empty(), "bob's activity is hidden from alice");
+    assert!(alice_sees.items.is_empty(), "bob's activity is hidden from alice");
     let own = activity
-        .admin_page(&alice.actor, alice.account.id, None, 10)
+        .admin_page(&alice.actor, alice.account.id, &PageRequest::first(10))
         .await
         .expect("page");
-    assert_eq!(own.entries, vec![alices]);
+    assert_eq!(own.items, vec![alices]);
     let read = activity
-        .admin_page(&reader.actor, bob.account.id, None, 10)
+        .admin_page(&reader.actor, bob.account.id, &PageRequest::first(10))
         .await
         .expect("page");
-    assert_eq!(read.entries, vec![bobs]);
+    assert_eq!(read.items, vec![bobs]);
 }
 
 #[tokio::test]
@@ -279,30 +279,44 @@ async fn pages_continue_from_the_cursor_newest_first() {
     }
     written.reverse();
     let first = activity
-        .admin_page(&admin.actor, admin.account.id, None, 2)
+        .admin_page(&admin.actor, admin.account.id, &PageRequest::first(2))
         .await
         .expect("page 1");
     let second = activity
-        .admin_page(&admin.actor, admin.account.id, first.next, 2)
+        .admin_page(
+            &admin.actor,
+            admin.account.id,
+            &PageRequest {
+                size: 2,
+                after: first.next,
+            },
+        )
         .await
         .expect("page 2");
     let third = activity
-        .admin_page(&admin.actor, admin.account.id, second.next, 2)
+        .admin_page(
+            &admin.actor,
+            admin.account.id,
+            &PageRequest {
+                size: 2,
+                after: second.next,
+            },
+        )
         .await
         .expect("page 3");
     let seen: Vec<_> = [&first, &second, &third]
         .iter()
-        .flat_map(|p| p.entries.iter().map(|e| e.id))
+        .flat_map(|p| p.items.iter().map(|e| e.id))
         .collect();
     assert_eq!(seen, written);
     assert!(first.next.is_some() && second.next.is_some());
     assert_eq!(third.next, None);
     let err = activity
-        .admin_page(&admin.actor, admin.account.id, None, 0)
+        .admin_page(&admin.actor, admin.account.id, &PageRequest::first(0))
         .await
-        .expect_err("limit 0");
+        .expect_err("size 0");
     assert!(
-        matches!(err, ActivityError::Invalid(ref i) if i.field == "limit"),
+        matches!(err, ActivityError::Invalid(ref i) if i.field == "size"),
         "{err:?}"
     );
 }
@@ -344,8 +358,8 @@ async fn blank_actions_bad_permission_codes_and_reserved_detail_keys_are_refused
         "{err:?}"
     );
     let page = activity
-        .admin_page(&admin.actor, admin.account.id, None, 10)
+        .admin_page(&admin.actor, admin.account.id, &PageRequest::first(10))
         .await
         .expect("page");
-    assert!(page.entries.is_empty(), "nothing was written");
+    assert!(page.items.is_empty(), "nothing was written");
 }

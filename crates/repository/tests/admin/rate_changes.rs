@@ -7,7 +7,7 @@ use quotedb_repository::admin::{
 use quotedb_repository::schema::admin::permissions::{RATES_APPLY, RATES_APPROVE, RATES_PROPOSE};
 use quotedb_repository::schema::admin::{RateChangeKind, RateChangeStatus, permissions};
 use quotedb_repository::schema::quotes::CoverageType;
-use quotedb_repository::{Actor, RateChangeRequestId, StateCode, Zip};
+use quotedb_repository::{Actor, PageRequest, RateChangeRequestId, StateCode, Zip};
 use rust_decimal_macros::dec;
 use time::Date;
 use time::macros::date;
@@ -81,8 +81,8 @@ async fn a_rate_change_goes_from_draft_to_an_active_rate() {
     let submitted = rc.submit(&requester.actor, draft.id).await.expect("submit");
     assert_eq!(submitted.status, RateChangeStatus::Pending);
     assert!(submitted.submitted_at.is_some());
-    let queue = rc.list_pending(None, 100).await.expect("queue");
-    assert!(queue.requests.iter().any(|r| r.id == draft.id));
+    let queue = rc.list_pending(&PageRequest::first(100)).await.expect("queue");
+    assert!(queue.items.iter().any(|r| r.id == draft.id));
 
     let approved = rc
         .approve(&reviewer.actor, draft.id, Some("matches the filing"))
@@ -92,10 +92,10 @@ async fn a_rate_change_goes_from_draft_to_an_active_rate() {
     assert_eq!(approved.reviewed_by, Some(reviewer.account.id));
     assert_eq!(approved.review_note.as_deref(), Some("matches the filing"));
     assert!(
-        !rc.list_pending(None, 100)
+        !rc.list_pending(&PageRequest::first(100))
             .await
             .expect("queue")
-            .requests
+            .items
             .iter()
             .any(|r| r.id == draft.id)
     );
@@ -501,14 +501,14 @@ async fn the_pending_queue_pages_oldest_submission_first() {
         );
     }
     let mut seen = Vec::new();
-    let mut cursor = None;
+    let mut request = PageRequest::first(2);
     loop {
-        let page = rc.list_pending(cursor, 2).await.expect("page");
-        assert!(page.requests.len() <= 2);
-        assert!(page.requests.iter().all(|r| r.status == RateChangeStatus::Pending));
-        seen.extend(page.requests.iter().map(|r| r.id).filter(|id| ours.contains(id)));
-        match page.next {
-            Some(next) => cursor = Some(next),
+        let page = rc.list_pending(&request).await.expect("page");
+        assert!(page.items.len() <= 2);
+        assert!(page.items.iter().all(|r| r.status == RateChangeStatus::Pending));
+        seen.extend(page.items.iter().map(|r| r.id).filter(|id| ours.contains(id)));
+        match page.next_request(2) {
+            Some(next) => request = next,
             None => break,
         }
     }

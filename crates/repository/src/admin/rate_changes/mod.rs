@@ -25,15 +25,16 @@ mod model;
 mod proposal;
 
 pub use error::RateChangeError;
-pub use model::{ActivatedRate, PendingCursor, PendingPage, RateChangeRequest};
+pub use model::{ActivatedRate, RateChangeRequest};
 pub use proposal::{BaseRateChange, ProposedChange, TerritoryFactorChange};
 
 use quotedb_schema::admin::{RateChangeKind, RateChangeStatus};
 use time::OffsetDateTime;
 
-use super::{page_limit, present};
+use super::present;
 use crate::actor::{Actor, begin_as};
 use crate::ids::{AdminUserId, BaseRateId, RateChangeRequestId, TerritoryFactorId};
+use crate::page::{Page, PageRequest, into_page};
 use crate::{Db, InvalidInput};
 use quotedb_schema::admin::permissions::{RATES_APPLY, RATES_APPROVE, RATES_PROPOSE};
 
@@ -278,36 +279,21 @@ impl<'a> RateChanges<'a> {
         .ok_or(RateChangeError::NotFound(id))
     }
 
-    /// The review queue: pending requests, oldest submission first, after `after`. The
-    /// predicate `status = 'pending'` is literal so the partial index
+    /// The review queue: a page of pending requests, oldest submission first. The predicate
+    /// `status = 'pending'` is literal so the partial index
     /// `rate_change_requests_submitted_at_pending_idx` serves generic plans too.
-    #[tracing::instrument(skip_all, fields(limit), err)]
-    pub async fn list_pending(&self, after: Option<PendingCursor>, limit: u32) -> Result<PendingPage, RateChangeError> {
-        let limit = page_limit(limit)?;
-        let (at, id) = after.map_or(NO_CURSOR, |c| (c.submitted_at, c.id.0));
-        let mut requests = sqlx::query_file_as!(
-            RateChangeRequest,
-            "src/admin/pending_rate_changes.sql",
-            at,
-            id,
-            limit + 1
-        )
-        .fetch_all(self.db.pool())
-        .await
-        .map_err(RateChangeError::Database)?;
-        let more = i64::try_from(requests.len()).unwrap_or(i64::MAX) > limit;
-        if more {
-            requests.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-        }
-        let next = more
-            .then(|| {
-                requests.last().and_then(|r| {
-                    r.submitted_at
-                        .map(|submitted_at| PendingCursor { submitted_at, id: r.id })
-                })
-            })
-            .flatten();
-        Ok(PendingPage { requests, next })
+    #[tracing::instrument(skip_all, fields(size = page.size), err)]
+    pub async fn list_pending(
+        &self,
+        page: &PageRequest<RateChangeRequestId>,
+    ) -> Result<Page<RateChangeRequest>, RateChangeError> {
+        let fetch = page.fetch_limit()?;
+        let (at, id) = page.after.map_or(NO_CURSOR, |c| (c.at(), c.id().0));
+        let requests = sqlx::query_file_as!(RateChangeRequest, "src/admin/pending_rate_changes.sql", at, id, fetch)
+            .fetch_all(self.db.pool())
+            .await
+            .map_err(RateChangeError::Database)?;
+        Ok(into_page(requests, page.size))
     }
 }
 

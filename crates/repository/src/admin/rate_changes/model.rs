@@ -1,5 +1,5 @@
 //! The stored side of the workflow: a [`RateChangeRequest`] as read back, the [`ActivatedRate`]
-//! an applied request returns, and the pages of the pending queue.
+//! an applied request returns, and its place in the pending queue's pages.
 
 use quotedb_schema::admin::{RateChangeKind, RateChangeStatus};
 use serde_json::Value;
@@ -7,6 +7,7 @@ use time::OffsetDateTime;
 
 use super::proposal::ProposedChange;
 use crate::ids::{AdminUserId, BaseRateId, RateChangeRequestId, TerritoryFactorId};
+use crate::page::{Cursor, PageItem, sealed};
 
 /// A rate change request.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -62,20 +63,13 @@ pub enum ActivatedRate {
     TerritoryFactor(TerritoryFactorId),
 }
 
-/// Where the pending queue continues.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct PendingCursor {
-    /// `submitted_at` of the last request seen.
-    pub submitted_at: OffsetDateTime,
-    /// Its id.
-    pub id: RateChangeRequestId,
-}
+impl sealed::Sealed for RateChangeRequest {}
 
-/// A page of the pending queue, oldest submission first.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct PendingPage {
-    /// The requests.
-    pub requests: Vec<RateChangeRequest>,
-    /// Where the next page starts; `None` on the last page.
-    pub next: Option<PendingCursor>,
+/// The pending queue is ordered by `(submitted_at, id)`, oldest submission first; a request never
+/// submitted has no place in it.
+impl PageItem for RateChangeRequest {
+    type Id = RateChangeRequestId;
+    fn cursor(&self) -> Option<Cursor<RateChangeRequestId>> {
+        self.submitted_at.map(|at| Cursor::new(at, self.id))
+    }
 }
