@@ -95,7 +95,7 @@ pub enum QuoteError {
 }
 
 /// `?` on a read: no rule applies, the error is wrapped. Writes map through
-/// [`QuoteError::from_db`], which needs to know the quote and the transition.
+/// `QuoteError::from_db`, which needs to know the quote and the transition.
 impl From<sqlx::Error> for QuoteError {
     fn from(err: sqlx::Error) -> Self {
         Self::Database(err)
