@@ -4,6 +4,7 @@ pub mod bench_report;
 pub mod compat;
 pub mod docs;
 pub mod migrations;
+pub mod rehearse;
 
 use std::process::Command;
 

@@ -26,6 +26,24 @@ enum MigrateAction {
     /// squawk (PyPI squawk-cli, installed into target/tools on first use) with the rules of
     /// .squawk.toml over the migrations after the released ones (migrations.lock); fails on findings.
     Lint,
+    /// Apply the unreleased migrations statement by statement to a clone of a database full of
+    /// data (the released schema, the seeds, the volume data at --scale), report per statement
+    /// its duration, strongest lock, rewrites and rows, fail on a write-blocking lock held too long
+    /// on a big table; then revert and re-apply, checking the schema comes back the same.
+    Rehearse {
+        /// Volume scale of the data (1 = 10,000 quotes; the benches use 10).
+        #[arg(long, default_value_t = 10.0)]
+        scale: f64,
+        /// A table at least this many MiB counts as big.
+        #[arg(long, default_value_t = 8)]
+        big_table_mib: i64,
+        /// Longest a write-blocking lock on a big table may be held, in ms.
+        #[arg(long, default_value_t = 1000)]
+        max_block_ms: u64,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Write migrations.lock: the checksums of every migration, frozen as released (run when a
     /// release is cut; CI fails when a locked migration changes).
     Lock,
@@ -245,6 +263,35 @@ fn run() -> anyhow::Result<()> {
                     Some(report) => {
                         println!("{report}");
                         anyhow::bail!("squawk found problems in unreleased migrations (see above)");
+                    }
+                }
+            }
+            Command::Migrate {
+                action:
+                    Some(MigrateAction::Rehearse {
+                        scale,
+                        big_table_mib,
+                        max_block_ms,
+                        json,
+                    }),
+            } => {
+                let limits = xtask::rehearse::Limits {
+                    big_table_bytes: big_table_mib << 20,
+                    max_block_ms,
+                };
+                match xtask::rehearse::run(scale, limits).await? {
+                    None => println!("migrate rehearse: every migration is released; nothing to rehearse"),
+                    Some(r) => {
+                        if json {
+                            println!("{}", serde_json::to_string_pretty(&r)?);
+                        } else {
+                            println!("{}", r.table());
+                        }
+                        if r.failures().next().is_some() {
+                            anyhow::bail!(
+                                "a statement holds a write-blocking lock on a big table too long (see above)"
+                            );
+                        }
                     }
                 }
             }

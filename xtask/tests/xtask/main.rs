@@ -3,3 +3,4 @@
 mod compat;
 mod db_reset;
 mod migrate;
+mod rehearse;
