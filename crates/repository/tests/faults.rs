@@ -7,13 +7,15 @@
 //! One test function: the restart cuts every connection of the server, so nothing else may run
 //! in this binary meanwhile.
 
-mod quote_fixtures;
+#[path = "repository/common/mod.rs"]
+#[allow(dead_code, reason = "this binary uses a part of the shared helpers")]
+mod common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use quote_fixtures as fx;
+use common::rates as fx;
 use quotedb_repository::quotes::{CoverageRequest, NewQuote};
 use quotedb_repository::rating::Eligibility;
 use quotedb_repository::schema::quotes::CoverageType;

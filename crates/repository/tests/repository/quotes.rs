@@ -1,12 +1,10 @@
 //! Quotes through the public API: creation (rated, in one transaction), reads, row level
 //! security, re-rating with optimistic concurrency, status transitions, expiry and keyset pages.
 
-mod quote_fixtures;
-
 use std::collections::HashSet;
 use std::time::Duration;
 
-use quote_fixtures as fx;
+use crate::common::rates as fx;
 use quotedb_repository::page::MAX_PAGE_SIZE;
 use quotedb_repository::quotes::{CoverageRequest, NewQuote, Quote, QuoteError, QuoteKey};
 use quotedb_repository::rating::{Eligibility, RatingError};

@@ -1,9 +1,7 @@
 //! Rating through the public API: resolving rates in one call (and each way it can fail), and
 //! the pricing rules on known numbers.
 
-mod quote_fixtures;
-
-use quote_fixtures as fx;
+use crate::common::rates as fx;
 use quotedb_repository::rating::{
     DiscountBasis, Eligibility, PricingError, RatingContext, RatingError, RatingInput, ResolvedBaseRate,
     ResolvedDiscount, ResolvedSurcharge, ResolvedTerritory, price,

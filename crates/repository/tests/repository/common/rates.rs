@@ -7,8 +7,6 @@
 //! and surcharge code (a state rule overrides any seeded countrywide rule of the same code) and
 //! upsert the settings.
 
-#![allow(dead_code)] // each test binary uses a different part
-
 use quotedb_repository::schema::quotes::CoverageType;
 use quotedb_repository::users::NewUser;
 use quotedb_repository::{Actor, Db, Email, StateCode, UserId, Zip};

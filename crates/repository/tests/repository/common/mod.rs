@@ -1,7 +1,7 @@
-//! Helpers shared by the repository's integration tests that need no rating fixtures (those are
-//! in `quote_fixtures`).
+//! Helpers shared by the repository's integration tests.
 
-#![allow(dead_code)] // each test binary uses a different part
+pub mod admins;
+pub mod rates;
 
 use quotedb_repository::{Db, UserId};
 use quotedb_testkit::TestDb;

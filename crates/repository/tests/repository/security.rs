@@ -2,8 +2,6 @@
 //! through the public API against a real database. Fixtures the API cannot create (users,
 //! admin accounts, settings) and deliberate tampering use plain SQL.
 
-mod common;
-
 use std::time::Duration;
 
 use quotedb_repository::schema::security::{OAuth2GrantType, SessionRevokeReason, SsoProtocol};
@@ -19,7 +17,7 @@ use time::OffsetDateTime;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
-use common::{set_setting, setup, user};
+use crate::common::{set_setting, setup, user};
 
 /// A user with an admin account whose (fresh) role holds `permissions`.
 async fn admin_with(pool: &PgPool, permissions: &[&str]) -> Result<UserId, sqlx::Error> {

@@ -1,10 +1,6 @@
 //! Users through the public API: customers and agents, their drivers and vehicles.
 
-mod common;
-
-mod quote_fixtures;
-
-use quote_fixtures as fx;
+use crate::common::rates as fx;
 use quotedb_repository::schema::quotes::UserRole;
 use quotedb_repository::users::{NewDriver, NewUser, NewVehicle, Phone, UserError};
 use quotedb_repository::{Actor, Email, UserId, Vin};
@@ -14,7 +10,7 @@ use time::macros::date;
 /// A change to a valid input that makes it invalid.
 type Change<T> = Box<dyn Fn(&mut T)>;
 
-use common::setup;
+use crate::common::setup;
 
 fn new_user(email: &Email) -> NewUser {
     NewUser {

@@ -12,7 +12,7 @@ use rust_decimal_macros::dec;
 use time::Date;
 use time::macros::date;
 
-use crate::support::{TestAdmin, World};
+use crate::common::admins::{TestAdmin, World};
 
 /// Every rates permission.
 const RATES: [&str; 3] = [RATES_PROPOSE, RATES_APPROVE, RATES_APPLY];

@@ -2,8 +2,6 @@
 //! queue — through the public API against a real database. Fixtures the API cannot create
 //! (users, settings) and back-dating of timestamps use plain SQL.
 
-mod common;
-
 use std::collections::HashSet;
 use std::time::Duration;
 
@@ -19,7 +17,7 @@ use time::OffsetDateTime;
 
 type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
-use common::{set_setting, setup, user};
+use crate::common::{set_setting, setup, user};
 
 fn floor_to(t: OffsetDateTime, secs: i64) -> OffsetDateTime {
     let ts = t.unix_timestamp();
