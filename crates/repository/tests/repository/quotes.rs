@@ -4,10 +4,12 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use crate::common::rates as fx;
+use crate::common::admins::admin_with;
+use crate::common::{self, rates as fx};
 use quotedb_repository::page::MAX_PAGE_SIZE;
 use quotedb_repository::quotes::{CoverageRequest, NewQuote, Quote, QuoteError, QuoteKey};
 use quotedb_repository::rating::{Eligibility, RatingError};
+use quotedb_repository::schema::admin::permissions::QUOTES_READ;
 use quotedb_repository::schema::quotes::{CoverageType, QuoteStatus};
 use quotedb_repository::schema::rating::{DiscountCode, SurchargeCode};
 use quotedb_repository::{Actor, Cursor, Db, PageRequest, QuoteId, QuoteNumber, UserId, Zip};
@@ -19,10 +21,10 @@ use time::OffsetDateTime;
 /// A change to a valid input that makes it invalid.
 type Change<T> = Box<dyn Fn(&mut T)>;
 
+/// A fresh seeded database with the rating fixtures installed.
 async fn setup() -> (TestDb, Db) {
-    let db = TestDb::seeded(&quotedb_schema::MIGRATOR, quotedb_seeds::REFERENCE).await;
-    fx::install_rates(db.pool()).await;
-    let repo = Db::new(db.pool().clone());
+    let (db, repo) = common::setup().await;
+    fx::install_rates(&repo).await;
     (db, repo)
 }
 
@@ -78,7 +80,7 @@ const LINES_OF: &str =
 #[tokio::test]
 async fn a_customer_creates_a_rated_quote_with_version_one_and_priced_lines() {
     let (_db, repo) = setup().await;
-    let customer = fx::customer(&repo, "create").await;
+    let customer = common::customer(&repo, "create").await;
     let actor = Actor::Customer(customer);
     let mut new = new_quote(customer, None);
     new.metadata.insert("channel".into(), serde_json::json!("web"));
@@ -127,7 +129,7 @@ async fn a_customer_creates_a_rated_quote_with_version_one_and_priced_lines() {
 #[tokio::test]
 async fn creating_a_quote_prices_the_applicants_discounts_and_surcharges() {
     let (_db, repo) = setup().await;
-    let customer = fx::customer(&repo, "eligible").await;
+    let customer = common::customer(&repo, "eligible").await;
     let mut new = new_quote(customer, None);
     new.eligibility = Eligibility {
         discounts: vec![DiscountCode::MultiPolicy, DiscountCode::GoodDriver],
@@ -153,7 +155,7 @@ async fn creating_a_quote_prices_the_applicants_discounts_and_surcharges() {
 #[tokio::test]
 async fn creating_a_quote_refuses_invalid_input_before_writing_anything() {
     let (db, repo) = setup().await;
-    let customer = fx::customer(&repo, "invalid").await;
+    let customer = common::customer(&repo, "invalid").await;
     let actor = Actor::Customer(customer);
     let cases: Vec<(&str, Change<NewQuote>)> = vec![
         ("coverages", Box::new(|q| q.coverages.clear())),
@@ -192,7 +194,7 @@ async fn creating_a_quote_refuses_invalid_input_before_writing_anything() {
 #[tokio::test]
 async fn creating_a_quote_where_rates_are_missing_reports_the_rating_error() {
     let (db, repo) = setup().await;
-    let customer = fx::customer(&repo, "norate").await;
+    let customer = common::customer(&repo, "norate").await;
     let actor = Actor::Customer(customer);
     let mut new = new_quote(customer, None);
     new.zip = Zip::parse("99999").expect("zip");
@@ -215,8 +217,8 @@ async fn creating_a_quote_where_rates_are_missing_reports_the_rating_error() {
 #[tokio::test]
 async fn creating_a_quote_without_a_validity_setting_writes_nothing() {
     let (db, repo) = setup().await;
-    let customer = fx::customer(&repo, "novalidity").await;
-    fx::delete_setting(db.pool(), "quotes.validity_days").await;
+    let customer = common::customer(&repo, "novalidity").await;
+    common::delete_setting(&repo, "quotes.validity_days").await;
     let err = repo
         .quotes()
         .create(&Actor::Customer(customer), &new_quote(customer, None))
@@ -231,7 +233,7 @@ async fn creating_a_quote_without_a_validity_setting_writes_nothing() {
         ),
         "{err:?}"
     );
-    fx::number_setting(db.pool(), "quotes.validity_days", serde_json::json!(0)).await;
+    common::set_setting(&repo, "quotes.validity_days", serde_json::json!(0)).await;
     let err = repo
         .quotes()
         .create(&Actor::Customer(customer), &new_quote(customer, None))
@@ -245,9 +247,9 @@ async fn creating_a_quote_without_a_validity_setting_writes_nothing() {
 #[tokio::test]
 async fn a_quote_is_created_only_for_the_acting_customer_and_with_the_right_parties() {
     let (db, repo) = setup().await;
-    let alice = fx::customer(&repo, "alice").await;
-    let bob = fx::customer(&repo, "bob").await;
-    let agent = fx::agent(&repo, "agent").await;
+    let alice = common::customer(&repo, "alice").await;
+    let bob = common::customer(&repo, "bob").await;
+    let agent = common::agent(&repo, "agent").await;
 
     // A customer cannot create a quote for someone else; an agent cannot create quotes.
     let err = repo
@@ -338,7 +340,7 @@ async fn a_quote_number_collision_is_retried_with_a_fresh_number() {
     .execute(db.pool())
     .await
     .expect("deterministic numbers");
-    let customer = fx::customer(&repo, "collide").await;
+    let customer = common::customer(&repo, "collide").await;
     let actor = Actor::Customer(customer);
     let first = repo
         .quotes()
@@ -363,7 +365,7 @@ async fn a_quote_number_collision_is_retried_with_a_fresh_number() {
 #[tokio::test]
 async fn a_failure_half_way_through_create_leaves_no_quote_no_version_no_line() {
     let (db, repo) = setup().await;
-    let customer = fx::customer(&repo, "halfway").await;
+    let customer = common::customer(&repo, "halfway").await;
     // A test-only rule that refuses a coverage line: it fails AFTER the quote and its version
     // were inserted by the same statement.
     sqlx::query(
@@ -396,7 +398,7 @@ async fn a_failure_half_way_through_create_leaves_no_quote_no_version_no_line() 
 #[tokio::test]
 async fn a_customer_reads_their_quote_by_id_and_by_number() {
     let (_db, repo) = setup().await;
-    let customer = fx::customer(&repo, "reader").await;
+    let customer = common::customer(&repo, "reader").await;
     let actor = Actor::Customer(customer);
     let created = repo
         .quotes()
@@ -427,8 +429,8 @@ async fn a_customer_reads_their_quote_by_id_and_by_number() {
 #[tokio::test]
 async fn a_customer_cannot_read_or_change_another_customers_quote() {
     let (_db, repo) = setup().await;
-    let alice = fx::customer(&repo, "alice").await;
-    let bob = fx::customer(&repo, "bob").await;
+    let alice = common::customer(&repo, "alice").await;
+    let bob = common::customer(&repo, "bob").await;
     let quote = repo
         .quotes()
         .create(&Actor::Customer(alice), &new_quote(alice, None))
@@ -475,9 +477,9 @@ async fn a_customer_cannot_read_or_change_another_customers_quote() {
 #[tokio::test]
 async fn an_agent_sees_and_works_only_the_quotes_assigned_to_them() {
     let (_db, repo) = setup().await;
-    let customer = fx::customer(&repo, "assigned").await;
-    let agent = fx::agent(&repo, "mine").await;
-    let other_agent = fx::agent(&repo, "other").await;
+    let customer = common::customer(&repo, "assigned").await;
+    let agent = common::agent(&repo, "mine").await;
+    let other_agent = common::agent(&repo, "other").await;
     let actor = Actor::Customer(customer);
     let assigned = repo
         .quotes()
@@ -553,34 +555,15 @@ async fn an_agent_sees_and_works_only_the_quotes_assigned_to_them() {
 
 #[tokio::test]
 async fn an_admin_with_quotes_read_sees_every_quote_but_cannot_change_it() {
-    let (db, repo) = setup().await;
-    let customer = fx::customer(&repo, "watched").await;
+    let (_db, repo) = setup().await;
+    let customer = common::customer(&repo, "watched").await;
     let quote = repo
         .quotes()
         .create(&Actor::Customer(customer), &new_quote(customer, None))
         .await
         .expect("create")
         .quote;
-    let admin_user = fx::agent(&repo, "admin").await;
-    sqlx::query(
-        "INSERT INTO admin_permissions (code, description, risk_level)
-         VALUES ('quotes:read', 'read every quote', 'low') ON CONFLICT (code) DO NOTHING",
-    )
-    .execute(db.pool())
-    .await
-    .expect("permission");
-    sqlx::query(
-        "WITH r AS (INSERT INTO admin_roles (name, description)
-                    VALUES ('test_role_quote_reader', 'reads quotes') RETURNING id),
-              g AS (INSERT INTO admin_role_permissions (role_id, permission_id)
-                    SELECT r.id, p.id FROM r, admin_permissions p WHERE p.code = 'quotes:read')
-         INSERT INTO admin_users (user_id, role_id, mfa_required) SELECT $1, r.id, false FROM r",
-    )
-    .bind(admin_user.0)
-    .execute(db.pool())
-    .await
-    .expect("admin with quotes:read");
-    let admin = Actor::Admin(admin_user);
+    let admin = admin_with(&repo, &[QUOTES_READ]).await.actor;
     assert_eq!(
         repo.quotes().get(&admin, quote.id).await.expect("admin reads").id,
         quote.id
@@ -603,7 +586,7 @@ async fn an_admin_with_quotes_read_sees_every_quote_but_cannot_change_it() {
 #[tokio::test]
 async fn rerating_adds_a_version_and_updates_the_premiums() {
     let (_db, repo) = setup().await;
-    let customer = fx::customer(&repo, "rerate").await;
+    let customer = common::customer(&repo, "rerate").await;
     let actor = Actor::Customer(customer);
     let quote = repo
         .quotes()
@@ -649,7 +632,7 @@ async fn rerating_adds_a_version_and_updates_the_premiums() {
 #[tokio::test]
 async fn rerating_from_a_stale_version_is_a_conflict() {
     let (_db, repo) = setup().await;
-    let customer = fx::customer(&repo, "stale").await;
+    let customer = common::customer(&repo, "stale").await;
     let actor = Actor::Customer(customer);
     let quote = repo
         .quotes()
@@ -674,7 +657,7 @@ async fn rerating_from_a_stale_version_is_a_conflict() {
 #[tokio::test]
 async fn two_concurrent_rerates_of_one_quote_one_wins_and_the_other_conflicts() {
     let (db, repo) = setup().await;
-    let customer = fx::customer(&repo, "race").await;
+    let customer = common::customer(&repo, "race").await;
     let actor = Actor::Customer(customer);
     let quote = repo
         .quotes()
@@ -739,7 +722,7 @@ async fn two_concurrent_rerates_of_one_quote_one_wins_and_the_other_conflicts() 
 #[tokio::test]
 async fn a_failure_half_way_through_a_rerate_leaves_the_quote_as_it_was() {
     let (db, repo) = setup().await;
-    let customer = fx::customer(&repo, "rerate-fail").await;
+    let customer = common::customer(&repo, "rerate-fail").await;
     let actor = Actor::Customer(customer);
     let quote = repo
         .quotes()
@@ -776,7 +759,7 @@ async fn a_failure_half_way_through_a_rerate_leaves_the_quote_as_it_was() {
 #[tokio::test]
 async fn rerating_a_presented_quote_is_refused_by_the_status_machine() {
     let (_db, repo) = setup().await;
-    let customer = fx::customer(&repo, "presented").await;
+    let customer = common::customer(&repo, "presented").await;
     let actor = Actor::Customer(customer);
     let quote = repo
         .quotes()
@@ -813,7 +796,7 @@ async fn rerating_a_presented_quote_is_refused_by_the_status_machine() {
 #[tokio::test]
 async fn a_quote_is_presented_then_bound_and_bound_is_final() {
     let (_db, repo) = setup().await;
-    let customer = fx::customer(&repo, "bind").await;
+    let customer = common::customer(&repo, "bind").await;
     let actor = Actor::Customer(customer);
     let quote = repo
         .quotes()
@@ -859,7 +842,7 @@ async fn a_quote_is_presented_then_bound_and_bound_is_final() {
 #[tokio::test]
 async fn declined_and_cancelled_quotes_are_terminal() {
     let (_db, repo) = setup().await;
-    let customer = fx::customer(&repo, "terminal").await;
+    let customer = common::customer(&repo, "terminal").await;
     let actor = Actor::Customer(customer);
     let declined = repo
         .quotes()
@@ -918,7 +901,7 @@ async fn make_overdue(pool: &PgPool, id: QuoteId) {
 #[tokio::test]
 async fn a_quote_past_its_validity_cannot_be_bound() {
     let (db, repo) = setup().await;
-    let customer = fx::customer(&repo, "late").await;
+    let customer = common::customer(&repo, "late").await;
     let actor = Actor::Customer(customer);
     let quote = repo
         .quotes()
@@ -942,7 +925,7 @@ async fn a_quote_past_its_validity_cannot_be_bound() {
 #[tokio::test]
 async fn the_expiry_sweep_expires_overdue_open_quotes_in_batches() {
     let (db, repo) = setup().await;
-    let customer = fx::customer(&repo, "sweep").await;
+    let customer = common::customer(&repo, "sweep").await;
     let actor = Actor::Customer(customer);
     let mut quotes = Vec::new();
     for _ in 0..4 {
@@ -991,8 +974,8 @@ async fn the_expiry_sweep_expires_overdue_open_quotes_in_batches() {
 #[tokio::test]
 async fn a_customer_sweeping_expires_only_their_own_quotes() {
     let (db, repo) = setup().await;
-    let alice = fx::customer(&repo, "alice").await;
-    let bob = fx::customer(&repo, "bob").await;
+    let alice = common::customer(&repo, "alice").await;
+    let bob = common::customer(&repo, "bob").await;
     let a = repo
         .quotes()
         .create(&Actor::Customer(alice), &new_quote(alice, None))
@@ -1034,8 +1017,8 @@ async fn a_customer_sweeping_expires_only_their_own_quotes() {
 #[tokio::test]
 async fn pagination_walks_every_page_without_duplicates_or_gaps() {
     let (db, repo) = setup().await;
-    let customer = fx::customer(&repo, "pages").await;
-    let other = fx::customer(&repo, "other").await;
+    let customer = common::customer(&repo, "pages").await;
+    let other = common::customer(&repo, "other").await;
     let actor = Actor::Customer(customer);
     let mut created = Vec::new();
     for _ in 0..8 {
@@ -1053,6 +1036,7 @@ async fn pagination_walks_every_page_without_duplicates_or_gaps() {
         .expect("other's quote");
     // Four quotes share one created_at, so the id tie-break is exercised across page borders.
     let same: Vec<uuid::Uuid> = created[2..6].iter().map(|q| q.id.0).collect();
+    // Raw SQL: back-dating (the API never back-dates a quote).
     sqlx::query("UPDATE quotes SET created_at = now() - interval '1 hour' WHERE id = ANY($1)")
         .bind(&same)
         .execute(db.pool())
@@ -1115,7 +1099,7 @@ async fn pagination_walks_every_page_without_duplicates_or_gaps() {
 #[tokio::test]
 async fn page_sizes_and_cursors_are_validated() {
     let (_db, repo) = setup().await;
-    let customer = fx::customer(&repo, "sizes").await;
+    let customer = common::customer(&repo, "sizes").await;
     let actor = Actor::Customer(customer);
     for size in [0, MAX_PAGE_SIZE + 1] {
         let err = repo
@@ -1146,7 +1130,7 @@ async fn page_sizes_and_cursors_are_validated() {
 #[tokio::test]
 async fn oversized_or_nul_metadata_is_invalid_input_and_writes_nothing() {
     let (db, repo) = setup().await;
-    let customer = fx::customer(&repo, "meta").await;
+    let customer = common::customer(&repo, "meta").await;
     for value in [
         serde_json::json!("x".repeat(quotedb_repository::schema::base::MAX_JSON_BYTES)),
         serde_json::json!("a\u{0}b"),
@@ -1155,7 +1139,7 @@ async fn oversized_or_nul_metadata_is_invalid_input_and_writes_nothing() {
         new.metadata.insert("note".into(), value);
         let err = repo
             .quotes()
-            .create(&fx::as_customer(customer), &new)
+            .create(&common::as_customer(customer), &new)
             .await
             .expect_err("refused");
         assert!(

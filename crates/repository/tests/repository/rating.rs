@@ -1,24 +1,25 @@
 //! Rating through the public API: resolving rates in one call (and each way it can fail), and
 //! the pricing rules on known numbers.
 
-use crate::common::rates as fx;
+use crate::common::{self, rates as fx};
+use quotedb_repository::admin::SettingKey;
 use quotedb_repository::rating::{
     DiscountBasis, Eligibility, PricingError, RatingContext, RatingError, RatingInput, ResolvedBaseRate,
     ResolvedDiscount, ResolvedSurcharge, ResolvedTerritory, price,
 };
 use quotedb_repository::schema::quotes::CoverageType;
 use quotedb_repository::schema::rating::{DiscountCode, SurchargeCode};
-use quotedb_repository::{BaseRateId, Db, DiscountRuleId, StateCode, SurchargeRuleId, TerritoryFactorId, Zip};
+use quotedb_repository::{Actor, BaseRateId, Db, DiscountRuleId, StateCode, SurchargeRuleId, TerritoryFactorId, Zip};
 use quotedb_testkit::TestDb;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use time::macros::date;
 use uuid::Uuid;
 
+/// A fresh seeded database with the rating fixtures installed.
 async fn setup() -> (TestDb, Db) {
-    let db = TestDb::seeded(&quotedb_schema::MIGRATOR, quotedb_seeds::REFERENCE).await;
-    fx::install_rates(db.pool()).await;
-    let repo = Db::new(db.pool().clone());
+    let (db, repo) = common::setup().await;
+    fx::install_rates(&repo).await;
     (db, repo)
 }
 
@@ -70,17 +71,14 @@ async fn resolve_returns_the_active_rates_territory_rules_and_cap_in_one_call() 
 
 #[tokio::test]
 async fn resolve_reports_the_first_coverage_without_an_active_base_rate() {
-    let (db, repo) = setup().await;
+    let (_db, repo) = setup().await;
     // A second state with a territory and a collision rate only.
-    sqlx::query("INSERT INTO states (code, name) VALUES ('XU', 'Second Testland') ON CONFLICT DO NOTHING")
-        .execute(db.pool())
-        .await
-        .expect("state");
-    let admins = fx::admins(db.pool()).await;
-    fx::territory(db.pool(), admins, "XU", "33333", "Onlytown", "1.000").await;
+    fx::add_state(&repo, "XU", "Second Testland").await;
+    let desk = fx::rate_desk(&repo).await;
+    fx::territory(&repo, &desk, "XU", "33333", "Onlytown", dec!(1.000)).await;
     fx::base_rate(
-        db.pool(),
-        admins,
+        &repo,
+        &desk,
         "XU",
         CoverageType::Collision,
         dec!(100),
@@ -147,7 +145,7 @@ async fn resolve_reports_a_zip_without_a_territory_factor() {
 
 #[tokio::test]
 async fn resolve_reports_a_missing_or_unusable_discount_cap() {
-    let (db, repo) = setup().await;
+    let (_db, repo) = setup().await;
     let resolve = || async {
         repo.rating()
             .resolve(
@@ -158,31 +156,33 @@ async fn resolve_reports_a_missing_or_unusable_discount_cap() {
             )
             .await
     };
-    fx::delete_setting(db.pool(), "rating.discount_cap").await;
+    common::delete_setting(&repo, "rating.discount_cap").await;
     assert!(matches!(resolve().await, Err(RatingError::NoDiscountCap)));
 
     // A string is not a number.
-    sqlx::query(
-        "INSERT INTO system_settings (key, value, value_type, description, is_sensitive)
-         VALUES ('rating.discount_cap', '\"0.35\"', 'string', 'wrong type', false)",
-    )
-    .execute(db.pool())
-    .await
-    .expect("string setting");
+    common::set_setting(&repo, "rating.discount_cap", serde_json::json!("0.35")).await;
     assert!(matches!(resolve().await, Err(RatingError::NoDiscountCap)));
 
     // A sensitive setting is never read by public_setting().
-    sqlx::query("UPDATE system_settings SET value = '0.35', value_type = 'number', is_sensitive = true WHERE key = 'rating.discount_cap'")
-        .execute(db.pool())
+    common::delete_setting(&repo, "rating.discount_cap").await;
+    repo.admin()
+        .settings()
+        .set(
+            &Actor::System,
+            &SettingKey::parse("rating.discount_cap").expect("key"),
+            0.35,
+            "sensitive",
+            true,
+        )
         .await
         .expect("sensitive setting");
     assert!(matches!(resolve().await, Err(RatingError::NoDiscountCap)));
 
     // A cap of 100 % or more is not a fraction.
-    fx::number_setting(db.pool(), "rating.discount_cap", serde_json::json!(1.5)).await;
+    common::set_setting(&repo, "rating.discount_cap", serde_json::json!(1.5)).await;
     assert!(matches!(resolve().await, Err(RatingError::InvalidDiscountCap(c)) if c == dec!(1.5)));
 
-    fx::number_setting(db.pool(), "rating.discount_cap", serde_json::json!(0.2)).await;
+    common::set_setting(&repo, "rating.discount_cap", serde_json::json!(0.2)).await;
     assert_eq!(resolve().await.expect("resolve").discount_cap, dec!(0.2));
 }
 
@@ -216,16 +216,16 @@ async fn resolve_refuses_an_empty_or_duplicated_coverage_list() {
 
 #[tokio::test]
 async fn resolve_uses_the_rate_in_force_on_the_effective_date() {
-    let (db, repo) = setup().await;
-    let admins = fx::admins(db.pool()).await;
+    let (_db, repo) = setup().await;
+    let desk = fx::rate_desk(&repo).await;
     // A new collision rate from 2030: applying it closes the old period at 2030-01-01.
     fx::base_rate(
-        db.pool(),
-        admins,
+        &repo,
+        &desk,
         fx::STATE,
         CoverageType::Collision,
         dec!(450.00),
-        "2030-01-01",
+        date!(2030 - 01 - 01),
         None,
     )
     .await;
@@ -247,6 +247,7 @@ async fn resolve_uses_the_rate_in_force_on_the_effective_date() {
 #[tokio::test]
 async fn a_state_rule_overrides_the_countrywide_rule_and_inactive_rules_are_ignored() {
     let (db, repo) = setup().await;
+    // Raw SQL for the rules below: the API has no call that writes a discount or surcharge rule.
     // A countrywide multi_policy rule (the seeds may already have one: keep theirs).
     sqlx::query(
         "INSERT INTO discount_rules (code, state_code, percent, stackable, eligibility, description, active)
@@ -265,10 +266,7 @@ async fn a_state_rule_overrides_the_countrywide_rule_and_inactive_rules_are_igno
             .await
             .expect("countrywide id");
     // A second state without its own multi_policy rule, with an INACTIVE state surcharge.
-    sqlx::query("INSERT INTO states (code, name) VALUES ('XU', 'Second Testland') ON CONFLICT DO NOTHING")
-        .execute(db.pool())
-        .await
-        .expect("state");
+    fx::add_state(&repo, "XU", "Second Testland").await;
     sqlx::query(
         "INSERT INTO surcharge_rules (code, state_code, percent, conditions, description, active)
          VALUES ('dui', 'XU', 150, '{}', 'inactive state surcharge', false)",
@@ -276,11 +274,11 @@ async fn a_state_rule_overrides_the_countrywide_rule_and_inactive_rules_are_igno
     .execute(db.pool())
     .await
     .expect("inactive rule");
-    let admins = fx::admins(db.pool()).await;
-    fx::territory(db.pool(), admins, "XU", "33333", "Onlytown", "1.000").await;
+    let desk = fx::rate_desk(&repo).await;
+    fx::territory(&repo, &desk, "XU", "33333", "Onlytown", dec!(1.000)).await;
     fx::base_rate(
-        db.pool(),
-        admins,
+        &repo,
+        &desk,
         "XU",
         CoverageType::Collision,
         dec!(100),

@@ -1,6 +1,6 @@
 //! Realtime API: websocket connections, analytics events, metric buckets and the notification
-//! queue — through the public API against a real database. Fixtures the API cannot create
-//! (users, settings) and back-dating of timestamps use plain SQL.
+//! queue — through the public API against a real database. Fixtures come from `common` (through
+//! the API); back-dating of timestamps, which the API cannot do, uses plain SQL.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -17,7 +17,7 @@ use time::OffsetDateTime;
 
 type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
-use crate::common::{set_setting, setup, user};
+use crate::common::{customer, delete_setting, set_setting, setup};
 
 fn floor_to(t: OffsetDateTime, secs: i64) -> OffsetDateTime {
     let ts = t.unix_timestamp();
@@ -40,8 +40,8 @@ fn new_conn(user_id: UserId, topics: &[&str]) -> NewConnection {
 
 #[tokio::test]
 async fn a_connection_opens_beats_and_closes() -> TestResult {
-    let (tdb, db) = setup().await;
-    let uid = user(tdb.pool()).await?;
+    let (_tdb, db) = setup().await;
+    let uid = customer(&db, "user").await;
     let conns = db.realtime().connections();
     let c = conns.open(new_conn(uid, &["rates:CA", "rates:CA", "quote:1"])).await?;
     assert_eq!(c.subscriptions, vec!["rates:CA", "quote:1"], "topics are de-duplicated");
@@ -68,8 +68,8 @@ async fn a_connection_opens_beats_and_closes() -> TestResult {
 
 #[tokio::test]
 async fn opening_a_connection_checks_its_input() -> TestResult {
-    let (tdb, db) = setup().await;
-    let uid = user(tdb.pool()).await?;
+    let (_tdb, db) = setup().await;
+    let uid = customer(&db, "user").await;
     let conns = db.realtime().connections();
     let bad_node = NewConnection {
         server_node: "node with space".into(),
@@ -94,8 +94,8 @@ async fn opening_a_connection_checks_its_input() -> TestResult {
 
 #[tokio::test]
 async fn a_topics_subscribers_are_the_live_connections_listening_to_it() -> TestResult {
-    let (tdb, db) = setup().await;
-    let (a, b) = (user(tdb.pool()).await?, user(tdb.pool()).await?);
+    let (_tdb, db) = setup().await;
+    let (a, b) = (customer(&db, "user").await, customer(&db, "user").await);
     let conns = db.realtime().connections();
     let ca = conns.open(new_conn(a, &["rates:CA"])).await?;
     let tx = conns.open(new_conn(b, &["rates:TX"])).await?;
@@ -119,10 +119,11 @@ async fn a_topics_subscribers_are_the_live_connections_listening_to_it() -> Test
 #[tokio::test]
 async fn the_stale_sweep_disconnects_connections_without_a_recent_heartbeat() -> TestResult {
     let (tdb, db) = setup().await;
-    let uid = user(tdb.pool()).await?;
+    let uid = customer(&db, "user").await;
     let conns = db.realtime().connections();
     let stale = conns.open(new_conn(uid, &[])).await?;
     let fresh = conns.open(new_conn(uid, &[])).await?;
+    // Raw SQL: back-dating (the API never back-dates a heartbeat).
     sqlx::query(
         "UPDATE websocket_connections SET connected_at = now() - interval '10 minutes',
                 last_heartbeat_at = now() - interval '5 minutes' WHERE id = $1",
@@ -146,8 +147,8 @@ async fn the_stale_sweep_disconnects_connections_without_a_recent_heartbeat() ->
 
 #[tokio::test]
 async fn closing_a_sessions_connections_leaves_the_others_open() -> TestResult {
-    let (tdb, db) = setup().await;
-    let uid = user(tdb.pool()).await?;
+    let (_tdb, db) = setup().await;
+    let uid = customer(&db, "user").await;
     let session = db
         .security()
         .sessions()
@@ -194,8 +195,8 @@ fn event(event_type: &str, user_id: Option<UserId>, at: Option<OffsetDateTime>) 
 
 #[tokio::test]
 async fn a_batch_is_recorded_at_once_and_read_back_by_type_and_time() -> TestResult {
-    let (tdb, db) = setup().await;
-    let uid = user(tdb.pool()).await?;
+    let (_tdb, db) = setup().await;
+    let uid = customer(&db, "user").await;
     let events = db.realtime().events();
     let now = OffsetDateTime::now_utc();
     let t = |mins: i64| Some(now - time::Duration::minutes(mins));
@@ -490,8 +491,8 @@ fn email_to(address: &str) -> NewNotification {
 
 #[tokio::test]
 async fn enqueue_copies_max_attempts_from_the_setting_unless_given() -> TestResult {
-    let (tdb, db) = setup().await;
-    set_setting(tdb.pool(), "notifications.max_attempts", json!(3)).await?;
+    let (_tdb, db) = setup().await;
+    set_setting(&db, "notifications.max_attempts", json!(3)).await;
     let queue = db.realtime().notifications();
     let n = queue.enqueue(&email_to("ann@example.com")).await?;
     assert_eq!(
@@ -507,9 +508,7 @@ async fn enqueue_copies_max_attempts_from_the_setting_unless_given() -> TestResu
     assert_eq!(n.max_attempts, 7);
     assert_eq!(queue.get(n.id).await?, n);
 
-    sqlx::query("DELETE FROM system_settings WHERE key = 'notifications.max_attempts'")
-        .execute(tdb.pool())
-        .await?;
+    delete_setting(&db, "notifications.max_attempts").await;
     assert!(matches!(
         queue.enqueue(&email_to("ann@example.com")).await,
         Err(NotificationError::Setting { .. })
@@ -534,8 +533,8 @@ async fn enqueue_copies_max_attempts_from_the_setting_unless_given() -> TestResu
 #[tokio::test]
 async fn a_recipient_must_be_valid_for_its_channel() -> TestResult {
     let (tdb, db) = setup().await;
-    set_setting(tdb.pool(), "notifications.max_attempts", json!(5)).await?;
-    let uid = user(tdb.pool()).await?;
+    set_setting(&db, "notifications.max_attempts", json!(5)).await;
+    let uid = customer(&db, "user").await;
     let queue = db.realtime().notifications();
     let with = |channel, recipient| NewNotification {
         channel,
@@ -630,8 +629,8 @@ async fn a_recipient_must_be_valid_for_its_channel() -> TestResult {
 
 #[tokio::test]
 async fn a_claimed_notification_is_marked_sent_once_by_its_worker() -> TestResult {
-    let (tdb, db) = setup().await;
-    set_setting(tdb.pool(), "notifications.max_attempts", json!(5)).await?;
+    let (_tdb, db) = setup().await;
+    set_setting(&db, "notifications.max_attempts", json!(5)).await;
     let queue = db.realtime().notifications();
     let n = queue.enqueue(&email_to("ann@example.com")).await?;
     let claimed = queue.claim("worker-a", 10).await?;
@@ -675,8 +674,8 @@ async fn a_claimed_notification_is_marked_sent_once_by_its_worker() -> TestResul
 
 #[tokio::test]
 async fn claims_take_higher_priority_first_and_skip_what_is_not_due() -> TestResult {
-    let (tdb, db) = setup().await;
-    set_setting(tdb.pool(), "notifications.max_attempts", json!(5)).await?;
+    let (_tdb, db) = setup().await;
+    set_setting(&db, "notifications.max_attempts", json!(5)).await;
     let queue = db.realtime().notifications();
     let low = queue
         .enqueue(&NewNotification {
@@ -723,6 +722,7 @@ async fn failures_back_off_exponentially_then_the_notification_is_dead() -> Test
             ..email_to("a@b.co")
         })
         .await?;
+    // Raw SQL: skipping the back-off wait (the API never moves next_attempt_at).
     let make_due = |id: NotificationId| {
         sqlx::query("UPDATE notification_queue SET next_attempt_at = now() WHERE id = $1")
             .bind(id.0)
@@ -795,6 +795,7 @@ async fn stuck_claims_are_recovered_and_the_old_worker_loses_them() -> TestResul
         0,
         "recent claims are left alone"
     );
+    // Raw SQL: back-dating the claims (the API never back-dates).
     sqlx::query("UPDATE notification_queue SET locked_at = now() - interval '1 hour'")
         .execute(tdb.pool())
         .await?;
@@ -822,7 +823,7 @@ async fn stuck_claims_are_recovered_and_the_old_worker_loses_them() -> TestResul
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn eight_workers_deliver_two_thousand_notifications_exactly_once() -> TestResult {
     let (tdb, db) = setup().await;
-    set_setting(tdb.pool(), "notifications.max_attempts", json!(5)).await?;
+    set_setting(&db, "notifications.max_attempts", json!(5)).await;
     assert!(tdb.pool().options().get_max_connections() >= 9);
     let batch: Vec<_> = (0..2000)
         .map(|i| NewNotification {

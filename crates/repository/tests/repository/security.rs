@@ -1,6 +1,6 @@
 //! Security API: sessions, OAuth2 clients, SSO providers with their keyring, audit log —
-//! through the public API against a real database. Fixtures the API cannot create (users,
-//! admin accounts, settings) and deliberate tampering use plain SQL.
+//! through the public API against a real database. Fixtures come from `common` (through the
+//! API); back-dating and deliberate tampering, which the API cannot do, use plain SQL.
 
 use std::time::Duration;
 
@@ -12,46 +12,12 @@ use quotedb_repository::security::{
 use quotedb_repository::{Actor, PageRequest, UserId};
 use serde_json::json;
 use sha2::{Digest as _, Sha256};
-use sqlx::PgPool;
 use time::OffsetDateTime;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
-use crate::common::{set_setting, setup, user};
-
-/// A user with an admin account whose (fresh) role holds `permissions`.
-async fn admin_with(pool: &PgPool, permissions: &[&str]) -> Result<UserId, sqlx::Error> {
-    let uid = user(pool).await?;
-    let role = format!("test_role_{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
-    let role_id: uuid::Uuid =
-        sqlx::query_scalar("INSERT INTO admin_roles (name, description) VALUES ($1, 'test role') RETURNING id")
-            .bind(&role)
-            .fetch_one(pool)
-            .await?;
-    for code in permissions {
-        sqlx::query(
-            "INSERT INTO admin_permissions (code, description, risk_level) VALUES ($1, 'test permission', 'high')
-             ON CONFLICT (code) DO NOTHING",
-        )
-        .bind(code)
-        .execute(pool)
-        .await?;
-        sqlx::query(
-            "INSERT INTO admin_role_permissions (role_id, permission_id)
-             SELECT $1, id FROM admin_permissions WHERE code = $2",
-        )
-        .bind(role_id)
-        .bind(code)
-        .execute(pool)
-        .await?;
-    }
-    sqlx::query("INSERT INTO admin_users (user_id, role_id, mfa_required) VALUES ($1, $2, false)")
-        .bind(uid.0)
-        .bind(role_id)
-        .execute(pool)
-        .await?;
-    Ok(uid)
-}
+use crate::common::admins::admin_with;
+use crate::common::{customer, delete_setting, set_setting, setup};
 
 fn new_session(user_id: UserId) -> NewSession {
     NewSession {
@@ -69,7 +35,7 @@ fn new_session(user_id: UserId) -> NewSession {
 #[tokio::test]
 async fn a_session_token_is_returned_once_and_only_its_sha256_is_stored() -> TestResult {
     let (tdb, db) = setup().await;
-    let uid = user(tdb.pool()).await?;
+    let uid = customer(&db, "user").await;
     let created = db
         .security()
         .sessions()
@@ -117,8 +83,8 @@ fn base64_url_decode(s: &str) -> Vec<u8> {
 
 #[tokio::test]
 async fn validate_returns_the_active_session_and_its_user() -> TestResult {
-    let (tdb, db) = setup().await;
-    let uid = user(tdb.pool()).await?;
+    let (_tdb, db) = setup().await;
+    let uid = customer(&db, "user").await;
     let sessions = db.security().sessions();
     let created = sessions.create(&Actor::System, new_session(uid)).await?;
     let token = SessionToken::parse(created.token.expose_secret())?;
@@ -137,7 +103,7 @@ async fn validate_returns_the_active_session_and_its_user() -> TestResult {
 #[tokio::test]
 async fn validate_refuses_revoked_and_expired_sessions() -> TestResult {
     let (tdb, db) = setup().await;
-    let uid = user(tdb.pool()).await?;
+    let uid = customer(&db, "user").await;
     let sessions = db.security().sessions();
     let actor = Actor::Customer(uid);
 
@@ -148,6 +114,7 @@ async fn validate_refuses_revoked_and_expired_sessions() -> TestResult {
     assert!(sessions.validate(&revoked.token).await?.is_none());
 
     let expired = sessions.create(&actor, new_session(uid)).await?;
+    // Raw SQL: back-dating (the API never back-dates a session).
     sqlx::query(
         "UPDATE user_sessions SET created_at = now() - interval '2 days', last_seen_at = now() - interval '2 days',
                                   expires_at = now() - interval '1 day' WHERE id = $1",
@@ -168,9 +135,9 @@ async fn a_malformed_token_is_refused_before_any_lookup() {
 
 #[tokio::test]
 async fn the_lifetime_defaults_to_the_sessions_lifetime_hours_setting() -> TestResult {
-    let (tdb, db) = setup().await;
-    set_setting(tdb.pool(), "sessions.lifetime_hours", json!(2)).await?;
-    let uid = user(tdb.pool()).await?;
+    let (_tdb, db) = setup().await;
+    set_setting(&db, "sessions.lifetime_hours", json!(2)).await;
+    let uid = customer(&db, "user").await;
     let s = db
         .security()
         .sessions()
@@ -190,10 +157,8 @@ async fn the_lifetime_defaults_to_the_sessions_lifetime_hours_setting() -> TestR
 #[tokio::test]
 async fn a_session_without_lifetime_fails_when_the_setting_is_missing() -> TestResult {
     let (tdb, db) = setup().await;
-    sqlx::query("DELETE FROM system_settings WHERE key = 'sessions.lifetime_hours'")
-        .execute(tdb.pool())
-        .await?;
-    let uid = user(tdb.pool()).await?;
+    delete_setting(&db, "sessions.lifetime_hours").await;
+    let uid = customer(&db, "user").await;
     let err = db
         .security()
         .sessions()
@@ -217,8 +182,8 @@ async fn a_session_without_lifetime_fails_when_the_setting_is_missing() -> TestR
 
 #[tokio::test]
 async fn a_zero_lifetime_is_refused_and_a_long_user_agent_is_cut() -> TestResult {
-    let (tdb, db) = setup().await;
-    let uid = user(tdb.pool()).await?;
+    let (_tdb, db) = setup().await;
+    let uid = customer(&db, "user").await;
     let sessions = db.security().sessions();
     let err = sessions
         .create(
@@ -251,9 +216,9 @@ async fn a_zero_lifetime_is_refused_and_a_long_user_agent_is_cut() -> TestResult
 
 #[tokio::test]
 async fn a_customer_cannot_create_a_session_for_someone_else_and_unknown_users_are_refused() -> TestResult {
-    let (tdb, db) = setup().await;
-    let alice = user(tdb.pool()).await?;
-    let bob = user(tdb.pool()).await?;
+    let (_tdb, db) = setup().await;
+    let alice = customer(&db, "user").await;
+    let bob = customer(&db, "user").await;
     let sessions = db.security().sessions();
     let err = sessions
         .create(&Actor::Customer(alice), new_session(bob))
@@ -274,8 +239,8 @@ async fn a_customer_cannot_create_a_session_for_someone_else_and_unknown_users_a
 
 #[tokio::test]
 async fn touch_moves_last_seen_and_refuses_revoked_sessions() -> TestResult {
-    let (tdb, db) = setup().await;
-    let uid = user(tdb.pool()).await?;
+    let (_tdb, db) = setup().await;
+    let uid = customer(&db, "user").await;
     let actor = Actor::Customer(uid);
     let sessions = db.security().sessions();
     let s = sessions.create(&actor, new_session(uid)).await?.session;
@@ -291,8 +256,8 @@ async fn touch_moves_last_seen_and_refuses_revoked_sessions() -> TestResult {
 
 #[tokio::test]
 async fn revoke_records_when_and_why_and_a_second_revoke_is_refused() -> TestResult {
-    let (tdb, db) = setup().await;
-    let uid = user(tdb.pool()).await?;
+    let (_tdb, db) = setup().await;
+    let uid = customer(&db, "user").await;
     let actor = Actor::Customer(uid);
     let sessions = db.security().sessions();
     let s = sessions.create(&actor, new_session(uid)).await?.session;
@@ -317,9 +282,9 @@ async fn revoke_records_when_and_why_and_a_second_revoke_is_refused() -> TestRes
 
 #[tokio::test]
 async fn a_customer_cannot_read_or_revoke_another_customers_session() -> TestResult {
-    let (tdb, db) = setup().await;
-    let alice = user(tdb.pool()).await?;
-    let mallory = user(tdb.pool()).await?;
+    let (_tdb, db) = setup().await;
+    let alice = customer(&db, "user").await;
+    let mallory = customer(&db, "user").await;
     let sessions = db.security().sessions();
     let victim = sessions.create(&Actor::Customer(alice), new_session(alice)).await?;
     let id = victim.session.id;
@@ -346,10 +311,10 @@ async fn a_customer_cannot_read_or_revoke_another_customers_session() -> TestRes
 
 #[tokio::test]
 async fn an_admin_with_sessions_manage_revokes_any_session_and_one_without_cannot() -> TestResult {
-    let (tdb, db) = setup().await;
-    let alice = user(tdb.pool()).await?;
-    let manager = admin_with(tdb.pool(), &["sessions:manage"]).await?;
-    let other_admin = admin_with(tdb.pool(), &["quotes:read"]).await?;
+    let (_tdb, db) = setup().await;
+    let alice = customer(&db, "user").await;
+    let manager = admin_with(&db, &["sessions:manage"]).await.user;
+    let other_admin = admin_with(&db, &["quotes:read"]).await.user;
     let sessions = db.security().sessions();
     let s = sessions
         .create(&Actor::Customer(alice), new_session(alice))
@@ -372,9 +337,9 @@ async fn an_admin_with_sessions_manage_revokes_any_session_and_one_without_canno
 
 #[tokio::test]
 async fn revoke_all_ends_every_other_active_session_of_the_user() -> TestResult {
-    let (tdb, db) = setup().await;
-    let uid = user(tdb.pool()).await?;
-    let bystander = user(tdb.pool()).await?;
+    let (_tdb, db) = setup().await;
+    let uid = customer(&db, "user").await;
+    let bystander = customer(&db, "user").await;
     let actor = Actor::Customer(uid);
     let sessions = db.security().sessions();
     let keep = sessions.create(&actor, new_session(uid)).await?;
@@ -402,11 +367,12 @@ async fn revoke_all_ends_every_other_active_session_of_the_user() -> TestResult 
 #[tokio::test]
 async fn the_expiry_sweep_deletes_only_sessions_expired_beyond_the_grace() -> TestResult {
     let (tdb, db) = setup().await;
-    let uid = user(tdb.pool()).await?;
+    let uid = customer(&db, "user").await;
     let sessions = db.security().sessions();
     let old = sessions.create(&Actor::System, new_session(uid)).await?;
     let recent = sessions.create(&Actor::System, new_session(uid)).await?;
     let live = sessions.create(&Actor::System, new_session(uid)).await?;
+    // Raw SQL: back-dating (the API never back-dates a session).
     for (id, ago) in [(old.session.id, "10 days"), (recent.session.id, "1 hour")] {
         sqlx::query(
             "UPDATE user_sessions SET created_at = now() - interval '30 days', last_seen_at = now() - interval '30 days',
@@ -450,7 +416,7 @@ fn new_client(owner: Option<UserId>) -> NewOAuthClient {
 #[tokio::test]
 async fn a_client_secret_is_returned_once_stored_as_argon2id_and_verifies() -> TestResult {
     let (tdb, db) = setup().await;
-    let owner = user(tdb.pool()).await?;
+    let owner = customer(&db, "user").await;
     let clients = db.security().oauth_clients();
     let reg = clients
         .register(&Actor::Customer(owner), new_client(Some(owner)))
@@ -481,8 +447,8 @@ async fn a_client_secret_is_returned_once_stored_as_argon2id_and_verifies() -> T
 
 #[tokio::test]
 async fn verify_refuses_a_wrong_secret_an_unknown_client_and_a_public_client() -> TestResult {
-    let (tdb, db) = setup().await;
-    let owner = user(tdb.pool()).await?;
+    let (_tdb, db) = setup().await;
+    let owner = customer(&db, "user").await;
     let clients = db.security().oauth_clients();
     let actor = Actor::Customer(owner);
     let reg = clients.register(&actor, new_client(Some(owner))).await?;
@@ -517,8 +483,8 @@ async fn verify_refuses_a_wrong_secret_an_unknown_client_and_a_public_client() -
 
 #[tokio::test]
 async fn a_revoked_client_never_verifies_and_cannot_be_revoked_twice() -> TestResult {
-    let (tdb, db) = setup().await;
-    let owner = user(tdb.pool()).await?;
+    let (_tdb, db) = setup().await;
+    let owner = customer(&db, "user").await;
     let clients = db.security().oauth_clients();
     let actor = Actor::Customer(owner);
     let reg = clients.register(&actor, new_client(Some(owner))).await?;
@@ -543,7 +509,7 @@ async fn a_revoked_client_never_verifies_and_cannot_be_revoked_twice() -> TestRe
 #[tokio::test]
 async fn client_registration_input_is_checked_before_the_database() -> TestResult {
     let (tdb, db) = setup().await;
-    let owner = user(tdb.pool()).await?;
+    let owner = customer(&db, "user").await;
     let clients = db.security().oauth_clients();
     let actor = Actor::Customer(owner);
     let base = new_client(Some(owner));
@@ -620,9 +586,9 @@ async fn client_registration_input_is_checked_before_the_database() -> TestResul
 
 #[tokio::test]
 async fn a_customer_manages_only_the_clients_they_own() -> TestResult {
-    let (tdb, db) = setup().await;
-    let alice = user(tdb.pool()).await?;
-    let bob = user(tdb.pool()).await?;
+    let (_tdb, db) = setup().await;
+    let alice = customer(&db, "user").await;
+    let bob = customer(&db, "user").await;
     let clients = db.security().oauth_clients();
     let a = Actor::Customer(alice);
     assert!(matches!(
@@ -652,8 +618,8 @@ async fn a_customer_manages_only_the_clients_they_own() -> TestResult {
 
 #[tokio::test]
 async fn an_admin_registers_first_party_clients_and_ids_and_owners_are_checked() -> TestResult {
-    let (tdb, db) = setup().await;
-    let admin = admin_with(tdb.pool(), &["oauth_clients:manage"]).await?;
+    let (_tdb, db) = setup().await;
+    let admin = admin_with(&db, &["oauth_clients:manage"]).await.user;
     let clients = db.security().oauth_clients();
     let actor = Actor::Admin(admin);
     let reg = clients
@@ -800,6 +766,7 @@ async fn tampering_with_the_ciphertext_fails_decryption_with_a_typed_error() -> 
         .await?;
     keys.rotate(SecretKey::generate()?)?;
     let sso = db.security().sso_providers(&keys);
+    // Raw SQL: deliberate tampering, which the API cannot do.
     sqlx::query(
         "UPDATE sso_providers SET client_secret_ciphertext = set_byte(client_secret_ciphertext, 0,
                  get_byte(client_secret_ciphertext, 0) # 1) WHERE id = $1",
@@ -829,6 +796,7 @@ async fn a_ciphertext_moved_to_another_row_fails_decryption() -> TestResult {
     let sso = db.security().sso_providers(&keys);
     let a = sso.register(&Actor::System, oidc("idp-a", "secret-of-a")).await?;
     let b = sso.register(&Actor::System, oidc("idp-b", "secret-of-b")).await?;
+    // Raw SQL: deliberate tampering, which the API cannot do.
     sqlx::query(
         "UPDATE sso_providers b SET client_secret_ciphertext = a.client_secret_ciphertext,
                 client_secret_nonce = a.client_secret_nonce, client_secret_key_id = a.client_secret_key_id
@@ -990,8 +958,8 @@ fn entry(entity_id: &str, n: i32) -> NewAuditEntry {
 
 #[tokio::test]
 async fn an_entitys_history_comes_newest_first_in_keyset_pages() -> TestResult {
-    let (tdb, db) = setup().await;
-    let uid = user(tdb.pool()).await?;
+    let (_tdb, db) = setup().await;
+    let uid = customer(&db, "user").await;
     let audit = db.security().audit();
     let start = OffsetDateTime::now_utc() - time::Duration::minutes(1);
     let mut appended = Vec::new();

@@ -1,22 +1,12 @@
-//! Test fixtures: a seeded database, and users, roles, permissions and admin accounts created
-//! through the public API with unique names.
+//! Roles, permissions and admin accounts, created through `Db::admin()` by the System actor with
+//! unique names, and `World`, the admin tests' seeded database with these as methods.
 
 use quotedb_repository::admin::{Admin, AdminUser, NewAdminUser, PermissionCode, Role, RoleError, RoleName};
 use quotedb_repository::schema::admin::AdminPermissionRiskLevel;
-use quotedb_repository::users::NewUser;
-use quotedb_repository::{Actor, AdminRoleId, Db, Email, UserId};
+use quotedb_repository::{Actor, AdminRoleId, Db, UserId};
 use quotedb_testkit::TestDb;
 
-/// A unique snake_case name with `prefix`.
-pub fn unique(prefix: &str) -> String {
-    format!("{prefix}_{}", &uuid::Uuid::new_v4().simple().to_string()[..12])
-}
-
-/// A fresh seeded database and the repository on it.
-pub struct World {
-    pub db: TestDb,
-    pub repo: Db,
-}
+use super::{agent, setup, unique};
 
 /// An admin made for a test: the user behind it, the account, the actor, the role.
 #[derive(Debug, Clone)]
@@ -27,10 +17,81 @@ pub struct TestAdmin {
     pub role: Role,
 }
 
+/// `code` registered (by the seeds or now, as `risk`).
+pub async fn permission(db: &Db, code: &str, risk: AdminPermissionRiskLevel) -> PermissionCode {
+    let code = PermissionCode::parse(code).expect("valid permission code");
+    match db
+        .admin()
+        .roles()
+        .register_permission(&Actor::System, &code, "test permission", risk)
+        .await
+    {
+        Ok(_) | Err(RoleError::PermissionAlreadyRegistered(_)) => code,
+        Err(e) => panic!("register {code}: {e}"),
+    }
+}
+
+/// A role with a unique name under `parent`, granted `grants` (registered as high risk when
+/// missing).
+pub async fn role(db: &Db, parent: Option<AdminRoleId>, grants: &[&str]) -> Role {
+    let name = RoleName::parse(&unique("test_role")).expect("role name");
+    let role = db
+        .admin()
+        .roles()
+        .create(&Actor::System, &name, "a role made by a test", parent)
+        .await
+        .expect("create role");
+    for code in grants {
+        let code = permission(db, code, AdminPermissionRiskLevel::High).await;
+        db.admin()
+            .roles()
+            .grant(&Actor::System, role.id, &code)
+            .await
+            .expect("grant");
+    }
+    role
+}
+
+/// A new admin (an agent behind it) holding exactly `role`.
+pub async fn admin_in(db: &Db, role: &Role) -> TestAdmin {
+    let user = agent(db, "admin").await;
+    let account = db
+        .admin()
+        .users()
+        .create(
+            &Actor::System,
+            &NewAdminUser {
+                user_id: user,
+                role_id: role.id,
+                mfa_required: true,
+                allowed_ip_ranges: None,
+            },
+        )
+        .await
+        .expect("create admin");
+    TestAdmin {
+        user,
+        account,
+        actor: Actor::Admin(user),
+        role: role.clone(),
+    }
+}
+
+/// A new admin in a new root role granted `grants`.
+pub async fn admin_with(db: &Db, grants: &[&str]) -> TestAdmin {
+    let role = role(db, None, grants).await;
+    admin_in(db, &role).await
+}
+
+/// A fresh seeded database and the repository on it, for the admin tests.
+pub struct World {
+    pub db: TestDb,
+    pub repo: Db,
+}
+
 impl World {
     pub async fn new() -> Self {
-        let db = TestDb::seeded(&quotedb_schema::MIGRATOR, quotedb_seeds::REFERENCE).await;
-        let repo = Db::new(db.pool().clone());
+        let (db, repo) = setup().await;
         Self { db, repo }
     }
 
@@ -38,84 +99,28 @@ impl World {
         self.repo.admin()
     }
 
-    /// An agent with a unique e-mail (created by the system, as agent accounts are).
+    /// An agent with a unique e-mail.
     pub async fn user(&self) -> UserId {
-        let new = NewUser {
-            email: Email::parse(&format!("{}@example.com", unique("user"))).expect("valid e-mail"),
-            full_name: "Test User".into(),
-            phone: None,
-        };
-        self.repo
-            .users()
-            .create_agent(&Actor::System, &new)
-            .await
-            .expect("create agent")
-            .id
+        agent(&self.repo, "user").await
     }
 
-    /// `code` registered (by the seeds or now, as `risk`).
+    /// See [`permission`].
     pub async fn permission(&self, code: &str, risk: AdminPermissionRiskLevel) -> PermissionCode {
-        let code = PermissionCode::parse(code).expect("valid permission code");
-        match self
-            .admin()
-            .roles()
-            .register_permission(&Actor::System, &code, "test permission", risk)
-            .await
-        {
-            Ok(_) | Err(RoleError::PermissionAlreadyRegistered(_)) => code,
-            Err(e) => panic!("register {code}: {e}"),
-        }
+        permission(&self.repo, code, risk).await
     }
 
-    /// A role with a unique name under `parent`, granted `grants` (registered as high risk when
-    /// missing).
+    /// See [`role`].
     pub async fn role(&self, parent: Option<AdminRoleId>, grants: &[&str]) -> Role {
-        let name = RoleName::parse(&unique("test_role")).expect("role name");
-        let role = self
-            .admin()
-            .roles()
-            .create(&Actor::System, &name, "a role made by a test", parent)
-            .await
-            .expect("create role");
-        for code in grants {
-            let code = self.permission(code, AdminPermissionRiskLevel::High).await;
-            self.admin()
-                .roles()
-                .grant(&Actor::System, role.id, &code)
-                .await
-                .expect("grant");
-        }
-        role
+        role(&self.repo, parent, grants).await
     }
 
-    /// A new admin holding exactly `role`.
+    /// See [`admin_in`].
     pub async fn admin_in(&self, role: &Role) -> TestAdmin {
-        let user = self.user().await;
-        let account = self
-            .admin()
-            .users()
-            .create(
-                &Actor::System,
-                &NewAdminUser {
-                    user_id: user,
-                    role_id: role.id,
-                    mfa_required: true,
-                    allowed_ip_ranges: None,
-                },
-            )
-            .await
-            .expect("create admin");
-        TestAdmin {
-            user,
-            account,
-            actor: Actor::Admin(user),
-            role: role.clone(),
-        }
+        admin_in(&self.repo, role).await
     }
 
-    /// A new admin in a new root role granted `grants`.
+    /// See [`admin_with`].
     pub async fn admin_with(&self, grants: &[&str]) -> TestAdmin {
-        let role = self.role(None, grants).await;
-        self.admin_in(&role).await
+        admin_with(&self.repo, grants).await
     }
 }

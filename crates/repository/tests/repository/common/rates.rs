@@ -1,19 +1,25 @@
-//! Test fixtures shared by the users, rating and quotes tests: reference rates created the way
-//! the database demands (rate change requests: draft → pending → approved by another admin →
-//! `apply_rate_change_request`), discount/surcharge rules and the settings rating reads.
+//! The rating fixtures: reference rates activated the way the database demands, through the
+//! four-eyes rate change workflow of `Db::admin().rate_changes()` (a requester proposes and
+//! submits, a second admin approves and applies), discount/surcharge rules and the settings
+//! rating reads.
 //!
 //! Robust to the reference seeds being present: the fixtures use their own test state `XT`
 //! (so seeded CA/TX/NY rates never interfere), give a state-specific rule for EVERY discount
 //! and surcharge code (a state rule overrides any seeded countrywide rule of the same code) and
 //! upsert the settings.
 
+use quotedb_repository::admin::rate_changes::ActivatedRate;
+use quotedb_repository::admin::{BaseRateChange, ProposedChange, RateChangeRequest, TerritoryFactorChange};
+use quotedb_repository::schema::admin::permissions::{RATES_APPLY, RATES_APPROVE, RATES_PROPOSE};
 use quotedb_repository::schema::quotes::CoverageType;
-use quotedb_repository::users::NewUser;
-use quotedb_repository::{Actor, Db, Email, StateCode, UserId, Zip};
+use quotedb_repository::{BaseRateId, Db, StateCode, TerritoryFactorId, Zip};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
-use sqlx::PgPool;
-use uuid::Uuid;
+use time::Date;
+use time::macros::date;
+
+use super::admins::{TestAdmin, admin_in, role};
+use super::set_setting;
 
 /// The fixtures' own state.
 pub const STATE: &str = "XT";
@@ -22,7 +28,7 @@ pub const ZIP: &str = "11111";
 /// A second ZIP of the test state with territory factor 0.800 ("Lowtown").
 pub const ZIP_LOW: &str = "22222";
 /// First day of the fixture rates.
-pub const EFFECTIVE_FROM: &str = "2020-01-01";
+pub const EFFECTIVE_FROM: Date = date!(2020 - 01 - 01);
 
 /// The fixture base rates (annual, dollars).
 pub const BASE_RATES: [(CoverageType, Decimal); 8] = [
@@ -56,16 +62,15 @@ pub const SURCHARGES: [(&str, &str); 5] = [
     ("coverage_lapse", "10"),
 ];
 
-/// Two admins (admin_users ids): requester and reviewer of rate change requests.
-#[derive(Debug, Clone, Copy)]
-pub struct Admins {
-    pub requester: Uuid,
-    pub reviewer: Uuid,
-}
+/// Every rates permission.
+pub const RATES: [&str; 3] = [RATES_PROPOSE, RATES_APPROVE, RATES_APPLY];
 
-/// A fresh, unique e-mail address.
-pub fn email(tag: &str) -> Email {
-    Email::parse(&format!("{tag}-{}@example.com", Uuid::new_v4().simple())).expect("valid e-mail")
+/// Two admins of one role holding every rates permission: the requester and the reviewer of
+/// rate change requests (four eyes: nobody reviews their own).
+#[derive(Debug, Clone)]
+pub struct RateDesk {
+    pub requester: TestAdmin,
+    pub reviewer: TestAdmin,
 }
 
 pub fn state() -> StateCode {
@@ -76,141 +81,115 @@ pub fn zip() -> Zip {
     Zip::parse(ZIP).expect("zip")
 }
 
-/// The test state and two admins.
-pub async fn admins(pool: &PgPool) -> Admins {
-    sqlx::query("INSERT INTO states (code, name) VALUES ($1, 'Testland (fixtures)') ON CONFLICT DO NOTHING")
-        .bind(STATE)
-        .execute(pool)
+/// State `code` exists. Raw SQL: the API has no call that creates a state (reference data).
+pub async fn add_state(db: &Db, code: &str, name: &str) {
+    sqlx::query("INSERT INTO states (code, name) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+        .bind(code)
+        .bind(name)
+        .execute(db.pool())
         .await
         .expect("state");
-    let role: Uuid = sqlx::query_scalar(
-        "INSERT INTO admin_roles (name, description) VALUES ($1, 'rate desk (test fixtures)') RETURNING id",
-    )
-    .bind(format!("test_role_{}", Uuid::new_v4().simple()))
-    .fetch_one(pool)
-    .await
-    .expect("admin role");
-    let admin = "WITH u AS (INSERT INTO users (email, full_name, role) VALUES ($1, 'Rate Admin', 'agent') RETURNING id)
-                 INSERT INTO admin_users (user_id, role_id, mfa_required) SELECT id, $2, false FROM u RETURNING id";
-    let mut ids = Vec::new();
-    for tag in ["requester", "reviewer"] {
-        let id: Uuid = sqlx::query_scalar(admin)
-            .bind(email(tag).as_str())
-            .bind(role)
-            .fetch_one(pool)
-            .await
-            .expect("admin user");
-        ids.push(id);
-    }
-    Admins {
-        requester: ids[0],
-        reviewer: ids[1],
+}
+
+/// A new rate desk.
+pub async fn rate_desk(db: &Db) -> RateDesk {
+    let role = role(db, None, &RATES).await;
+    RateDesk {
+        requester: admin_in(db, &role).await,
+        reviewer: admin_in(db, &role).await,
     }
 }
 
-/// Take a rate change request through the whole workflow; returns the activated row id.
-pub async fn apply_change(pool: &PgPool, admins: Admins, kind: &str, proposal: serde_json::Value) -> Uuid {
-    let mut tx = pool.begin().await.expect("begin");
-    let request: Uuid = sqlx::query_scalar(
-        "INSERT INTO rate_change_requests (kind, proposed_change, justification, requested_by)
-         VALUES ($1::rate_change_kind, $2, 'test fixture rate', $3) RETURNING id",
-    )
-    .bind(kind)
-    .bind(&proposal)
-    .bind(admins.requester)
-    .fetch_one(&mut *tx)
-    .await
-    .expect("draft request");
-    sqlx::query("UPDATE rate_change_requests SET status = 'pending', submitted_at = now() WHERE id = $1")
-        .bind(request)
-        .execute(&mut *tx)
+/// `change` proposed and submitted by `requester`: a pending request.
+pub async fn pending(db: &Db, requester: &TestAdmin, change: &ProposedChange) -> RateChangeRequest {
+    let rc = db.admin().rate_changes();
+    let draft = rc
+        .propose(&requester.actor, change, "annual filing")
         .await
-        .expect("submit request");
-    sqlx::query(
-        "UPDATE rate_change_requests SET status = 'approved', reviewed_by = $2, reviewed_at = now() WHERE id = $1",
-    )
-    .bind(request)
-    .bind(admins.reviewer)
-    .execute(&mut *tx)
-    .await
-    .expect("approve request");
-    let activated: Uuid = sqlx::query_scalar("SELECT apply_rate_change_request($1, $2)")
-        .bind(request)
-        .bind(admins.reviewer)
-        .fetch_one(&mut *tx)
+        .expect("propose");
+    rc.submit(&requester.actor, draft.id).await.expect("submit")
+}
+
+/// Take `change` through the whole workflow: proposed and submitted by the requester, approved
+/// and applied by the reviewer. Returns the activated rate.
+pub async fn apply_change(db: &Db, desk: &RateDesk, change: &ProposedChange) -> ActivatedRate {
+    let rc = db.admin().rate_changes();
+    let request = pending(db, &desk.requester, change).await;
+    rc.approve(&desk.reviewer.actor, request.id, Some("test fixture rate"))
         .await
-        .expect("apply request");
-    tx.commit().await.expect("commit");
-    activated
+        .expect("approve");
+    rc.apply(&desk.reviewer.actor, request.id).await.expect("apply")
+}
+
+/// A base rate change in `state` from `from` (to `to`, exclusive).
+pub fn base_rate_change(
+    state: &str,
+    coverage: CoverageType,
+    amount: Decimal,
+    from: Date,
+    to: Option<Date>,
+) -> ProposedChange {
+    ProposedChange::BaseRate(BaseRateChange {
+        state_code: StateCode::parse(state).expect("state"),
+        coverage_type: coverage,
+        base_amount: amount,
+        effective_from: from,
+        effective_to: to,
+    })
 }
 
 /// Activate a base rate through the workflow.
 pub async fn base_rate(
-    pool: &PgPool,
-    admins: Admins,
+    db: &Db,
+    desk: &RateDesk,
     state: &str,
     coverage: CoverageType,
     amount: Decimal,
-    from: &str,
-    to: Option<&str>,
-) -> Uuid {
-    let mut proposal = serde_json::json!({
-        "state_code": state,
-        "coverage_type": coverage.as_str(),
-        "base_amount": amount.to_string(),
-        "effective_from": from,
+    from: Date,
+    to: Option<Date>,
+) -> BaseRateId {
+    let change = base_rate_change(state, coverage, amount, from, to);
+    match apply_change(db, desk, &change).await {
+        ActivatedRate::BaseRate(id) => id,
+        other => panic!("a base rate change activated {other:?}"),
+    }
+}
+
+/// Activate a territory factor (from [`EFFECTIVE_FROM`]) through the workflow.
+pub async fn territory(
+    db: &Db,
+    desk: &RateDesk,
+    state: &str,
+    zip: &str,
+    city: &str,
+    factor: Decimal,
+) -> TerritoryFactorId {
+    let change = ProposedChange::TerritoryFactor(TerritoryFactorChange {
+        state_code: StateCode::parse(state).expect("state"),
+        zip: Zip::parse(zip).expect("zip"),
+        city: city.into(),
+        factor,
+        effective_from: EFFECTIVE_FROM,
+        effective_to: None,
     });
-    if let Some(to) = to {
-        proposal["effective_to"] = serde_json::json!(to);
+    match apply_change(db, desk, &change).await {
+        ActivatedRate::TerritoryFactor(id) => id,
+        other => panic!("a territory factor change activated {other:?}"),
     }
-    apply_change(pool, admins, "base_rate", proposal).await
 }
 
-/// Activate a territory factor through the workflow.
-pub async fn territory(pool: &PgPool, admins: Admins, state: &str, zip: &str, city: &str, factor: &str) -> Uuid {
-    apply_change(
-        pool,
-        admins,
-        "territory_factor",
-        serde_json::json!({
-            "state_code": state, "zip": zip, "city": city, "factor": factor, "effective_from": EFFECTIVE_FROM,
-        }),
-    )
-    .await
-}
-
-/// Upsert a non-sensitive number setting.
-pub async fn number_setting(pool: &PgPool, key: &str, value: serde_json::Value) {
-    sqlx::query(
-        "INSERT INTO system_settings (key, value, value_type, description, is_sensitive)
-         VALUES ($1, $2, 'number', 'set by the quotes test fixtures', false)
-         ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, value_type = 'number', is_sensitive = false",
-    )
-    .bind(key)
-    .bind(value)
-    .execute(pool)
-    .await
-    .expect("setting");
-}
-
-/// Remove a setting.
-pub async fn delete_setting(pool: &PgPool, key: &str) {
-    sqlx::query("DELETE FROM system_settings WHERE key = $1")
-        .bind(key)
-        .execute(pool)
-        .await
-        .expect("delete setting");
-}
-
-/// Everything rating needs in the test state: the 8 base rates, two territories, every discount
-/// and surcharge code as an active state rule, discount cap 0.35, validity 30 days.
-pub async fn install_rates(pool: &PgPool) -> Admins {
-    let a = admins(pool).await;
+/// Everything rating needs in the test state: the state, the 8 base rates, two territories,
+/// every discount and surcharge code as an active state rule, discount cap 0.35, validity 30 days.
+pub async fn install_rates(db: &Db) -> RateDesk {
+    add_state(db, STATE, "Testland (fixtures)").await;
+    let desk = rate_desk(db).await;
     for (coverage, amount) in BASE_RATES {
-        base_rate(pool, a, STATE, coverage, amount, EFFECTIVE_FROM, None).await;
+        base_rate(db, &desk, STATE, coverage, amount, EFFECTIVE_FROM, None).await;
     }
-    territory(pool, a, STATE, ZIP, "Testville", "1.200").await;
-    territory(pool, a, STATE, ZIP_LOW, "Lowtown", "0.800").await;
+    territory(db, &desk, STATE, ZIP, "Testville", dec!(1.200)).await;
+    territory(db, &desk, STATE, ZIP_LOW, "Lowtown", dec!(0.800)).await;
+    // Raw SQL: the API reads discount and surcharge rules (`rating().resolve`) but has no call
+    // that writes one.
     for (code, percent, stackable) in DISCOUNTS {
         sqlx::query(
             "INSERT INTO discount_rules (code, state_code, percent, stackable, eligibility, description, active)
@@ -220,7 +199,7 @@ pub async fn install_rates(pool: &PgPool) -> Admins {
         .bind(STATE)
         .bind(percent)
         .bind(stackable)
-        .execute(pool)
+        .execute(db.pool())
         .await
         .expect("discount rule");
     }
@@ -232,45 +211,11 @@ pub async fn install_rates(pool: &PgPool) -> Admins {
         .bind(code)
         .bind(STATE)
         .bind(percent)
-        .execute(pool)
+        .execute(db.pool())
         .await
         .expect("surcharge rule");
     }
-    number_setting(pool, "rating.discount_cap", serde_json::json!(0.35)).await;
-    number_setting(pool, "quotes.validity_days", serde_json::json!(30)).await;
-    a
-}
-
-/// A customer created through the public API.
-pub async fn customer(db: &Db, tag: &str) -> UserId {
-    db.users()
-        .create_customer(&NewUser {
-            email: email(tag),
-            full_name: format!("Customer {tag}"),
-            phone: None,
-        })
-        .await
-        .expect("customer")
-        .id
-}
-
-/// An agent created through the public API.
-pub async fn agent(db: &Db, tag: &str) -> UserId {
-    db.users()
-        .create_agent(
-            &Actor::System,
-            &NewUser {
-                email: email(tag),
-                full_name: format!("Agent {tag}"),
-                phone: None,
-            },
-        )
-        .await
-        .expect("agent")
-        .id
-}
-
-/// The actor of a customer.
-pub fn as_customer(id: UserId) -> Actor {
-    Actor::Customer(id)
+    set_setting(db, "rating.discount_cap", serde_json::json!(0.35)).await;
+    set_setting(db, "quotes.validity_days", serde_json::json!(30)).await;
+    desk
 }
