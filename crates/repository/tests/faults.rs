@@ -142,8 +142,7 @@ async fn kill_every_backend(tdb: &TestDb) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn connection_faults_reach_no_caller_and_a_small_pool_serves_many() {
-    let tdb = TestDb::seeded(&quotedb_schema::MIGRATOR, quotedb_seeds::REFERENCE).await;
-    fx::install_rates(&Db::new(tdb.pool().clone())).await;
+    let (tdb, _) = fx::setup().await;
     let options = Db::pool_options()
         .max_connections(4)
         .min_connections(4)

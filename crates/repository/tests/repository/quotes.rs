@@ -5,28 +5,18 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use crate::common::admins::admin_with;
-use crate::common::{self, rates as fx};
+use crate::common::rates::{self as fx, setup};
+use crate::common::{self, Change};
 use quotedb_repository::page::MAX_PAGE_SIZE;
 use quotedb_repository::quotes::{CoverageRequest, NewQuote, Quote, QuoteError, QuoteKey};
 use quotedb_repository::rating::{Eligibility, RatingError};
 use quotedb_repository::schema::admin::permissions::QUOTES_READ;
 use quotedb_repository::schema::quotes::{CoverageType, QuoteStatus};
 use quotedb_repository::schema::rating::{DiscountCode, SurchargeCode};
-use quotedb_repository::{Actor, Cursor, Db, PageRequest, QuoteId, QuoteNumber, UserId, Zip};
-use quotedb_testkit::TestDb;
+use quotedb_repository::{Actor, Cursor, PageRequest, QuoteId, QuoteNumber, UserId, Zip};
 use rust_decimal_macros::dec;
 use sqlx::PgPool;
 use time::OffsetDateTime;
-
-/// A change to a valid input that makes it invalid.
-type Change<T> = Box<dyn Fn(&mut T)>;
-
-/// A fresh seeded database with the rating fixtures installed.
-async fn setup() -> (TestDb, Db) {
-    let (db, repo) = common::setup().await;
-    fx::install_rates(&repo).await;
-    (db, repo)
-}
 
 fn in_days(days: i64) -> time::Date {
     OffsetDateTime::now_utc().date() + time::Duration::days(days)

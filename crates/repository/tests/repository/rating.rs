@@ -1,7 +1,8 @@
 //! Rating through the public API: resolving rates in one call (and each way it can fail), and
 //! the pricing rules on known numbers.
 
-use crate::common::{self, rates as fx};
+use crate::common;
+use crate::common::rates::{self as fx, setup};
 use quotedb_repository::admin::SettingKey;
 use quotedb_repository::rating::{
     DiscountBasis, Eligibility, PricingError, RatingContext, RatingError, RatingInput, ResolvedBaseRate,
@@ -9,19 +10,11 @@ use quotedb_repository::rating::{
 };
 use quotedb_repository::schema::quotes::CoverageType;
 use quotedb_repository::schema::rating::{DiscountCode, SurchargeCode};
-use quotedb_repository::{Actor, BaseRateId, Db, DiscountRuleId, StateCode, SurchargeRuleId, TerritoryFactorId, Zip};
-use quotedb_testkit::TestDb;
+use quotedb_repository::{Actor, BaseRateId, DiscountRuleId, StateCode, SurchargeRuleId, TerritoryFactorId, Zip};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use time::macros::date;
 use uuid::Uuid;
-
-/// A fresh seeded database with the rating fixtures installed.
-async fn setup() -> (TestDb, Db) {
-    let (db, repo) = common::setup().await;
-    fx::install_rates(&repo).await;
-    (db, repo)
-}
 
 #[tokio::test]
 async fn resolve_returns_the_active_rates_territory_rules_and_cap_in_one_call() {

@@ -15,9 +15,7 @@ use rust_decimal_macros::dec;
 use serde_json::json;
 use time::OffsetDateTime;
 
-type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
-
-use crate::common::{customer, delete_setting, set_setting, setup};
+use crate::common::{TestResult, customer, delete_setting, set_setting, setup};
 
 fn floor_to(t: OffsetDateTime, secs: i64) -> OffsetDateTime {
     let ts = t.unix_timestamp();

@@ -14,10 +14,8 @@ use serde_json::json;
 use sha2::{Digest as _, Sha256};
 use time::OffsetDateTime;
 
-type TestResult = Result<(), Box<dyn std::error::Error>>;
-
 use crate::common::admins::admin_with;
-use crate::common::{customer, delete_setting, set_setting, setup};
+use crate::common::{TestResult, customer, delete_setting, set_setting, setup};
 
 fn new_session(user_id: UserId) -> NewSession {
     NewSession {

@@ -6,10 +6,7 @@ use quotedb_repository::{Actor, Email, UserId, Vin};
 use time::OffsetDateTime;
 use time::macros::date;
 
-/// A change to a valid input that makes it invalid.
-type Change<T> = Box<dyn Fn(&mut T)>;
-
-use crate::common::{self, setup};
+use crate::common::{self, Change, setup};
 
 fn new_user(email: &Email) -> NewUser {
     NewUser {

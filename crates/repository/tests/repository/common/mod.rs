@@ -14,6 +14,12 @@ use quotedb_testkit::TestDb;
 pub use settings::{delete_setting, set_setting};
 pub use users::{agent, as_customer, customer};
 
+/// A change to a valid input that makes it invalid.
+pub type Change<T> = Box<dyn Fn(&mut T)>;
+
+/// What a test returning its failures with `?` returns.
+pub type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
 /// A fresh seeded database and a repository handle on it.
 pub async fn setup() -> (TestDb, Db) {
     let tdb = TestDb::seeded(&quotedb_schema::MIGRATOR, quotedb_seeds::REFERENCE).await;

@@ -13,6 +13,7 @@ use quotedb_repository::admin::{BaseRateChange, ProposedChange, RateChangeReques
 use quotedb_repository::schema::admin::permissions::{RATES_APPLY, RATES_APPROVE, RATES_PROPOSE};
 use quotedb_repository::schema::quotes::CoverageType;
 use quotedb_repository::{BaseRateId, Db, StateCode, TerritoryFactorId, Zip};
+use quotedb_testkit::TestDb;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use time::Date;
@@ -176,6 +177,13 @@ pub async fn territory(
         ActivatedRate::TerritoryFactor(id) => id,
         other => panic!("a territory factor change activated {other:?}"),
     }
+}
+
+/// A fresh seeded database with the fixtures of [`install_rates`].
+pub async fn setup() -> (TestDb, Db) {
+    let (tdb, db) = super::setup().await;
+    install_rates(&db).await;
+    (tdb, db)
 }
 
 /// Everything rating needs in the test state: the state, the 8 base rates, two territories,
