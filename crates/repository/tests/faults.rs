@@ -7,13 +7,16 @@
 //! One test function: the restart cuts every connection of the server, so nothing else may run
 //! in this binary meanwhile.
 
-mod quote_fixtures;
+#[path = "repository/common/mod.rs"]
+#[allow(dead_code, unused_imports, reason = "this binary uses a part of the shared helpers")]
+mod common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use quote_fixtures as fx;
+use common::rates as fx;
+use common::{as_customer, customer};
 use quotedb_repository::quotes::{CoverageRequest, NewQuote};
 use quotedb_repository::rating::Eligibility;
 use quotedb_repository::schema::quotes::CoverageType;
@@ -86,7 +89,7 @@ async fn callers(
             let (db, number, counts) = (db.clone(), number.clone(), counts.clone());
             let (count_reads, stop, next_marker) = (count_reads.clone(), stop.clone(), next_marker.clone());
             tokio::spawn(async move {
-                let actor = fx::as_customer(customer);
+                let actor = as_customer(customer);
                 while !stop.load(Ordering::SeqCst) {
                     let counted = count_reads.load(Ordering::SeqCst);
                     match tokio::time::timeout(CALL_BOUND, db.quotes().get_by_number(&actor, &number)).await {
@@ -139,8 +142,7 @@ async fn kill_every_backend(tdb: &TestDb) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn connection_faults_reach_no_caller_and_a_small_pool_serves_many() {
-    let tdb = TestDb::seeded(&quotedb_schema::MIGRATOR, quotedb_seeds::REFERENCE).await;
-    fx::install_rates(tdb.pool()).await;
+    let (tdb, _) = fx::setup().await;
     let options = Db::pool_options()
         .max_connections(4)
         .min_connections(4)
@@ -235,7 +237,7 @@ async fn connection_faults_reach_no_caller_and_a_small_pool_serves_many() {
     let calls: Vec<_> = (0..64)
         .map(|_| {
             let (db, number) = (small.clone(), number.clone());
-            tokio::spawn(async move { db.quotes().get_by_number(&fx::as_customer(customer), &number).await })
+            tokio::spawn(async move { db.quotes().get_by_number(&as_customer(customer), &number).await })
         })
         .collect();
     let mut done = 0;
@@ -248,10 +250,10 @@ async fn connection_faults_reach_no_caller_and_a_small_pool_serves_many() {
 
 /// A new customer and the number of a quote of theirs.
 async fn customer_with_a_quote(db: &Db, tag: &str) -> (UserId, QuoteNumber) {
-    let customer = fx::customer(db, tag).await;
+    let customer = customer(db, tag).await;
     let number = db
         .quotes()
-        .create(&fx::as_customer(customer), &new_quote(customer, None))
+        .create(&as_customer(customer), &new_quote(customer, None))
         .await
         .expect("a quote to read")
         .quote

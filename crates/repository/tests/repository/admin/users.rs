@@ -9,7 +9,7 @@ use quotedb_repository::admin::{AdminUserError, DeactivationReason, NewAdminUser
 use quotedb_repository::schema::admin::permissions;
 use quotedb_repository::{Actor, AdminRoleId, AdminUserId, UserId};
 
-use crate::support::World;
+use crate::common::admins::World;
 
 fn reason() -> DeactivationReason {
     DeactivationReason::parse("  role ended with the Q3 reorganisation  ").expect("reason")

@@ -1,20 +1,12 @@
 //! Users through the public API: customers and agents, their drivers and vehicles.
 
-mod common;
-
-mod quote_fixtures;
-
-use quote_fixtures as fx;
 use quotedb_repository::schema::quotes::UserRole;
 use quotedb_repository::users::{NewDriver, NewUser, NewVehicle, Phone, UserError};
 use quotedb_repository::{Actor, Email, UserId, Vin};
 use time::OffsetDateTime;
 use time::macros::date;
 
-/// A change to a valid input that makes it invalid.
-type Change<T> = Box<dyn Fn(&mut T)>;
-
-use common::setup;
+use crate::common::{self, Change, setup};
 
 fn new_user(email: &Email) -> NewUser {
     NewUser {
@@ -49,7 +41,7 @@ fn this_year() -> i16 {
 #[tokio::test]
 async fn a_customer_is_created_and_found_by_id_and_by_email_in_any_case() {
     let (_db, repo) = setup().await;
-    let email = fx::email("Ada.Customer");
+    let email = common::email("Ada.Customer");
     let created = repo.users().create_customer(&new_user(&email)).await.expect("create");
     assert_eq!(created.role, UserRole::Customer);
     assert_eq!(created.full_name, "Ada Lovelace", "trimmed");
@@ -76,7 +68,7 @@ async fn a_customer_is_created_and_found_by_id_and_by_email_in_any_case() {
 #[tokio::test]
 async fn an_agent_is_created_with_the_agent_role_and_without_a_phone() {
     let (_db, repo) = setup().await;
-    let mut new = new_user(&fx::email("agent"));
+    let mut new = new_user(&common::email("agent"));
     new.phone = None;
     let agent = repo.users().create_agent(&Actor::System, &new).await.expect("create");
     assert_eq!(agent.role, UserRole::Agent);
@@ -86,7 +78,7 @@ async fn an_agent_is_created_with_the_agent_role_and_without_a_phone() {
 #[tokio::test]
 async fn an_email_address_is_taken_once_whatever_its_case() {
     let (_db, repo) = setup().await;
-    let email = fx::email("taken");
+    let email = common::email("taken");
     repo.users().create_customer(&new_user(&email)).await.expect("first");
     let upper = Email::parse(&email.as_str().to_uppercase()).expect("email");
     let err = repo
@@ -100,7 +92,7 @@ async fn an_email_address_is_taken_once_whatever_its_case() {
 #[tokio::test]
 async fn a_user_needs_a_name_and_a_valid_phone_number() {
     let (_db, repo) = setup().await;
-    let mut new = new_user(&fx::email("blank"));
+    let mut new = new_user(&common::email("blank"));
     new.full_name = "   ".into();
     let err = repo.users().create_customer(&new).await.expect_err("blank name");
     assert!(
@@ -125,7 +117,7 @@ async fn unknown_users_are_not_found() {
         Err(UserError::NotFound)
     ));
     assert!(matches!(
-        repo.users().get_by_email(&Actor::System, &fx::email("ghost")).await,
+        repo.users().get_by_email(&Actor::System, &common::email("ghost")).await,
         Err(UserError::NotFound)
     ));
     assert!(matches!(
@@ -150,8 +142,8 @@ async fn unknown_users_are_not_found() {
 #[tokio::test]
 async fn drivers_are_added_and_listed_per_user() {
     let (_db, repo) = setup().await;
-    let ada = fx::customer(&repo, "ada").await;
-    let bob = fx::customer(&repo, "bob").await;
+    let ada = common::customer(&repo, "ada").await;
+    let bob = common::customer(&repo, "bob").await;
     let first = repo
         .users()
         .add_driver(&Actor::Customer(ada), ada, &driver())
@@ -181,7 +173,7 @@ async fn drivers_are_added_and_listed_per_user() {
 #[tokio::test]
 async fn a_driver_needs_names_a_plausible_birth_date_and_a_licence_after_birth() {
     let (_db, repo) = setup().await;
-    let ada = fx::customer(&repo, "ada").await;
+    let ada = common::customer(&repo, "ada").await;
     let today = OffsetDateTime::now_utc().date();
     let cases: Vec<(&str, Change<NewDriver>)> = vec![
         ("first_name", Box::new(|d| d.first_name = " ".into())),
@@ -222,8 +214,8 @@ async fn a_driver_needs_names_a_plausible_birth_date_and_a_licence_after_birth()
 #[tokio::test]
 async fn vehicles_are_added_and_listed_and_a_vin_is_registered_once_per_user() {
     let (_db, repo) = setup().await;
-    let ada = fx::customer(&repo, "ada").await;
-    let bob = fx::customer(&repo, "bob").await;
+    let ada = common::customer(&repo, "ada").await;
+    let bob = common::customer(&repo, "bob").await;
     let car = repo
         .users()
         .add_vehicle(&Actor::Customer(ada), ada, &vehicle("1hgcm82633a004352", 2020))
@@ -268,7 +260,7 @@ async fn vehicles_are_added_and_listed_and_a_vin_is_registered_once_per_user() {
 #[tokio::test]
 async fn a_vehicle_needs_a_make_a_model_and_a_model_year_from_1981_to_next_year() {
     let (_db, repo) = setup().await;
-    let ada = fx::customer(&repo, "ada").await;
+    let ada = common::customer(&repo, "ada").await;
     for (field, v) in [
         ("model_year", vehicle("1HGCM82633A004352", this_year() + 2)),
         ("model_year", vehicle("1HGCM82633A004352", 1980)),
@@ -310,8 +302,8 @@ async fn a_vehicle_needs_a_make_a_model_and_a_model_year_from_1981_to_next_year(
 #[tokio::test]
 async fn a_customer_reads_and_extends_only_their_own_account() {
     let (_db, repo) = setup().await;
-    let ada = fx::customer(&repo, "ada-own").await;
-    let bob = fx::customer(&repo, "bob-own").await;
+    let ada = common::customer(&repo, "ada-own").await;
+    let bob = common::customer(&repo, "bob-own").await;
     let as_ada = Actor::Customer(ada);
     assert!(matches!(repo.users().get(&as_ada, bob).await, Err(UserError::NotFound)));
     assert!(matches!(
@@ -332,7 +324,7 @@ async fn a_customer_reads_and_extends_only_their_own_account() {
         repo.users().drivers(&as_ada, bob).await.expect("drivers").is_empty(),
         "bob's drivers are hidden from ada"
     );
-    let mut new = new_user(&fx::email("agent-by-customer"));
+    let mut new = new_user(&common::email("agent-by-customer"));
     new.phone = None;
     assert!(matches!(
         repo.users().create_agent(&as_ada, &new).await,
@@ -352,10 +344,10 @@ async fn names_over_the_cap_or_with_a_nul_are_invalid_input_and_write_nothing() 
             .expect("count")
     };
     let before = count().await;
-    let ada = fx::customer(&repo, "ada-bounds").await;
+    let ada = common::customer(&repo, "ada-bounds").await;
     let as_ada = Actor::Customer(ada);
     for bad in ["x".repeat(201), "x".repeat(200_000), "Ada\0Lovelace".to_string()] {
-        let mut new = new_user(&fx::email("bounds"));
+        let mut new = new_user(&common::email("bounds"));
         new.full_name = bad.clone();
         let err = repo.users().create_customer(&new).await.expect_err("refused");
         assert!(
@@ -372,7 +364,7 @@ async fn names_over_the_cap_or_with_a_nul_are_invalid_input_and_write_nothing() 
     }
     assert_eq!(count().await, before + 1, "only ada was written");
     // The cap itself is accepted, in characters (not bytes).
-    let mut new = new_user(&fx::email("bounds-ok"));
+    let mut new = new_user(&common::email("bounds-ok"));
     new.full_name = "ä".repeat(200);
     repo.users().create_customer(&new).await.expect("200 characters");
 }
@@ -390,7 +382,7 @@ proptest::proptest! {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
         let outcome = runtime.block_on(async {
             let (_db, repo) = setup().await;
-            let mut new = new_user(&fx::email("prop"));
+            let mut new = new_user(&common::email("prop"));
             new.full_name = name;
             repo.users().create_customer(&new).await
         });

@@ -4,7 +4,7 @@ use quotedb_repository::admin::DashboardError;
 use quotedb_repository::{Actor, DashboardId, UserId};
 use serde_json::json;
 
-use crate::support::World;
+use crate::common::admins::World;
 
 #[tokio::test]
 async fn an_admin_creates_lists_updates_and_deletes_dashboards() {

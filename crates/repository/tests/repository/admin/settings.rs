@@ -5,7 +5,8 @@ use quotedb_repository::admin::{SettingError, SettingKey};
 use quotedb_repository::schema::admin::{SystemSettingValueType, permissions};
 use serde::{Deserialize, Serialize};
 
-use crate::support::{World, unique};
+use crate::common::admins::World;
+use crate::common::unique;
 
 fn key(section: &str) -> SettingKey {
     SettingKey::parse(&format!("{section}.{}", unique("k"))).expect("key")

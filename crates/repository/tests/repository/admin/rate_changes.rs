@@ -2,7 +2,7 @@
 
 use quotedb_repository::admin::rate_changes::ActivatedRate;
 use quotedb_repository::admin::{
-    BaseRateChange, DeactivationReason, ProposedChange, RateChangeError, RateChangeRequest, TerritoryFactorChange,
+    BaseRateChange, DeactivationReason, ProposedChange, RateChangeError, TerritoryFactorChange,
 };
 use quotedb_repository::schema::admin::permissions::{RATES_APPLY, RATES_APPROVE, RATES_PROPOSE};
 use quotedb_repository::schema::admin::{RateChangeKind, RateChangeStatus, permissions};
@@ -12,39 +12,18 @@ use rust_decimal_macros::dec;
 use time::Date;
 use time::macros::date;
 
-use crate::support::{TestAdmin, World};
-
-/// Every rates permission.
-const RATES: [&str; 3] = [RATES_PROPOSE, RATES_APPROVE, RATES_APPLY];
+use crate::common::admins::{TestAdmin, World};
+use crate::common::rates as fx;
 
 /// Two admins holding every rates permission (a requester and a reviewer) and state CA.
 async fn desk(w: &World) -> (TestAdmin, TestAdmin) {
-    sqlx::query("INSERT INTO states (code, name) VALUES ('CA', 'California') ON CONFLICT DO NOTHING")
-        .execute(w.db.pool())
-        .await
-        .expect("state");
-    let role = w.role(None, &RATES).await;
-    (w.admin_in(&role).await, w.admin_in(&role).await)
+    fx::add_state(&w.repo, "CA", "California").await;
+    let desk = fx::rate_desk(&w.repo).await;
+    (desk.requester, desk.reviewer)
 }
 
 fn base_rate(coverage: CoverageType, from: Date) -> ProposedChange {
-    ProposedChange::BaseRate(BaseRateChange {
-        state_code: StateCode::parse("CA").expect("state"),
-        coverage_type: coverage,
-        base_amount: dec!(512.40),
-        effective_from: from,
-        effective_to: None,
-    })
-}
-
-/// Proposed by `requester`, submitted: pending.
-async fn pending(w: &World, requester: &TestAdmin, change: &ProposedChange) -> RateChangeRequest {
-    let rc = w.admin().rate_changes();
-    let draft = rc
-        .propose(&requester.actor, change, "annual filing")
-        .await
-        .expect("propose");
-    rc.submit(&requester.actor, draft.id).await.expect("submit")
+    fx::base_rate_change("CA", coverage, dec!(512.40), from, None)
 }
 
 /// (status, activated_by_request, lower, upper) of a base rate row.
@@ -117,8 +96,8 @@ async fn applying_a_request_activates_the_rate_and_a_second_apply_is_refused() {
     let w = World::new().await;
     let (requester, reviewer) = desk(&w).await;
     let rc = w.admin().rate_changes();
-    let first = pending(
-        &w,
+    let first = fx::pending(
+        &w.repo,
         &requester,
         &base_rate(CoverageType::Comprehensive, date!(2031 - 01 - 01)),
     )
@@ -146,8 +125,8 @@ async fn applying_a_request_activates_the_rate_and_a_second_apply_is_refused() {
     );
 
     // A later rate for the same state and coverage closes the earlier one where it starts.
-    let second = pending(
-        &w,
+    let second = fx::pending(
+        &w.repo,
         &requester,
         &base_rate(CoverageType::Comprehensive, date!(2031 - 07 - 01)),
     )
@@ -174,7 +153,7 @@ async fn a_territory_factor_change_is_applied() {
         effective_from: date!(2031 - 01 - 01),
         effective_to: Some(date!(2032 - 01 - 01)),
     });
-    let request = pending(&w, &requester, &change).await;
+    let request = fx::pending(&w.repo, &requester, &change).await;
     assert_eq!(request.kind, RateChangeKind::TerritoryFactor);
     rc.approve(&reviewer.actor, request.id, None).await.expect("approve");
     let ActivatedRate::TerritoryFactor(factor) = rc.apply(&reviewer.actor, request.id).await.expect("apply") else {
@@ -194,7 +173,12 @@ async fn an_admin_cannot_approve_their_own_rate_change() {
     let w = World::new().await;
     let (requester, _) = desk(&w).await;
     let rc = w.admin().rate_changes();
-    let request = pending(&w, &requester, &base_rate(CoverageType::Rental, date!(2031 - 01 - 01))).await;
+    let request = fx::pending(
+        &w.repo,
+        &requester,
+        &base_rate(CoverageType::Rental, date!(2031 - 01 - 01)),
+    )
+    .await;
     let err = rc
         .approve(&requester.actor, request.id, None)
         .await
@@ -213,8 +197,8 @@ async fn rejecting_a_rate_change_requires_a_note() {
     let w = World::new().await;
     let (requester, reviewer) = desk(&w).await;
     let rc = w.admin().rate_changes();
-    let request = pending(
-        &w,
+    let request = fx::pending(
+        &w.repo,
         &requester,
         &base_rate(CoverageType::Roadside, date!(2031 - 01 - 01)),
     )
@@ -274,8 +258,8 @@ async fn only_the_requester_submits_or_withdraws() {
         RateChangeStatus::Withdrawn
     );
 
-    let request = pending(
-        &w,
+    let request = fx::pending(
+        &w.repo,
         &requester,
         &base_rate(CoverageType::MedicalPayments, date!(2032 - 01 - 01)),
     )
@@ -412,7 +396,7 @@ async fn only_an_active_unlocked_admin_acts_on_rate_changes() {
     let manager = w.admin_with(&[permissions::ADMIN_USERS_MANAGE]).await;
     let rc = w.admin().rate_changes();
     let change = base_rate(CoverageType::BodilyInjury, date!(2031 - 01 - 01));
-    let request = pending(&w, &requester, &change).await;
+    let request = fx::pending(&w.repo, &requester, &change).await;
 
     for actor in [Actor::System, Actor::Customer(w.user().await)] {
         let err = rc.propose(&actor, &change, "filing").await.expect_err("not an admin");
@@ -495,7 +479,7 @@ async fn the_pending_queue_pages_oldest_submission_first() {
     for year in [2031, 2032, 2033] {
         let from = Date::from_calendar_date(year, time::Month::January, 1).expect("date");
         ours.push(
-            pending(&w, &requester, &base_rate(CoverageType::UninsuredMotorist, from))
+            fx::pending(&w.repo, &requester, &base_rate(CoverageType::UninsuredMotorist, from))
                 .await
                 .id,
         );

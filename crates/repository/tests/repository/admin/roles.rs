@@ -4,7 +4,8 @@ use quotedb_repository::admin::{DeactivationReason, PermissionCode, RoleError, R
 use quotedb_repository::schema::admin::{AdminPermissionRiskLevel, permissions};
 use quotedb_repository::{Actor, AdminRoleId, UserId};
 
-use crate::support::{World, unique};
+use crate::common::admins::World;
+use crate::common::unique;
 
 #[tokio::test]
 async fn permissions_flow_up_the_role_hierarchy() {

@@ -10,7 +10,8 @@ use quotedb_repository::admin::{ActivityEntry, ActivityError, NewActivity, RiskF
 use quotedb_repository::schema::admin::{AdminPermissionRiskLevel, permissions};
 use quotedb_repository::{Actor, AdminUserId, PageRequest};
 
-use crate::support::{TestAdmin, World, unique};
+use crate::common::admins::{TestAdmin, World};
+use crate::common::unique;
 
 /// A sensitive setting (written by the System) to act on.
 async fn sensitive_setting(w: &World) -> SettingKey {
