@@ -263,8 +263,9 @@ pub fn squawk() -> anyhow::Result<PathBuf> {
     }
 }
 
-/// The migration files (up and down) in `dir` whose version `lock` does not hold: the ones
-/// written since the last release, which lint checks.
+/// The up migrations in `dir` whose version `lock` does not hold: the ones written since the last
+/// release, which lint checks. Down migrations are the emergency path, never run by a rolling
+/// deploy; they are not linted (they undo what their up did, blocking included).
 pub fn unreleased_files(dir: &Path, lock: &str) -> anyhow::Result<Vec<PathBuf>> {
     let released: Vec<&str> = lock
         .lines()
@@ -279,7 +280,7 @@ pub fn unreleased_files(dir: &Path, lock: &str) -> anyhow::Result<Vec<PathBuf>> 
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let version = name.split('_').next().unwrap_or_default();
-        if name.ends_with(".sql") && !released.contains(&version) {
+        if name.ends_with(".up.sql") && !released.contains(&version) {
             files.push(path);
         }
     }

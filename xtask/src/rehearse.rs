@@ -317,22 +317,21 @@ pub async fn rehearse(
                     now.insert(table.clone(), mode.clone());
                 }
             }
-            // The strongest lock this statement added (stronger than what was already held).
+            // The strongest lock this statement added (stronger than what was already held); of
+            // equally strong ones, the one on the biggest table.
+            let after = tables(&mut conn).await?;
+            let size_of = |t: &str| before.get(t).or(after.get(t)).map_or(0, |(_, size)| *size);
             let lock = now
                 .iter()
                 .filter(|(t, mode)| held_before.get(*t).is_none_or(|m| strength(mode) > strength(m)))
-                .max_by_key(|(_, mode)| strength(mode))
+                .max_by_key(|(t, mode)| (strength(mode), size_of(t)))
                 .map(|(t, mode)| (mode.clone(), t.clone()));
-            let after = tables(&mut conn).await?;
             let rewrote: Vec<String> = after
                 .iter()
                 .filter(|(t, (node, _))| before.get(*t).is_some_and(|(old, _)| old != node))
                 .map(|(t, _)| t.clone())
                 .collect();
-            let table_bytes = lock
-                .as_ref()
-                .and_then(|(_, t)| before.get(t).or(after.get(t)))
-                .map_or(0, |(_, size)| *size);
+            let table_bytes = lock.as_ref().map_or(0, |(_, t)| size_of(t));
             if in_tx {
                 held_before = now;
             }

@@ -3,7 +3,8 @@
 //! schema (tables, columns, defaults, constraints, indexes, triggers, functions, types, views,
 //! policies, RLS flags, partitioning, comments, grants, extensions) without needing `pg_dump` on
 //! the PATH, and is insensitive to catalog details that a dump also hides (OIDs, attnums of
-//! dropped columns).
+//! dropped columns). Columns are listed by name, not position: an online type change (add a
+//! column, backfill, swap) moves a column to the end, and every query names its columns.
 
 use sqlx::PgConnection;
 
@@ -34,7 +35,7 @@ const QUERIES: &[(&str, &str)] = &[
          LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
          WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND a.attnum > 0 AND NOT a.attisdropped
            AND c.relname <> '_sqlx_migrations'
-         ORDER BY c.relname, a.attnum",
+         ORDER BY c.relname, a.attname",
     ),
     (
         "constraints",

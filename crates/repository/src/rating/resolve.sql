@@ -11,8 +11,8 @@
 -- coalesce because array_agg of no rows is NULL), and the four parts are joined as one row: no CTE
 -- is read twice, so each is planned inline (the earlier ARRAY(SELECT ...) per column took 17
 -- InitPlans, half of the execution time).
--- $1 is cast to bpchar, the type of the state_code columns: sqlx sends a &str parameter as text,
--- and `char(2) = text` compares state_code::text, which no state_code index can serve.
+-- $1 is text, the type of the state_code columns since 0013 (when they were char(2), the
+-- parameter had to be cast to bpchar for their indexes to serve).
 -- Predicates stay literal (status = 'active', active) so the partial indexes
 -- base_rates_state_code_coverage_type_active_idx, territory_factors_state_code_zip_active_idx,
 -- discount_rules_state_code_active_idx and surcharge_rules_state_code_active_idx serve generic plans.
@@ -43,7 +43,7 @@ FROM (
     FROM unnest($3::coverage_type[]) WITH ORDINALITY AS req (coverage_type, ord)
     LEFT JOIN base_rates b
            ON b.status = 'active'
-          AND b.state_code = $1::bpchar
+          AND b.state_code = $1
           AND b.coverage_type = req.coverage_type
           AND b.effective @> $4::date
 ) r
@@ -58,7 +58,7 @@ CROSS JOIN (
         SELECT DISTINCT ON (dr.code) dr.id, dr.code, dr.state_code, dr.percent, dr.stackable, dr.eligibility
         FROM discount_rules dr
         WHERE dr.active
-          AND (dr.state_code = $1::bpchar OR dr.state_code IS NULL)
+          AND (dr.state_code = $1 OR dr.state_code IS NULL)
         ORDER BY dr.code, dr.state_code NULLS LAST
     ) x
 ) d
@@ -72,12 +72,12 @@ CROSS JOIN (
         SELECT DISTINCT ON (sr.code) sr.id, sr.code, sr.state_code, sr.percent, sr.conditions
         FROM surcharge_rules sr
         WHERE sr.active
-          AND (sr.state_code = $1::bpchar OR sr.state_code IS NULL)
+          AND (sr.state_code = $1 OR sr.state_code IS NULL)
         ORDER BY sr.code, sr.state_code NULLS LAST
     ) x
 ) s
 LEFT JOIN territory_factors t
        ON t.status = 'active'
-      AND t.state_code = $1::bpchar
+      AND t.state_code = $1
       AND t.zip = $2
       AND t.effective @> $4::date

@@ -5,6 +5,9 @@ use sqlx::Connection as _;
 
 /// For every migration N: the schema after 1..N-1, after N, after N's down, and after N again.
 /// Down must restore the previous schema exactly; up again must give the same schema as before.
+/// Migrations that change data only (0012 backfills quotes.state_code_text).
+const DATA_ONLY: [i64; 1] = [12];
+
 #[tokio::test]
 async fn every_migration_up_down_up_leaves_the_same_schema() {
     let db = TestDb::empty().await;
@@ -17,7 +20,7 @@ async fn every_migration_up_down_up_leaves_the_same_schema() {
         .collect();
     assert_eq!(
         versions,
-        (1..=10).collect::<Vec<i64>>(),
+        (1..=14).collect::<Vec<i64>>(),
         "every migration is reversible"
     );
     for (i, &version) in versions.iter().enumerate() {
@@ -25,7 +28,9 @@ async fn every_migration_up_down_up_leaves_the_same_schema() {
         let before = schema_snapshot(&mut conn).await.expect("snapshot before");
         migrator.run_to(version, &mut conn).await.expect("up");
         let after_up = schema_snapshot(&mut conn).await.expect("snapshot after up");
-        assert_ne!(before, after_up, "migration {version} changes the schema");
+        if !DATA_ONLY.contains(&version) {
+            assert_ne!(before, after_up, "migration {version} changes the schema");
+        }
         migrator.undo(&mut conn, previous).await.expect("down");
         let after_down = schema_snapshot(&mut conn).await.expect("snapshot after down");
         assert_eq!(
