@@ -11,7 +11,7 @@
 //!
 //! One attack class per file: 1. `temp_schema_escalation`, 2. `system_flag`,
 //! 3. `shadowed_rule_triggers`, 4. `writes_without_permission`, 5. `frozen_columns`,
-//! 6. `audit_trail`, 7. `catalog`, 8. `unreadable_values`, 9. `hidden_rows`; the logins, the
+//! 6. `audit_trail`, 7. `catalog`, 8. `unreadable_values`, 9. `hidden_rows`, 10. `transitional`; the logins, the
 //! attempt helpers and the world they attack are here.
 
 use quotedb_testkit::TestDb;
@@ -26,6 +26,7 @@ mod hidden_rows;
 mod shadowed_rule_triggers;
 mod system_flag;
 mod temp_schema_escalation;
+mod transitional;
 mod unreadable_values;
 mod writes_without_permission;
 
