@@ -1,6 +1,7 @@
-//! 10. The transitional objects of the state-code migration (0011–0013): while a deployment sits
-//! between 0011 and 0013, the backfill procedure and the text copy of `quotes.state_code` exist;
-//! neither the application nor a worker login can run the procedure or write the copy.
+//! Attack class 10, the transitional objects of the state-code migration (0011–0013): while a
+//! deployment sits between 0011 and 0013, the backfill procedure and the text copy of
+//! `quotes.state_code` exist; neither the application nor a worker login can run the procedure
+//! or write the copy.
 
 use super::{APP_LOGIN, WORKER_LOGIN, connect, refused};
 use quotedb_testkit::TestDb;
