@@ -401,6 +401,7 @@ fn all(c: &mut Criterion) {
     rate_paths(c, &rt, env, p);
     admin_paths(c, &rt, env, p);
     analytics_paths(c, &rt, env, p);
+    testkit_paths(c, &rt);
     if test_mode {
         scale_curve(c, &rt, &main, &main);
     } else {
@@ -408,6 +409,35 @@ fn all(c: &mut Criterion) {
         let small = setup(&rt, small_scale);
         scale_curve(c, &rt, &small, &main);
     }
+}
+
+/// How long a test waits for its own database: `TestDb` with quotedb's seeded recipe (a claim of
+/// a pre-cloned database by rename, then the pool's first connection). Each sample is followed by
+/// a pause a short test would take (30 ms, untimed), during which the test kit clones a
+/// replacement in the background, as it does while tests run; the database is dropped untimed.
+fn testkit_paths(c: &mut Criterion, rt: &Runtime) {
+    let recipe = quotedb_benches::seeded_recipe();
+    let mut group = c.benchmark_group("testkit");
+    group.sample_size(10);
+    group.bench_function("seeded_test_db", |b| {
+        b.to_async(rt).iter_custom(|iters| {
+            let recipe = recipe.clone();
+            async move {
+                let mut waited = Duration::ZERO;
+                for _ in 0..iters {
+                    tokio::time::sleep(Duration::from_millis(30)).await;
+                    let started = Instant::now();
+                    let db = quotedb_testkit::TestDb::try_from_recipe(&recipe)
+                        .await
+                        .expect("a test database");
+                    waited += started.elapsed();
+                    drop(db);
+                }
+                waited
+            }
+        })
+    });
+    group.finish();
 }
 
 criterion_group! {

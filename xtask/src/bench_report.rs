@@ -107,6 +107,11 @@ const PATHS: &[BenchPath] = &[
         label: "notification claim batch",
         goal: None,
     },
+    BenchPath {
+        id: "testkit/seeded_test_db",
+        label: "a test's own seeded database (TestDb: pre-cloned claim + first connection; goal 10 ms absolute)",
+        goal: None,
+    },
 ];
 
 /// The scale-curve pairs: (small, large) criterion ids.
