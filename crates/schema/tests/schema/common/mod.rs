@@ -21,6 +21,15 @@ pub fn assert_violates<T: std::fmt::Debug>(result: Result<T, sqlx::Error>, rule:
     }
 }
 
+/// `result`, of the table case named `case`, is a refusal by `rule`; a failure names the case.
+#[track_caller]
+pub fn assert_case_violates<T: std::fmt::Debug>(case: &str, result: Result<T, sqlx::Error>, rule: &str) {
+    match result {
+        Ok(value) => panic!("{case}: expected a violation of {rule}, but it succeeded: {value:?}"),
+        Err(err) => assert_eq!(violated_rule(&err), Some(rule), "{case}: unexpected error: {err}"),
+    }
+}
+
 /// The rule name of a refused statement.
 pub fn refused<T: std::fmt::Debug>(result: Result<T, sqlx::Error>) -> String {
     let err = result.expect_err("the statement should have been refused");

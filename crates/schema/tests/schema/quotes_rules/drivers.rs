@@ -18,13 +18,13 @@ async fn deleting_a_user_deletes_their_drivers() {
     try_driver(db.pool(), u, "Ann", "Lee", "1990-01-01", Some("2008-06-01"))
         .await
         .expect("driver");
-    exec(db.pool(), "DELETE FROM users WHERE id = $1", u)
-        .await
-        .expect("delete user");
-    assert_eq!(
-        count(db.pool(), "SELECT count(*) FROM drivers WHERE user_id = $1", u).await,
-        0
-    );
+    assert_cascades(
+        db.pool(),
+        "DELETE FROM users WHERE id = $1",
+        u,
+        "SELECT count(*) FROM drivers WHERE user_id = $1",
+    )
+    .await;
 }
 
 #[tokio::test]

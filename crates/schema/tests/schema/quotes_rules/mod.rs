@@ -3,9 +3,10 @@
 //! seen accepted.
 //!
 //! The fixtures are here; the tests, by table, in `users`, `drivers`, `vehicles`, `quotes`,
-//! `quote_status`, `quote_versions` and `quote_coverages`.
+//! `quote_status`, `quote_versions` and `quote_coverages`; the one-statement refusals on a quote
+//! of three of them, as one table, in `statements`.
 
-use crate::common::{Res, assert_violates, exec};
+use crate::common::{Res, assert_case_violates, assert_violates, exec};
 use quotedb_schema::quotes::{QuoteStatus, rules};
 use quotedb_testkit::{TestDb, violated_rule};
 use sqlx::PgPool;
@@ -16,6 +17,7 @@ mod quote_coverages;
 mod quote_status;
 mod quote_versions;
 mod quotes;
+mod statements;
 mod users;
 mod vehicles;
 
@@ -198,6 +200,57 @@ async fn rate_with(pool: &PgPool, quote: Uuid, premium: &str, inputs: &str, brea
     .execute(&mut *tx)
     .await?;
     tx.commit().await
+}
+
+/// The state of the fresh quote a statement case starts from.
+#[derive(Clone, Copy, Debug)]
+enum Start {
+    Draft,
+    Rated,
+    Presented,
+    Bound,
+}
+
+/// A statement case: (test name, the state of a fresh quote, a statement with the quote's id as
+/// `$1`, the rule that refuses it).
+type StatementCase = (&'static str, Start, &'static str, &'static str);
+
+/// Runs every case on a fresh database holding one quote in its start state: its statement must
+/// be refused by its rule (a failure names the case).
+async fn statements_refused(cases: &[StatementCase]) {
+    for &(case, start, sql, rule) in cases {
+        let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
+        let q = match start {
+            Start::Draft => draft_quote(db.pool()).await,
+            Start::Rated => rated_quote(db.pool()).await,
+            Start::Presented => presented_quote(db.pool()).await,
+            Start::Bound => bound_quote(db.pool()).await,
+        };
+        assert_case_violates(case, exec(db.pool(), sql, q).await, rule);
+    }
+}
+
+/// Inserts version `version` of `quote` with user triggers off (session_replication_role =
+/// replica; constraints still apply), in a transaction rolled back on return.
+async fn insert_version_as_replica(pool: &PgPool, quote: Uuid, version: i32) -> Res {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SET LOCAL session_replication_role = replica")
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO quote_versions (quote_id, version, premium, rating_inputs, breakdown) VALUES ($1, $2, 100, '{}', '{}')",
+    )
+    .bind(quote)
+    .bind(version)
+    .execute(&mut *tx)
+    .await
+    .map(drop)
+}
+
+/// Deleting with `delete` (`$1`: `parent`) leaves `count_sql` (`$1`: `parent`) at zero.
+async fn assert_cascades(pool: &PgPool, delete: &'static str, parent: Uuid, count_sql: &'static str) {
+    exec(pool, delete, parent).await.expect(delete);
+    assert_eq!(count(pool, count_sql, parent).await, 0, "{count_sql}");
 }
 
 async fn try_driver(pool: &PgPool, user_id: Uuid, first: &str, last: &str, dob: &str, licensed: Option<&str>) -> Res {

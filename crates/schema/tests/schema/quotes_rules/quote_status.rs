@@ -77,21 +77,6 @@ async fn an_open_quote_can_expire_be_declined_or_be_cancelled() {
 }
 
 #[tokio::test]
-async fn a_bound_quote_cannot_return_to_draft() {
-    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
-    let q = bound_quote(db.pool()).await;
-    assert_violates(
-        exec(
-            db.pool(),
-            "UPDATE quotes SET status = 'draft', bound_at = NULL, premium = NULL WHERE id = $1",
-            q,
-        )
-        .await,
-        rules::QUOTES_STATUS_TRANSITION,
-    );
-}
-
-#[tokio::test]
 async fn no_terminal_status_can_be_left() {
     let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     for terminal in [QuoteStatus::Expired, QuoteStatus::Declined, QuoteStatus::Cancelled] {
@@ -139,45 +124,6 @@ async fn a_presented_quote_cannot_be_re_rated() {
 }
 
 #[tokio::test]
-async fn a_new_version_is_a_rating_and_leaves_the_quote_rated() {
-    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
-    let q = presented_quote(db.pool()).await;
-    assert_violates(
-        exec(
-            db.pool(),
-            "UPDATE quotes SET current_version = current_version + 1 WHERE id = $1",
-            q,
-        )
-        .await,
-        rules::QUOTES_STATUS_TRANSITION,
-    );
-}
-
-#[tokio::test]
-async fn a_rating_adds_exactly_one_version() {
-    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
-    let q = rated_quote(db.pool()).await;
-    assert_violates(
-        exec(
-            db.pool(),
-            "UPDATE quotes SET current_version = current_version + 2 WHERE id = $1",
-            q,
-        )
-        .await,
-        rules::QUOTES_STATUS_TRANSITION,
-    );
-    assert_violates(
-        exec(
-            db.pool(),
-            "UPDATE quotes SET current_version = current_version - 1 WHERE id = $1",
-            q,
-        )
-        .await,
-        rules::QUOTES_STATUS_TRANSITION,
-    );
-}
-
-#[tokio::test]
 async fn writing_the_same_status_back_is_not_a_transition() {
     let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let q = bound_quote(db.pool()).await;
@@ -209,42 +155,6 @@ async fn bumping_the_version_without_inserting_it_fails_at_commit() {
         .await
         .expect("the bump itself is allowed");
     assert_violates(tx.commit().await, rules::QUOTES_CURRENT_VERSION_IN_STEP);
-}
-
-#[tokio::test]
-async fn changing_the_premium_without_re_rating_fails_at_commit() {
-    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
-    let q = rated_quote(db.pool()).await;
-    assert_violates(
-        exec(db.pool(), "UPDATE quotes SET premium = premium + 1 WHERE id = $1", q).await,
-        rules::QUOTES_CURRENT_VERSION_IN_STEP,
-    );
-}
-
-#[tokio::test]
-async fn rating_a_draft_without_a_version_fails_at_commit() {
-    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
-    let q = draft_quote(db.pool()).await;
-    assert_violates(
-        exec(
-            db.pool(),
-            "UPDATE quotes SET status = 'rated', premium = 100 WHERE id = $1",
-            q,
-        )
-        .await,
-        rules::QUOTES_CURRENT_VERSION_IN_STEP,
-    );
-}
-
-#[tokio::test]
-async fn a_quote_premium_must_equal_its_current_version_premium() {
-    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
-    let q = draft_quote(db.pool()).await;
-    // rate_with bumps the quote with premium 1000 but records 999 in the version.
-    assert_violates(
-        rate_with(db.pool(), q, "999.00", "{}", "{}").await,
-        rules::QUOTES_CURRENT_VERSION_IN_STEP,
-    );
 }
 
 #[tokio::test]

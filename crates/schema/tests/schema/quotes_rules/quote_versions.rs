@@ -3,54 +3,19 @@
 use super::*;
 
 #[tokio::test]
-async fn a_quote_with_versions_cannot_be_deleted() {
-    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
-    let q = rated_quote(db.pool()).await;
-    assert_violates(
-        exec(db.pool(), "DELETE FROM quotes WHERE id = $1", q).await,
-        rules::QUOTE_VERSIONS_QUOTE_FK,
-    );
-}
-
-#[tokio::test]
 async fn a_draft_quote_can_be_deleted_with_its_coverage_lines() {
     let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let q = draft_quote(db.pool()).await;
     try_coverage(db.pool(), q, "collision", None, "500", None)
         .await
         .expect("coverage");
-    exec(db.pool(), "DELETE FROM quotes WHERE id = $1", q)
-        .await
-        .expect("delete draft");
-    assert_eq!(
-        count(db.pool(), "SELECT count(*) FROM quote_coverages WHERE quote_id = $1", q).await,
-        0
-    );
-}
-
-#[tokio::test]
-async fn a_quote_version_cannot_be_updated() {
-    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
-    let q = rated_quote(db.pool()).await;
-    assert_violates(
-        exec(
-            db.pool(),
-            "UPDATE quote_versions SET premium = 1 WHERE quote_id = $1",
-            q,
-        )
-        .await,
-        rules::QUOTE_VERSIONS_IMMUTABLE,
-    );
-}
-
-#[tokio::test]
-async fn a_quote_version_cannot_be_deleted() {
-    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
-    let q = rated_quote(db.pool()).await;
-    assert_violates(
-        exec(db.pool(), "DELETE FROM quote_versions WHERE quote_id = $1", q).await,
-        rules::QUOTE_VERSIONS_IMMUTABLE,
-    );
+    assert_cascades(
+        db.pool(),
+        "DELETE FROM quotes WHERE id = $1",
+        q,
+        "SELECT count(*) FROM quote_coverages WHERE quote_id = $1",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -128,18 +93,10 @@ async fn consecutive_versions_after_bumps_are_accepted() {
 async fn two_snapshots_cannot_share_a_version_number() {
     let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let q = rated_quote(db.pool()).await;
-    let mut tx = db.pool().begin().await.expect("begin");
-    sqlx::query("SET LOCAL session_replication_role = replica")
-        .execute(&mut *tx)
-        .await
-        .expect("replica");
-    let result = sqlx::query(
-        "INSERT INTO quote_versions (quote_id, version, premium, rating_inputs, breakdown) VALUES ($1, 1, 100, '{}', '{}')",
-    )
-    .bind(q)
-    .execute(&mut *tx)
-    .await;
-    assert_violates(result, rules::QUOTE_VERSIONS_QUOTE_VERSION_UNIQUE);
+    assert_violates(
+        insert_version_as_replica(db.pool(), q, 1).await,
+        rules::QUOTE_VERSIONS_QUOTE_VERSION_UNIQUE,
+    );
 }
 
 /// Version numbers start at 1 (quote_versions_contiguous already refuses 0 first; the CHECK
@@ -148,47 +105,9 @@ async fn two_snapshots_cannot_share_a_version_number() {
 async fn a_version_number_must_be_at_least_one() {
     let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let q = draft_quote(db.pool()).await;
-    let mut tx = db.pool().begin().await.expect("begin");
-    sqlx::query("SET LOCAL session_replication_role = replica")
-        .execute(&mut *tx)
-        .await
-        .expect("replica");
-    let result = sqlx::query(
-        "INSERT INTO quote_versions (quote_id, version, premium, rating_inputs, breakdown) VALUES ($1, 0, 100, '{}', '{}')",
-    )
-    .bind(q)
-    .execute(&mut *tx)
-    .await;
-    assert_violates(result, rules::QUOTE_VERSIONS_VERSION_POSITIVE);
-}
-
-#[tokio::test]
-async fn a_version_premium_must_be_greater_than_zero() {
-    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
-    let q = draft_quote(db.pool()).await;
     assert_violates(
-        rate_with(db.pool(), q, "0.00", "{}", "{}").await,
-        rules::QUOTE_VERSIONS_PREMIUM_POSITIVE,
-    );
-}
-
-#[tokio::test]
-async fn version_rating_inputs_must_be_a_json_object() {
-    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
-    let q = draft_quote(db.pool()).await;
-    assert_violates(
-        rate_with(db.pool(), q, "1000.00", "[1, 2]", "{}").await,
-        rules::QUOTE_VERSIONS_RATING_INPUTS_IS_OBJECT,
-    );
-}
-
-#[tokio::test]
-async fn version_breakdown_must_be_a_json_object() {
-    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
-    let q = draft_quote(db.pool()).await;
-    assert_violates(
-        rate_with(db.pool(), q, "1000.00", "{}", "\"total\"").await,
-        rules::QUOTE_VERSIONS_BREAKDOWN_IS_OBJECT,
+        insert_version_as_replica(db.pool(), q, 0).await,
+        rules::QUOTE_VERSIONS_VERSION_POSITIVE,
     );
 }
 

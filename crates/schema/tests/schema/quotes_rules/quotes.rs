@@ -291,31 +291,6 @@ async fn a_quote_rated_with_a_positive_premium_is_accepted() {
 }
 
 #[tokio::test]
-async fn a_rated_quote_must_have_a_premium() {
-    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
-    let q = draft_quote(db.pool()).await;
-    assert_violates(
-        exec(
-            db.pool(),
-            "UPDATE quotes SET status = 'rated', current_version = current_version + 1 WHERE id = $1",
-            q,
-        )
-        .await,
-        rules::QUOTES_PREMIUM_REQUIRED_ONCE_RATED,
-    );
-}
-
-#[tokio::test]
-async fn a_draft_quote_cannot_have_a_premium() {
-    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
-    let q = draft_quote(db.pool()).await;
-    assert_violates(
-        exec(db.pool(), "UPDATE quotes SET premium = 100 WHERE id = $1", q).await,
-        rules::QUOTES_DRAFT_HAS_NO_PREMIUM,
-    );
-}
-
-#[tokio::test]
 async fn a_draft_cancelled_before_rating_keeps_no_premium() {
     let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let q = draft_quote(db.pool()).await;
@@ -328,41 +303,6 @@ async fn a_draft_cancelled_before_rating_keeps_no_premium() {
 // ---------------------------------------------------------------------------------------------
 // quotes: binding
 // ---------------------------------------------------------------------------------------------
-
-#[tokio::test]
-async fn a_bound_quote_must_have_a_bind_time() {
-    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
-    let q = presented_quote(db.pool()).await;
-    assert_violates(
-        exec(db.pool(), "UPDATE quotes SET status = 'bound' WHERE id = $1", q).await,
-        rules::QUOTES_BOUND_AT_IFF_BOUND,
-    );
-}
-
-#[tokio::test]
-async fn a_quote_that_is_not_bound_cannot_have_a_bind_time() {
-    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
-    let q = presented_quote(db.pool()).await;
-    assert_violates(
-        exec(db.pool(), "UPDATE quotes SET bound_at = now() WHERE id = $1", q).await,
-        rules::QUOTES_BOUND_AT_IFF_BOUND,
-    );
-}
-
-#[tokio::test]
-async fn an_expired_offer_cannot_be_bound() {
-    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
-    let q = presented_quote(db.pool()).await;
-    assert_violates(
-        exec(
-            db.pool(),
-            "UPDATE quotes SET status = 'bound', bound_at = expires_at + interval '1 minute' WHERE id = $1",
-            q,
-        )
-        .await,
-        rules::QUOTES_BOUND_WITHIN_VALIDITY,
-    );
-}
 
 #[tokio::test]
 async fn a_presented_quote_can_be_bound_within_its_validity() {

@@ -18,13 +18,13 @@ async fn deleting_a_user_deletes_their_vehicles() {
     try_vehicle(db.pool(), u, VIN, "Honda", "Accord", 2020)
         .await
         .expect("vehicle");
-    exec(db.pool(), "DELETE FROM users WHERE id = $1", u)
-        .await
-        .expect("delete user");
-    assert_eq!(
-        count(db.pool(), "SELECT count(*) FROM vehicles WHERE user_id = $1", u).await,
-        0
-    );
+    assert_cascades(
+        db.pool(),
+        "DELETE FROM users WHERE id = $1",
+        u,
+        "SELECT count(*) FROM vehicles WHERE user_id = $1",
+    )
+    .await;
 }
 
 #[tokio::test]
