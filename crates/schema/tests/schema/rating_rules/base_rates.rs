@@ -16,93 +16,13 @@ async fn a_state_with_base_rates_cannot_be_deleted() {
     assert_violates(result, rules::BASE_RATES_STATE_FK);
 }
 
-#[tokio::test]
-async fn a_positive_base_rate_for_a_known_state_is_accepted() {
-    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
-    states(db.pool()).await;
-    try_base_rate(
-        db.pool(),
-        "CA",
-        "collision",
-        "0.01",
-        "[2025-01-01,2026-01-01)",
-        Proposed,
-    )
-    .await
-    .expect("valid base rate");
-}
-
-#[tokio::test]
-async fn a_one_day_or_open_ended_base_rate_period_is_accepted() {
-    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
-    base_rate(db.pool(), "[2025-01-01,2025-01-01]", Proposed).await;
-    base_rate(db.pool(), "[2025-01-01,)", Proposed).await;
-}
-
 // ---------------------------------------------------------------------------------------------
 // base_rates: no overlap among active rows
 // ---------------------------------------------------------------------------------------------
 
-#[tokio::test]
-async fn two_active_base_rates_for_the_same_state_and_coverage_cannot_overlap() {
-    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
-    base_rate(db.pool(), "[2025-01-01,2026-01-01)", Active).await;
-    assert_violates(
-        try_base_rate(db.pool(), "CA", "collision", "550", "[2025-12-31,)", Active).await,
-        rules::BASE_RATES_NO_OVERLAP,
-    );
-}
-
-#[tokio::test]
-async fn back_to_back_active_base_rates_are_accepted() {
-    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
-    base_rate(db.pool(), "[2025-01-01,2026-01-01)", Active).await;
-    try_base_rate(db.pool(), "CA", "collision", "550", "[2026-01-01,)", Active)
-        .await
-        .expect("adjacent period");
-}
-
-#[tokio::test]
-async fn overlapping_base_rates_are_accepted_for_other_keys_or_when_not_active() {
-    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
-    base_rate(db.pool(), "[2025-01-01,)", Active).await;
-    try_base_rate(db.pool(), "CA", "comprehensive", "300", "[2025-01-01,)", Active)
-        .await
-        .expect("other coverage");
-    try_base_rate(db.pool(), "TX", "collision", "450", "[2025-01-01,)", Active)
-        .await
-        .expect("other state");
-    try_base_rate(db.pool(), "CA", "collision", "600", "[2025-06-01,)", Proposed)
-        .await
-        .expect("proposed successor");
-    try_base_rate(db.pool(), "CA", "collision", "400", "[2024-06-01,2025-06-01)", Retired)
-        .await
-        .expect("retired history");
-}
-
 // ---------------------------------------------------------------------------------------------
 // base_rates: lifecycle
 // ---------------------------------------------------------------------------------------------
-
-#[tokio::test]
-async fn an_active_base_rate_cannot_return_to_proposed() {
-    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
-    let id = base_rate(db.pool(), "[2025-01-01,)", Active).await;
-    assert_violates(
-        set_rate_status(db.pool(), "base_rates", id, Proposed).await,
-        rules::BASE_RATES_STATUS_TRANSITION,
-    );
-}
-
-#[tokio::test]
-async fn a_retired_base_rate_cannot_return_to_proposed() {
-    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
-    let id = base_rate(db.pool(), "[2025-01-01,)", Retired).await;
-    assert_violates(
-        set_rate_status(db.pool(), "base_rates", id, Proposed).await,
-        rules::BASE_RATES_STATUS_TRANSITION,
-    );
-}
 
 #[tokio::test]
 async fn an_active_base_rate_can_be_retired_and_a_proposed_one_withdrawn() {

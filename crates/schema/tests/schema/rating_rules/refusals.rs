@@ -57,6 +57,7 @@ const REFUSED_ROWS: &[(&str, &[Row], Row, &str)] = &[
     ("a_base_rate_amount_must_be_greater_than_zero (-1)", &[], Base("CA", "collision", "-1", "[2025-01-01,)", Proposed), rules::BASE_RATES_BASE_AMOUNT_POSITIVE),
     ("a_base_rate_period_cannot_be_empty", &[], Base("CA", "collision", "500", "[2025-01-01,2025-01-01)", Proposed), rules::BASE_RATES_EFFECTIVE_NOT_EMPTY),
     ("a_base_rate_period_must_have_a_first_day", &[], Base("CA", "collision", "500", "(,2025-01-01)", Proposed), rules::BASE_RATES_EFFECTIVE_HAS_START),
+    ("two_active_base_rates_for_the_same_state_and_coverage_cannot_overlap", &[Base("CA", "collision", "500.00", "[2025-01-01,2026-01-01)", Active)], Base("CA", "collision", "550", "[2025-12-31,)", Active), rules::BASE_RATES_NO_OVERLAP),
     ("a_territory_factor_must_be_for_a_known_state", &[], Territory("ZZ", "90001", "Nowhere", "1.000", "[2025-01-01,)", Proposed), rules::TERRITORY_FACTORS_STATE_FK),
     ("a_territory_zip_must_have_five_digits (9001)", &[], Territory("CA", "9001", LA, "1.000", "[2025-01-01,)", Proposed), rules::TERRITORY_FACTORS_ZIP_FORMAT),
     ("a_territory_zip_must_have_five_digits (900011)", &[], Territory("CA", "900011", LA, "1.000", "[2025-01-01,)", Proposed), rules::TERRITORY_FACTORS_ZIP_FORMAT),
@@ -101,7 +102,36 @@ async fn a_rating_row_is_refused_by_its_rule() {
     }
 }
 
-/// The fixture row a frozen-terms case starts from.
+/// (test name, rows that must all be accepted in turn); each on a fresh database with the
+/// states CA and TX. `Base("CA", "collision", "500.00", ..)` and `Territory("CA", "90001", LA,
+/// "1.250", ..)` are the `base_rate` and `territory` fixtures.
+#[rustfmt::skip]
+const ACCEPTED_ROWS: &[(&str, &[Row])] = &[
+    ("a_positive_base_rate_for_a_known_state_is_accepted", &[Base("CA", "collision", "0.01", "[2025-01-01,2026-01-01)", Proposed)]),
+    ("a_one_day_or_open_ended_base_rate_period_is_accepted", &[Base("CA", "collision", "500.00", "[2025-01-01,2025-01-01]", Proposed), Base("CA", "collision", "500.00", "[2025-01-01,)", Proposed)]),
+    ("back_to_back_active_base_rates_are_accepted", &[Base("CA", "collision", "500.00", "[2025-01-01,2026-01-01)", Active), Base("CA", "collision", "550", "[2026-01-01,)", Active)]),
+    ("overlapping_base_rates_are_accepted_for_other_keys_or_when_not_active", &[Base("CA", "collision", "500.00", "[2025-01-01,)", Active), Base("CA", "comprehensive", "300", "[2025-01-01,)", Active), Base("TX", "collision", "450", "[2025-01-01,)", Active), Base("CA", "collision", "600", "[2025-06-01,)", Proposed), Base("CA", "collision", "400", "[2024-06-01,2025-06-01)", Retired)]),
+    ("territory_factors_at_the_bounds_are_accepted", &[Territory("CA", "90001", LA, "0.500", "[2025-01-01,)", Proposed), Territory("CA", "94102", "San Francisco", "3.000", "[2025-01-01,)", Proposed)]),
+    ("active_territory_factors_for_other_zips_or_later_periods_are_accepted", &[Territory("CA", "90001", LA, "1.250", "[2025-01-01,2026-01-01)", Active), Territory("CA", "90002", LA, "1.300", "[2025-01-01,)", Active), Territory("CA", "90001", LA, "1.300", "[2026-01-01,)", Active), Territory("CA", "90001", LA, "1.400", "[2025-06-01,)", Proposed)]),
+    ("discounts_at_the_percent_bounds_are_accepted", &[Discount(GoodDriver, None, "0.01", "{}", "Good driver"), Discount(DiscountCode::MultiPolicy, None, "50", "{}", "Multi-policy")]),
+    ("a_state_rule_can_override_the_countrywide_discount", &[Discount(DiscountCode::GoodStudent, None, "10", r#"{"max_age": 24, "min_gpa": 3.0}"#, "Good student"), Discount(DiscountCode::GoodStudent, Some("CA"), "8", r#"{"max_age": 24}"#, "Good student CA"), Discount(DiscountCode::GoodStudent, Some("TX"), "12", "{}", "Good student TX")]),
+    ("surcharges_at_the_percent_bounds_are_accepted", &[Surcharge(Dui, None, "200", "{}", "DUI"), Surcharge(SurchargeCode::CoverageLapse, None, "0.01", "{}", "Lapse")]),
+];
+
+#[tokio::test]
+async fn rating_rows_are_accepted() {
+    for &(case, rows) in ACCEPTED_ROWS {
+        let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
+        states(db.pool()).await;
+        for &row in rows {
+            insert(db.pool(), row)
+                .await
+                .unwrap_or_else(|e| panic!("{case}: {row:?}: {e}"));
+        }
+    }
+}
+
+/// The fixture row a frozen-terms or lifecycle case starts from.
 #[derive(Clone, Copy, Debug)]
 enum Fixture {
     BaseRate,
@@ -112,6 +142,9 @@ enum Fixture {
 /// rule); each on a fresh database.
 #[rustfmt::skip]
 const REFUSED_STATEMENTS: &[(&str, Fixture, &str, RateStatus, &str, &str)] = &[
+    ("an_active_base_rate_cannot_return_to_proposed", Fixture::BaseRate, "[2025-01-01,)", Active, "UPDATE base_rates SET status = 'proposed' WHERE id = $1", rules::BASE_RATES_STATUS_TRANSITION),
+    ("a_retired_base_rate_cannot_return_to_proposed", Fixture::BaseRate, "[2025-01-01,)", Retired, "UPDATE base_rates SET status = 'proposed' WHERE id = $1", rules::BASE_RATES_STATUS_TRANSITION),
+    ("an_active_territory_factor_cannot_return_to_proposed", Fixture::TerritoryFactor, "[2025-01-01,)", Active, "UPDATE territory_factors SET status = 'proposed' WHERE id = $1", rules::TERRITORY_FACTORS_STATUS_TRANSITION),
     ("a_retired_base_rate_cannot_change_its_amount", Fixture::BaseRate, "[2024-01-01,2025-01-01)", Retired, "UPDATE base_rates SET base_amount = 999 WHERE id = $1", rules::BASE_RATES_TERMS_FROZEN),
     ("retiring_a_base_rate_cannot_rewrite_its_terms (coverage)", Fixture::BaseRate, "[2025-01-01,)", Active, "UPDATE base_rates SET status = 'retired', coverage_type = 'rental' WHERE id = $1", rules::BASE_RATES_TERMS_FROZEN),
     ("retiring_a_base_rate_cannot_rewrite_its_terms (period)", Fixture::BaseRate, "[2025-01-01,)", Active, "UPDATE base_rates SET status = 'retired', effective = '[2024-01-01,)' WHERE id = $1", rules::BASE_RATES_TERMS_FROZEN),

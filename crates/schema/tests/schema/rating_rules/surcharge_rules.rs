@@ -3,17 +3,6 @@
 use super::*;
 
 #[tokio::test]
-async fn surcharges_at_the_percent_bounds_are_accepted() {
-    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
-    try_surcharge(db.pool(), SurchargeCode::Dui, None, "200", "{}", "DUI")
-        .await
-        .expect("200 %");
-    try_surcharge(db.pool(), SurchargeCode::CoverageLapse, None, "0.01", "{}", "Lapse")
-        .await
-        .expect("0.01 %");
-}
-
-#[tokio::test]
 async fn every_surcharge_code_can_be_defined() {
     let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     for code in SurchargeCode::ALL {
