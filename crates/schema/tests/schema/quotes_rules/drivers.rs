@@ -12,22 +12,6 @@ async fn a_driver_must_belong_to_an_existing_user() {
 }
 
 #[tokio::test]
-async fn deleting_a_user_deletes_their_drivers() {
-    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
-    let u = customer(db.pool()).await;
-    try_driver(db.pool(), u, "Ann", "Lee", "1990-01-01", Some("2008-06-01"))
-        .await
-        .expect("driver");
-    assert_cascades(
-        db.pool(),
-        "DELETE FROM users WHERE id = $1",
-        u,
-        "SELECT count(*) FROM drivers WHERE user_id = $1",
-    )
-    .await;
-}
-
-#[tokio::test]
 async fn a_driver_must_have_a_first_and_last_name() {
     let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let u = customer(db.pool()).await;

@@ -3,22 +3,6 @@
 use super::*;
 
 #[tokio::test]
-async fn a_draft_quote_can_be_deleted_with_its_coverage_lines() {
-    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
-    let q = draft_quote(db.pool()).await;
-    try_coverage(db.pool(), q, "collision", None, "500", None)
-        .await
-        .expect("coverage");
-    assert_cascades(
-        db.pool(),
-        "DELETE FROM quotes WHERE id = $1",
-        q,
-        "SELECT count(*) FROM quote_coverages WHERE quote_id = $1",
-    )
-    .await;
-}
-
-#[tokio::test]
 async fn a_re_rating_keeps_every_earlier_version_unchanged() {
     let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let q = rated_quote(db.pool()).await;

@@ -13,7 +13,7 @@
 //! The fixtures are here; the tests, by table, in `base_rates`, `territory_factors`,
 //! `discount_rules`, `surcharge_rules` and `rate_resolution`.
 
-use crate::common::{Res, assert_violates, exec};
+use crate::common::{Res, assert_case_violates, assert_violates, exec};
 use quotedb_schema::rating::{DiscountCode, RateStatus, SurchargeCode, rules};
 use quotedb_testkit::TestDb;
 use sqlx::PgPool;
@@ -22,6 +22,7 @@ use uuid::Uuid;
 mod base_rates;
 mod discount_rules;
 mod rate_resolution;
+mod refusals;
 mod surcharge_rules;
 mod territory_factors;
 
