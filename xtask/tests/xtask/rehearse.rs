@@ -3,7 +3,7 @@
 use quotedb_testkit::TestDb;
 use sqlx::SqlSafeStr as _;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
-use xtask::rehearse::{Limits, rehearse, split_statements};
+use xtask::rehearse::{Limits, Rehearsal, rehearse, split_statements};
 
 #[test]
 fn statements_split_on_semicolons_outside_quotes_comments_and_dollar_quotes() {
@@ -53,23 +53,31 @@ const STRICT: Limits = Limits {
     max_block_ms: 0,
 };
 
-#[tokio::test]
-async fn a_plain_create_index_blocks_writes_and_is_flagged() {
+/// Rehearse one up/down pair (as `version`, on top of every released migration) against a fresh
+/// volume database under [`STRICT`] limits. The database is returned to outlive the rehearsal.
+async fn rehearse_pair(version: i64, up: &str, down: &str, no_tx: bool) -> (TestDb, Rehearsal) {
     let db = volume_db().await;
     let base = quotedb_schema::MIGRATOR
         .iter()
         .map(|m| m.version)
         .max()
         .expect("versions");
-    let (migrator, up) = with_pair(
+    let (migrator, up) = with_pair(version, up, down, no_tx);
+    let r = rehearse(db.url(), &[&up], &migrator, base, STRICT)
+        .await
+        .expect("rehearse");
+    (db, r)
+}
+
+#[tokio::test]
+async fn a_plain_create_index_blocks_writes_and_is_flagged() {
+    let (_db, r) = rehearse_pair(
         9001,
         "CREATE INDEX quotes_zip_status_idx ON quotes (zip, status);",
         "DROP INDEX quotes_zip_status_idx;",
         false,
-    );
-    let r = rehearse(db.url(), &[&up], &migrator, base, STRICT)
-        .await
-        .expect("rehearse");
+    )
+    .await;
     let s = &r.statements[0];
     assert_eq!(
         s.lock.as_ref().map(|(m, t)| (m.as_str(), t.as_str())),
@@ -85,21 +93,13 @@ async fn a_plain_create_index_blocks_writes_and_is_flagged() {
 
 #[tokio::test]
 async fn a_column_type_change_rewrites_the_table_under_access_exclusive() {
-    let db = volume_db().await;
-    let base = quotedb_schema::MIGRATOR
-        .iter()
-        .map(|m| m.version)
-        .max()
-        .expect("versions");
-    let (migrator, up) = with_pair(
+    let (_db, r) = rehearse_pair(
         9002,
         "SET LOCAL lock_timeout = '5s';\nALTER TABLE quote_versions ALTER COLUMN premium TYPE numeric(13,3);",
         "ALTER TABLE quote_versions ALTER COLUMN premium TYPE numeric(12,2);",
         false,
-    );
-    let r = rehearse(db.url(), &[&up], &migrator, base, STRICT)
-        .await
-        .expect("rehearse");
+    )
+    .await;
     let alter = r
         .statements
         .iter()
@@ -115,21 +115,13 @@ async fn a_column_type_change_rewrites_the_table_under_access_exclusive() {
 
 #[tokio::test]
 async fn the_online_form_builds_the_index_concurrently_and_passes() {
-    let db = volume_db().await;
-    let base = quotedb_schema::MIGRATOR
-        .iter()
-        .map(|m| m.version)
-        .max()
-        .expect("versions");
-    let (migrator, up) = with_pair(
+    let (_db, r) = rehearse_pair(
         9003,
         "-- no-transaction\nCREATE INDEX CONCURRENTLY quotes_zip_status_idx ON quotes (zip, status);",
         "-- no-transaction\nDROP INDEX CONCURRENTLY quotes_zip_status_idx;",
         true,
-    );
-    let r = rehearse(db.url(), &[&up], &migrator, base, STRICT)
-        .await
-        .expect("rehearse");
+    )
+    .await;
     assert_eq!(r.failures().count(), 0, "{}", r.table());
     let s = &r.statements[0];
     assert!(

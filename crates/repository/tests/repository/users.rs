@@ -1,8 +1,8 @@
 //! Users through the public API: customers and agents, their drivers and vehicles.
 
 use quotedb_repository::schema::quotes::UserRole;
-use quotedb_repository::users::{NewDriver, NewUser, NewVehicle, Phone, UserError};
-use quotedb_repository::{Actor, Email, UserId, Vin};
+use quotedb_repository::users::{Driver, NewDriver, NewUser, NewVehicle, Phone, UserError, Vehicle};
+use quotedb_repository::{Actor, Db, Email, UserId, Vin};
 use time::OffsetDateTime;
 use time::macros::date;
 
@@ -36,6 +36,31 @@ fn vehicle(vin: &str, model_year: i16) -> NewVehicle {
 
 fn this_year() -> i16 {
     i16::try_from(OffsetDateTime::now_utc().year()).expect("year")
+}
+
+/// `user`'s drivers, read as the user.
+async fn drivers_of(repo: &Db, user: UserId) -> Vec<Driver> {
+    repo.users()
+        .drivers(&Actor::Customer(user), user)
+        .await
+        .expect("drivers")
+}
+
+/// `user`'s vehicles, read as the user.
+async fn vehicles_of(repo: &Db, user: UserId) -> Vec<Vehicle> {
+    repo.users()
+        .vehicles(&Actor::Customer(user), user)
+        .await
+        .expect("vehicles")
+}
+
+/// `result` is refused as invalid input in `field`.
+fn assert_invalid<T: std::fmt::Debug>(result: Result<T, UserError>, field: &str) {
+    let err = result.expect_err(field);
+    assert!(
+        matches!(err, UserError::Invalid(ref e) if e.field == field),
+        "{field}: {err:?}"
+    );
 }
 
 #[tokio::test]
@@ -130,13 +155,7 @@ async fn unknown_users_are_not_found() {
             .await,
         Err(UserError::NotFound)
     ));
-    assert!(
-        repo.users()
-            .drivers(&Actor::Customer(ghost), ghost)
-            .await
-            .expect("drivers")
-            .is_empty()
-    );
+    assert!(drivers_of(&repo, ghost).await.is_empty());
 }
 
 #[tokio::test]
@@ -164,10 +183,7 @@ async fn drivers_are_added_and_listed_per_user() {
         .expect("bob's");
     assert_eq!(first.user_id, ada);
     assert_eq!(first.licensed_since, Some(date!(2008 - 06 - 01)));
-    assert_eq!(
-        repo.users().drivers(&Actor::Customer(ada), ada).await.expect("list"),
-        vec![first, second]
-    );
+    assert_eq!(drivers_of(&repo, ada).await, vec![first, second]);
 }
 
 #[tokio::test]
@@ -192,23 +208,9 @@ async fn a_driver_needs_names_a_plausible_birth_date_and_a_licence_after_birth()
     for (field, change) in cases {
         let mut d = driver();
         change(&mut d);
-        let err = repo
-            .users()
-            .add_driver(&Actor::Customer(ada), ada, &d)
-            .await
-            .expect_err(field);
-        assert!(
-            matches!(err, UserError::Invalid(ref e) if e.field == field),
-            "{field}: {err:?}"
-        );
+        assert_invalid(repo.users().add_driver(&Actor::Customer(ada), ada, &d).await, field);
     }
-    assert!(
-        repo.users()
-            .drivers(&Actor::Customer(ada), ada)
-            .await
-            .expect("list")
-            .is_empty()
-    );
+    assert!(drivers_of(&repo, ada).await.is_empty());
 }
 
 #[tokio::test]
@@ -251,10 +253,7 @@ async fn vehicles_are_added_and_listed_and_a_vin_is_registered_once_per_user() {
         .await
         .expect("bob's");
 
-    assert_eq!(
-        repo.users().vehicles(&Actor::Customer(ada), ada).await.expect("list"),
-        vec![car, next_year]
-    );
+    assert_eq!(vehicles_of(&repo, ada).await, vec![car, next_year]);
 }
 
 #[tokio::test]
@@ -279,24 +278,10 @@ async fn a_vehicle_needs_a_make_a_model_and_a_model_year_from_1981_to_next_year(
             },
         ),
     ] {
-        let err = repo
-            .users()
-            .add_vehicle(&Actor::Customer(ada), ada, &v)
-            .await
-            .expect_err(field);
-        assert!(
-            matches!(err, UserError::Invalid(ref e) if e.field == field),
-            "{field}: {err:?}"
-        );
+        assert_invalid(repo.users().add_vehicle(&Actor::Customer(ada), ada, &v).await, field);
     }
     assert!(Vin::parse("1HGCM82633A00435I").is_err(), "VINs never contain I, O or Q");
-    assert!(
-        repo.users()
-            .vehicles(&Actor::Customer(ada), ada)
-            .await
-            .expect("list")
-            .is_empty()
-    );
+    assert!(vehicles_of(&repo, ada).await.is_empty());
 }
 
 #[tokio::test]

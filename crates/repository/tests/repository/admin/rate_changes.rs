@@ -2,7 +2,7 @@
 
 use quotedb_repository::admin::rate_changes::ActivatedRate;
 use quotedb_repository::admin::{
-    BaseRateChange, DeactivationReason, ProposedChange, RateChangeError, TerritoryFactorChange,
+    BaseRateChange, DeactivationReason, ProposedChange, RateChangeError, RateChangeRequest, TerritoryFactorChange,
 };
 use quotedb_repository::schema::admin::permissions::{RATES_APPLY, RATES_APPROVE, RATES_PROPOSE};
 use quotedb_repository::schema::admin::{RateChangeKind, RateChangeStatus, permissions};
@@ -24,6 +24,20 @@ async fn desk(w: &World) -> (TestAdmin, TestAdmin) {
 
 fn base_rate(coverage: CoverageType, from: Date) -> ProposedChange {
     fx::base_rate_change("CA", coverage, dec!(512.40), from, None)
+}
+
+/// A draft (proposed, not submitted) CA base rate change for `coverage` from 2031-01-01.
+async fn proposed(w: &World, requester: &TestAdmin, coverage: CoverageType) -> RateChangeRequest {
+    w.admin()
+        .rate_changes()
+        .propose(&requester.actor, &base_rate(coverage, date!(2031 - 01 - 01)), "filing")
+        .await
+        .expect("propose")
+}
+
+/// A pending (proposed and submitted) CA base rate change for `coverage` from `from`.
+async fn pending(w: &World, requester: &TestAdmin, coverage: CoverageType, from: Date) -> RateChangeRequest {
+    fx::pending(&w.repo, requester, &base_rate(coverage, from)).await
 }
 
 /// (status, activated_by_request, lower, upper) of a base rate row.
@@ -96,12 +110,7 @@ async fn applying_a_request_activates_the_rate_and_a_second_apply_is_refused() {
     let w = World::new().await;
     let (requester, reviewer) = desk(&w).await;
     let rc = w.admin().rate_changes();
-    let first = fx::pending(
-        &w.repo,
-        &requester,
-        &base_rate(CoverageType::Comprehensive, date!(2031 - 01 - 01)),
-    )
-    .await;
+    let first = pending(&w, &requester, CoverageType::Comprehensive, date!(2031 - 01 - 01)).await;
     rc.approve(&reviewer.actor, first.id, None).await.expect("approve");
     let ActivatedRate::BaseRate(first_rate) = rc.apply(&requester.actor, first.id).await.expect("apply") else {
         panic!("base rate expected");
@@ -125,12 +134,7 @@ async fn applying_a_request_activates_the_rate_and_a_second_apply_is_refused() {
     );
 
     // A later rate for the same state and coverage closes the earlier one where it starts.
-    let second = fx::pending(
-        &w.repo,
-        &requester,
-        &base_rate(CoverageType::Comprehensive, date!(2031 - 07 - 01)),
-    )
-    .await;
+    let second = pending(&w, &requester, CoverageType::Comprehensive, date!(2031 - 07 - 01)).await;
     rc.approve(&reviewer.actor, second.id, None).await.expect("approve");
     rc.apply(&reviewer.actor, second.id).await.expect("apply later rate");
     let (status, _, from, to) = base_rate_row(&w, first_rate.0).await;
@@ -173,12 +177,7 @@ async fn an_admin_cannot_approve_their_own_rate_change() {
     let w = World::new().await;
     let (requester, _) = desk(&w).await;
     let rc = w.admin().rate_changes();
-    let request = fx::pending(
-        &w.repo,
-        &requester,
-        &base_rate(CoverageType::Rental, date!(2031 - 01 - 01)),
-    )
-    .await;
+    let request = pending(&w, &requester, CoverageType::Rental, date!(2031 - 01 - 01)).await;
     let err = rc
         .approve(&requester.actor, request.id, None)
         .await
@@ -197,12 +196,7 @@ async fn rejecting_a_rate_change_requires_a_note() {
     let w = World::new().await;
     let (requester, reviewer) = desk(&w).await;
     let rc = w.admin().rate_changes();
-    let request = fx::pending(
-        &w.repo,
-        &requester,
-        &base_rate(CoverageType::Roadside, date!(2031 - 01 - 01)),
-    )
-    .await;
+    let request = pending(&w, &requester, CoverageType::Roadside, date!(2031 - 01 - 01)).await;
     for blank in ["", "   "] {
         let err = rc
             .reject(&reviewer.actor, request.id, blank)
@@ -238,14 +232,7 @@ async fn only_the_requester_submits_or_withdraws() {
     let w = World::new().await;
     let (requester, reviewer) = desk(&w).await;
     let rc = w.admin().rate_changes();
-    let draft = rc
-        .propose(
-            &requester.actor,
-            &base_rate(CoverageType::MedicalPayments, date!(2031 - 01 - 01)),
-            "filing",
-        )
-        .await
-        .expect("propose");
+    let draft = proposed(&w, &requester, CoverageType::MedicalPayments).await;
     let err = rc.submit(&reviewer.actor, draft.id).await.expect_err("not theirs");
     assert!(
         matches!(err, RateChangeError::NotRequester(id) if id == draft.id),
@@ -258,12 +245,7 @@ async fn only_the_requester_submits_or_withdraws() {
         RateChangeStatus::Withdrawn
     );
 
-    let request = fx::pending(
-        &w.repo,
-        &requester,
-        &base_rate(CoverageType::MedicalPayments, date!(2032 - 01 - 01)),
-    )
-    .await;
+    let request = pending(&w, &requester, CoverageType::MedicalPayments, date!(2032 - 01 - 01)).await;
     let withdrawn = rc
         .withdraw(&requester.actor, request.id)
         .await
@@ -286,14 +268,7 @@ async fn the_workflow_refuses_skipping_or_repeating_steps() {
     let w = World::new().await;
     let (requester, reviewer) = desk(&w).await;
     let rc = w.admin().rate_changes();
-    let draft = rc
-        .propose(
-            &requester.actor,
-            &base_rate(CoverageType::PropertyDamage, date!(2031 - 01 - 01)),
-            "filing",
-        )
-        .await
-        .expect("propose");
+    let draft = proposed(&w, &requester, CoverageType::PropertyDamage).await;
     let err = rc
         .approve(&reviewer.actor, draft.id, None)
         .await

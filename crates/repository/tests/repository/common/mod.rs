@@ -17,8 +17,8 @@ pub use users::{agent, as_customer, customer};
 /// A change to a valid input that makes it invalid.
 pub type Change<T> = Box<dyn Fn(&mut T)>;
 
-/// What a test returning its failures with `?` returns.
-pub type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+/// What a test (or a fixture of one) returning its failures with `?` returns.
+pub type TestResult<T = ()> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 /// A fresh seeded database and a repository handle on it.
 pub async fn setup() -> (TestDb, Db) {

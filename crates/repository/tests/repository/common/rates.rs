@@ -179,6 +179,24 @@ pub async fn territory(
     }
 }
 
+/// A second state, `XU` ("Second Testland"), with one territory (ZIP `33333`, "Onlytown",
+/// factor 1.000) and a collision base rate of 100 only: no other coverage, no rules of its own.
+pub async fn collision_only_state(db: &Db) {
+    add_state(db, "XU", "Second Testland").await;
+    let desk = rate_desk(db).await;
+    territory(db, &desk, "XU", "33333", "Onlytown", dec!(1.000)).await;
+    base_rate(
+        db,
+        &desk,
+        "XU",
+        CoverageType::Collision,
+        dec!(100),
+        EFFECTIVE_FROM,
+        None,
+    )
+    .await;
+}
+
 /// A fresh seeded database with the fixtures of [`install_rates`].
 pub async fn setup() -> (TestDb, Db) {
     let (tdb, db) = super::setup().await;

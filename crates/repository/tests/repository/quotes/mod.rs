@@ -8,10 +8,10 @@ mod rerate;
 mod transitions;
 
 use crate::common::rates::{self as fx};
-use quotedb_repository::UserId;
-use quotedb_repository::quotes::{CoverageRequest, NewQuote};
+use quotedb_repository::quotes::{CoverageRequest, NewQuote, Quote};
 use quotedb_repository::rating::Eligibility;
 use quotedb_repository::schema::quotes::CoverageType;
+use quotedb_repository::{Actor, Db, UserId};
 use rust_decimal_macros::dec;
 use sqlx::PgPool;
 use time::OffsetDateTime;
@@ -44,6 +44,15 @@ fn new_quote(customer: UserId, agent: Option<UserId>) -> NewQuote {
         eligibility: Eligibility::default(),
         metadata: serde_json::Map::new(),
     }
+}
+
+/// A rated [`new_quote`] of `customer` (no agent), created by the customer.
+async fn own_quote(repo: &Db, customer: UserId) -> Quote {
+    repo.quotes()
+        .create(&Actor::Customer(customer), &new_quote(customer, None))
+        .await
+        .expect("create")
+        .quote
 }
 
 /// Rows in a table for a customer's quotes, seen by the (superuser) test connection.

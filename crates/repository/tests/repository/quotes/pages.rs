@@ -7,7 +7,7 @@ use quotedb_repository::quotes::{Quote, QuoteError};
 use quotedb_repository::{Actor, Cursor, PageRequest, QuoteId};
 use time::OffsetDateTime;
 
-use super::new_quote;
+use super::{new_quote, own_quote};
 use crate::common::rates::setup;
 use crate::common::{self};
 
@@ -19,18 +19,9 @@ async fn pagination_walks_every_page_without_duplicates_or_gaps() {
     let actor = Actor::Customer(customer);
     let mut created = Vec::new();
     for _ in 0..8 {
-        created.push(
-            repo.quotes()
-                .create(&actor, &new_quote(customer, None))
-                .await
-                .expect("create")
-                .quote,
-        );
+        created.push(own_quote(&repo, customer).await);
     }
-    repo.quotes()
-        .create(&Actor::Customer(other), &new_quote(other, None))
-        .await
-        .expect("other's quote");
+    own_quote(&repo, other).await; // another customer's quote, never on these pages
     // Four quotes share one created_at, so the id tie-break is exercised across page borders.
     let same: Vec<uuid::Uuid> = created[2..6].iter().map(|q| q.id.0).collect();
     // Raw SQL: back-dating (the API never back-dates a quote).

@@ -7,7 +7,7 @@ use quotedb_repository::schema::quotes::QuoteStatus;
 use quotedb_repository::schema::rating::DiscountCode;
 use quotedb_repository::{Actor, PageRequest, QuoteId, QuoteNumber};
 
-use super::new_quote;
+use super::{new_quote, own_quote};
 use crate::common::admins::admin_with;
 use crate::common::rates::setup;
 use crate::common::{self};
@@ -17,12 +17,7 @@ async fn a_customer_reads_their_quote_by_id_and_by_number() {
     let (_db, repo) = setup().await;
     let customer = common::customer(&repo, "reader").await;
     let actor = Actor::Customer(customer);
-    let created = repo
-        .quotes()
-        .create(&actor, &new_quote(customer, None))
-        .await
-        .expect("create")
-        .quote;
+    let created = own_quote(&repo, customer).await;
     let by_id = repo.quotes().get(&actor, created.id).await.expect("by id");
     let by_number = repo
         .quotes()
@@ -48,12 +43,7 @@ async fn a_customer_cannot_read_or_change_another_customers_quote() {
     let (_db, repo) = setup().await;
     let alice = common::customer(&repo, "alice").await;
     let bob = common::customer(&repo, "bob").await;
-    let quote = repo
-        .quotes()
-        .create(&Actor::Customer(alice), &new_quote(alice, None))
-        .await
-        .expect("create")
-        .quote;
+    let quote = own_quote(&repo, alice).await;
     let intruder = Actor::Customer(bob);
     let not_found = |r: Result<_, QuoteError>| matches!(r, Err(QuoteError::NotFound(_)));
     assert!(not_found(repo.quotes().get(&intruder, quote.id).await.map(|_| ())));
@@ -174,12 +164,7 @@ async fn an_agent_sees_and_works_only_the_quotes_assigned_to_them() {
 async fn an_admin_with_quotes_read_sees_every_quote_but_cannot_change_it() {
     let (_db, repo) = setup().await;
     let customer = common::customer(&repo, "watched").await;
-    let quote = repo
-        .quotes()
-        .create(&Actor::Customer(customer), &new_quote(customer, None))
-        .await
-        .expect("create")
-        .quote;
+    let quote = own_quote(&repo, customer).await;
     let admin = admin_with(&repo, &[QUOTES_READ]).await.actor;
     assert_eq!(
         repo.quotes().get(&admin, quote.id).await.expect("admin reads").id,

@@ -9,7 +9,7 @@ use quotedb_repository::schema::quotes::{CoverageType, QuoteStatus};
 use quotedb_repository::schema::rating::SurchargeCode;
 use rust_decimal_macros::dec;
 
-use super::{VERSIONS_OF, count, new_quote};
+use super::{VERSIONS_OF, count, own_quote};
 use crate::common::rates::setup;
 use crate::common::{self};
 
@@ -18,12 +18,7 @@ async fn rerating_adds_a_version_and_updates_the_premiums() {
     let (_db, repo) = setup().await;
     let customer = common::customer(&repo, "rerate").await;
     let actor = Actor::Customer(customer);
-    let quote = repo
-        .quotes()
-        .create(&actor, &new_quote(customer, None))
-        .await
-        .expect("create")
-        .quote;
+    let quote = own_quote(&repo, customer).await;
     let eligibility = Eligibility {
         discounts: vec![],
         surcharges: vec![SurchargeCode::AtFaultAccident],
@@ -64,12 +59,7 @@ async fn rerating_from_a_stale_version_is_a_conflict() {
     let (_db, repo) = setup().await;
     let customer = common::customer(&repo, "stale").await;
     let actor = Actor::Customer(customer);
-    let quote = repo
-        .quotes()
-        .create(&actor, &new_quote(customer, None))
-        .await
-        .expect("create")
-        .quote;
+    let quote = own_quote(&repo, customer).await;
     repo.quotes()
         .rerate(&actor, quote.id, 1, &Eligibility::default())
         .await
@@ -89,12 +79,7 @@ async fn two_concurrent_rerates_of_one_quote_one_wins_and_the_other_conflicts() 
     let (db, repo) = setup().await;
     let customer = common::customer(&repo, "race").await;
     let actor = Actor::Customer(customer);
-    let quote = repo
-        .quotes()
-        .create(&actor, &new_quote(customer, None))
-        .await
-        .expect("create")
-        .quote;
+    let quote = own_quote(&repo, customer).await;
 
     // Hold the quote row so both re-rates read version 1 and then queue on their UPDATE.
     let mut blocker = db.pool().begin().await.expect("blocker");
@@ -154,12 +139,7 @@ async fn a_failure_half_way_through_a_rerate_leaves_the_quote_as_it_was() {
     let (db, repo) = setup().await;
     let customer = common::customer(&repo, "rerate-fail").await;
     let actor = Actor::Customer(customer);
-    let quote = repo
-        .quotes()
-        .create(&actor, &new_quote(customer, None))
-        .await
-        .expect("create")
-        .quote;
+    let quote = own_quote(&repo, customer).await;
     // A test-only rule refusing line premiums of 700 or more: the re-rate below fails on its
     // line update, after the version bump and the version insert of the same statement.
     sqlx::query("ALTER TABLE quote_coverages ADD CONSTRAINT test_line_cap CHECK (premium < 700) NOT VALID")
@@ -191,12 +171,7 @@ async fn rerating_a_presented_quote_is_refused_by_the_status_machine() {
     let (_db, repo) = setup().await;
     let customer = common::customer(&repo, "presented").await;
     let actor = Actor::Customer(customer);
-    let quote = repo
-        .quotes()
-        .create(&actor, &new_quote(customer, None))
-        .await
-        .expect("create")
-        .quote;
+    let quote = own_quote(&repo, customer).await;
     repo.quotes().present(&actor, quote.id).await.expect("present");
     let err = repo
         .quotes()

@@ -6,7 +6,7 @@ use quotedb_repository::schema::quotes::QuoteStatus;
 use quotedb_repository::{Actor, QuoteId};
 use sqlx::PgPool;
 
-use super::new_quote;
+use super::own_quote;
 use crate::common::rates::setup;
 use crate::common::{self};
 
@@ -15,12 +15,7 @@ async fn a_quote_is_presented_then_bound_and_bound_is_final() {
     let (_db, repo) = setup().await;
     let customer = common::customer(&repo, "bind").await;
     let actor = Actor::Customer(customer);
-    let quote = repo
-        .quotes()
-        .create(&actor, &new_quote(customer, None))
-        .await
-        .expect("create")
-        .quote;
+    let quote = own_quote(&repo, customer).await;
 
     // Binding straight from rated is not a move of the status machine.
     let err = repo.quotes().bind(&actor, quote.id).await.expect_err("bind rated");
@@ -61,18 +56,8 @@ async fn declined_and_cancelled_quotes_are_terminal() {
     let (_db, repo) = setup().await;
     let customer = common::customer(&repo, "terminal").await;
     let actor = Actor::Customer(customer);
-    let declined = repo
-        .quotes()
-        .create(&actor, &new_quote(customer, None))
-        .await
-        .expect("create")
-        .quote;
-    let cancelled = repo
-        .quotes()
-        .create(&actor, &new_quote(customer, None))
-        .await
-        .expect("create")
-        .quote;
+    let declined = own_quote(&repo, customer).await;
+    let cancelled = own_quote(&repo, customer).await;
     assert_eq!(
         repo.quotes()
             .decline(&actor, declined.id)
@@ -120,12 +105,7 @@ async fn a_quote_past_its_validity_cannot_be_bound() {
     let (db, repo) = setup().await;
     let customer = common::customer(&repo, "late").await;
     let actor = Actor::Customer(customer);
-    let quote = repo
-        .quotes()
-        .create(&actor, &new_quote(customer, None))
-        .await
-        .expect("create")
-        .quote;
+    let quote = own_quote(&repo, customer).await;
     repo.quotes().present(&actor, quote.id).await.expect("present");
     make_overdue(db.pool(), quote.id).await;
     let err = repo.quotes().bind(&actor, quote.id).await.expect_err("too late");
@@ -146,13 +126,7 @@ async fn the_expiry_sweep_expires_overdue_open_quotes_in_batches() {
     let actor = Actor::Customer(customer);
     let mut quotes = Vec::new();
     for _ in 0..4 {
-        quotes.push(
-            repo.quotes()
-                .create(&actor, &new_quote(customer, None))
-                .await
-                .expect("create")
-                .quote,
-        );
+        quotes.push(own_quote(&repo, customer).await);
     }
     // quotes[0] rated and overdue, quotes[1] presented and overdue, quotes[2] cancelled and
     // overdue (terminal: untouched), quotes[3] rated and still valid.
@@ -193,18 +167,8 @@ async fn a_customer_sweeping_expires_only_their_own_quotes() {
     let (db, repo) = setup().await;
     let alice = common::customer(&repo, "alice").await;
     let bob = common::customer(&repo, "bob").await;
-    let a = repo
-        .quotes()
-        .create(&Actor::Customer(alice), &new_quote(alice, None))
-        .await
-        .expect("a")
-        .quote;
-    let b = repo
-        .quotes()
-        .create(&Actor::Customer(bob), &new_quote(bob, None))
-        .await
-        .expect("b")
-        .quote;
+    let a = own_quote(&repo, alice).await;
+    let b = own_quote(&repo, bob).await;
     make_overdue(db.pool(), a.id).await;
     make_overdue(db.pool(), b.id).await;
     assert_eq!(

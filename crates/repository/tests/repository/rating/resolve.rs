@@ -62,19 +62,7 @@ async fn resolve_returns_the_active_rates_territory_rules_and_cap_in_one_call() 
 async fn resolve_reports_the_first_coverage_without_an_active_base_rate() {
     let (_db, repo) = setup().await;
     // A second state with a territory and a collision rate only.
-    fx::add_state(&repo, "XU", "Second Testland").await;
-    let desk = fx::rate_desk(&repo).await;
-    fx::territory(&repo, &desk, "XU", "33333", "Onlytown", dec!(1.000)).await;
-    fx::base_rate(
-        &repo,
-        &desk,
-        "XU",
-        CoverageType::Collision,
-        dec!(100),
-        fx::EFFECTIVE_FROM,
-        None,
-    )
-    .await;
+    fx::collision_only_state(&repo).await;
     let err = repo
         .rating()
         .resolve(
@@ -255,7 +243,7 @@ async fn a_state_rule_overrides_the_countrywide_rule_and_inactive_rules_are_igno
             .await
             .expect("countrywide id");
     // A second state without its own multi_policy rule, with an INACTIVE state surcharge.
-    fx::add_state(&repo, "XU", "Second Testland").await;
+    fx::collision_only_state(&repo).await;
     sqlx::query(
         "INSERT INTO surcharge_rules (code, state_code, percent, conditions, description, active)
          VALUES ('dui', 'XU', 150, '{}', 'inactive state surcharge', false)",
@@ -263,18 +251,6 @@ async fn a_state_rule_overrides_the_countrywide_rule_and_inactive_rules_are_igno
     .execute(db.pool())
     .await
     .expect("inactive rule");
-    let desk = fx::rate_desk(&repo).await;
-    fx::territory(&repo, &desk, "XU", "33333", "Onlytown", dec!(1.000)).await;
-    fx::base_rate(
-        &repo,
-        &desk,
-        "XU",
-        CoverageType::Collision,
-        dec!(100),
-        fx::EFFECTIVE_FROM,
-        None,
-    )
-    .await;
 
     let in_xt = repo
         .rating()

@@ -1,8 +1,11 @@
 //! SSO providers: client secrets sealed with the keyring, rotation and re-encryption, tampering, lookup by domain.
 
-use quotedb_repository::Actor;
 use quotedb_repository::schema::security::SsoProtocol;
-use quotedb_repository::security::{CryptoError, KeyRing, NewSsoProvider, SecretKey, SecretString, SsoError};
+use quotedb_repository::security::{
+    CryptoError, KeyId, KeyRing, NewSsoProvider, SecretKey, SecretString, SsoError, SsoProvider,
+};
+use quotedb_repository::{Actor, Db};
+use quotedb_testkit::TestDb;
 use serde_json::json;
 
 use crate::common::{TestResult, setup};
@@ -21,6 +24,20 @@ fn oidc(name: &str, secret: &str) -> NewSsoProvider {
         metadata: json!({ "domains": ["example.com"] }),
         enabled: true,
     }
+}
+
+/// A seeded database with the OIDC provider "acme-okta" (client secret `secret`) registered
+/// under the first key of a fresh keyring, then the keyring rotated: returns the new key's id.
+async fn registered_then_rotated(secret: &str) -> TestResult<(TestDb, Db, KeyRing, SsoProvider, KeyId)> {
+    let (tdb, db) = setup().await;
+    let mut keys = keyring()?;
+    let p = db
+        .security()
+        .sso_providers(&keys)
+        .register(&Actor::System, oidc("acme-okta", secret))
+        .await?;
+    let v2 = keys.rotate(SecretKey::generate()?)?;
+    Ok((tdb, db, keys, p, v2))
 }
 
 #[tokio::test]
@@ -52,15 +69,7 @@ async fn an_oidc_client_secret_is_stored_sealed_and_decrypts_on_demand() -> Test
 
 #[tokio::test]
 async fn after_rotation_old_ciphertext_still_decrypts_and_reencryption_moves_it_to_the_new_key() -> TestResult {
-    let (tdb, db) = setup().await;
-    let mut keys = keyring()?;
-    let p = db
-        .security()
-        .sso_providers(&keys)
-        .register(&Actor::System, oidc("acme-okta", "rotate-me"))
-        .await?;
-
-    let v2 = keys.rotate(SecretKey::generate()?)?;
+    let (tdb, db, keys, p, v2) = registered_then_rotated("rotate-me").await?;
     assert_eq!(v2.to_string(), "sso:v2");
     let sso = db.security().sso_providers(&keys);
     assert_eq!(
@@ -75,7 +84,7 @@ async fn after_rotation_old_ciphertext_still_decrypts_and_reencryption_moves_it_
 
     // v1 can go now: the secret opens with v2 alone.
     let mut only_v2 = keys.clone();
-    only_v2.retire(&quotedb_repository::security::KeyId::parse("sso:v1")?)?;
+    only_v2.retire(&KeyId::parse("sso:v1")?)?;
     let sso = db.security().sso_providers(&only_v2);
     assert_eq!(
         sso.client_secret(p.id).await?.ok_or("secret")?.expose_secret(),
@@ -114,14 +123,7 @@ async fn the_rotation_backlog_is_reencrypted_in_one_run() -> TestResult {
 
 #[tokio::test]
 async fn tampering_with_the_ciphertext_fails_decryption_with_a_typed_error() -> TestResult {
-    let (tdb, db) = setup().await;
-    let mut keys = keyring()?;
-    let p = db
-        .security()
-        .sso_providers(&keys)
-        .register(&Actor::System, oidc("acme-okta", "tamper-proof"))
-        .await?;
-    keys.rotate(SecretKey::generate()?)?;
+    let (tdb, db, keys, p, _v2) = registered_then_rotated("tamper-proof").await?;
     let sso = db.security().sso_providers(&keys);
     // Raw SQL: deliberate tampering, which the API cannot do.
     sqlx::query(
