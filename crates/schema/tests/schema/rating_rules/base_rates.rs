@@ -45,31 +45,23 @@ async fn an_active_base_rate_can_be_retired_and_a_proposed_one_withdrawn() {
 async fn an_active_base_rate_period_can_be_closed_earlier() {
     let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let id = base_rate(db.pool(), "[2025-01-01,)", Active).await;
-    exec(
+    accepted_on(
         db.pool(),
-        "UPDATE base_rates SET effective = '[2025-01-01,2026-01-01)' WHERE id = $1",
         id,
+        &[
+            "UPDATE base_rates SET effective = '[2025-01-01,2026-01-01)' WHERE id = $1",
+            "UPDATE base_rates SET effective = '[2025-01-01,2025-07-01)' WHERE id = $1",
+        ],
     )
-    .await
-    .expect("close the open period");
-    exec(
-        db.pool(),
-        "UPDATE base_rates SET effective = '[2025-01-01,2025-07-01)' WHERE id = $1",
-        id,
-    )
-    .await
-    .expect("close it earlier still");
+    .await;
 }
 
 #[tokio::test]
 async fn a_proposed_base_rate_can_be_edited() {
     let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let id = base_rate(db.pool(), "[2025-01-01,)", Proposed).await;
-    exec(
-        db.pool(),
+    accepted_on(db.pool(), id, &[
         "UPDATE base_rates SET base_amount = 525, coverage_type = 'comprehensive', effective = '[2025-02-01,)' WHERE id = $1",
-        id,
-    )
-    .await
-    .expect("edit proposal");
+    ])
+    .await;
 }

@@ -114,6 +114,15 @@ async fn territory(pool: &PgPool, effective: &str, status: RateStatus) -> Uuid {
         .expect("insert territory factor")
 }
 
+/// Each statement (taking the row id as `$1`) is accepted, in order.
+async fn accepted_on(pool: &PgPool, id: Uuid, statements: &[&'static str]) {
+    for sql in statements {
+        exec(pool, sql, id)
+            .await
+            .unwrap_or_else(|e| panic!("accepted: {sql}: {e}"));
+    }
+}
+
 async fn set_rate_status(pool: &PgPool, table: &str, id: Uuid, status: RateStatus) -> Res {
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "UPDATE {table} SET status = $2 WHERE id = $1"
@@ -133,18 +142,9 @@ async fn try_discount(
     eligibility: &str,
     description: &str,
 ) -> Res {
-    sqlx::query(
-        "INSERT INTO discount_rules (code, state_code, percent, stackable, eligibility, description)
-         VALUES ($1, $2, $3::numeric, true, $4::jsonb, $5)",
-    )
-    .bind(code)
-    .bind(state)
-    .bind(percent)
-    .bind(eligibility)
-    .bind(description)
-    .execute(pool)
-    .await
-    .map(drop)
+    let sql = "INSERT INTO discount_rules (code, state_code, percent, stackable, eligibility, description)
+               VALUES ($1::discount_code, $2, $3::numeric, true, $4::jsonb, $5)";
+    try_rule(pool, sql, code.as_str(), state, percent, eligibility, description).await
 }
 
 async fn try_surcharge(
@@ -155,18 +155,31 @@ async fn try_surcharge(
     conditions: &str,
     description: &str,
 ) -> Res {
-    sqlx::query(
-        "INSERT INTO surcharge_rules (code, state_code, percent, conditions, description)
-         VALUES ($1, $2, $3::numeric, $4::jsonb, $5)",
-    )
-    .bind(code)
-    .bind(state)
-    .bind(percent)
-    .bind(conditions)
-    .bind(description)
-    .execute(pool)
-    .await
-    .map(drop)
+    let sql = "INSERT INTO surcharge_rules (code, state_code, percent, conditions, description)
+               VALUES ($1::surcharge_code, $2, $3::numeric, $4::jsonb, $5)";
+    try_rule(pool, sql, code.as_str(), state, percent, conditions, description).await
+}
+
+/// One insert into a rule table: a code, its state (None = countrywide), the percentage, the
+/// JSON column (eligibility or conditions) and the description.
+async fn try_rule(
+    pool: &PgPool,
+    sql: &'static str,
+    code: &str,
+    state: Option<&str>,
+    percent: &str,
+    json: &str,
+    description: &str,
+) -> Res {
+    sqlx::query(sql)
+        .bind(code)
+        .bind(state)
+        .bind(percent)
+        .bind(json)
+        .bind(description)
+        .execute(pool)
+        .await
+        .map(drop)
 }
 
 use RateStatus::{Active, Proposed, Retired};

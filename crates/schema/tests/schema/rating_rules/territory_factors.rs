@@ -23,19 +23,17 @@ async fn an_active_territory_factor_can_be_retired() {
 async fn a_retired_territory_factor_can_be_relabelled_and_a_proposed_one_edited() {
     let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let retired = territory(db.pool(), "[2024-01-01,2025-01-01)", Retired).await;
-    exec(
+    accepted_on(
         db.pool(),
-        "UPDATE territory_factors SET city = 'Los Angeles (South)' WHERE id = $1",
         retired,
+        &["UPDATE territory_factors SET city = 'Los Angeles (South)' WHERE id = $1"],
     )
-    .await
-    .expect("city is descriptive");
+    .await;
     let proposed = territory(db.pool(), "[2026-01-01,)", Proposed).await;
-    exec(
+    accepted_on(
         db.pool(),
-        "UPDATE territory_factors SET factor = 1.500 WHERE id = $1",
         proposed,
+        &["UPDATE territory_factors SET factor = 1.500 WHERE id = $1"],
     )
-    .await
-    .expect("edit proposal");
+    .await;
 }

@@ -6,11 +6,7 @@ use super::*;
 async fn an_admin_sees_their_own_account_and_cannot_promote_themselves() {
     let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let w = world(db.pool()).await;
-    let mut tx = acting_as(db.pool(), Some(w.clerk)).await;
-    let visible: Vec<Uuid> = sqlx::query_scalar("SELECT user_id FROM admin_users")
-        .fetch_all(&mut *tx)
-        .await
-        .expect("admins");
+    let (mut tx, visible) = sees(db.pool(), w.clerk, "SELECT user_id FROM admin_users").await;
     assert_eq!(visible, vec![w.clerk]);
     let promote =
         "UPDATE admin_users SET role_id = (SELECT id FROM admin_roles WHERE name = 'boss') WHERE user_id = $1";

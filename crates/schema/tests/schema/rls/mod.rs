@@ -129,3 +129,14 @@ async fn refused_by_policy(conn: &mut PgConnection, sql: &'static str, id: Uuid)
     let err = sqlx::query(sql).bind(id).execute(conn).await.expect_err(sql);
     assert!(err.to_string().contains("row-level security"), "{sql}: {err}");
 }
+
+/// A transaction acting as `user`, and the ids `sql` returns in it (what row level security lets
+/// `user` see).
+async fn sees(pool: &PgPool, user: Uuid, sql: &'static str) -> (sqlx::Transaction<'static, sqlx::Postgres>, Vec<Uuid>) {
+    let mut tx = acting_as(pool, Some(user)).await;
+    let ids: Vec<Uuid> = sqlx::query_scalar(sql)
+        .fetch_all(&mut *tx)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    (tx, ids)
+}

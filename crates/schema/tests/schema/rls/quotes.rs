@@ -10,11 +10,7 @@ use super::*;
 async fn a_customer_reads_only_their_own_quotes() {
     let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let w = world(db.pool()).await;
-    let mut tx = acting_as(db.pool(), Some(w.carol)).await;
-    let owners: Vec<Uuid> = sqlx::query_scalar("SELECT customer_id FROM quotes")
-        .fetch_all(&mut *tx)
-        .await
-        .expect("quotes");
+    let (_tx, owners) = sees(db.pool(), w.carol, "SELECT customer_id FROM quotes").await;
     assert_eq!(owners, vec![w.carol, w.carol]);
 }
 
@@ -59,11 +55,7 @@ async fn a_customer_creates_quotes_only_for_themselves() {
 async fn an_agent_sees_only_the_quotes_assigned_to_them() {
     let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let w = world(db.pool()).await;
-    let mut tx = acting_as(db.pool(), Some(w.frank)).await;
-    let ids: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM quotes")
-        .fetch_all(&mut *tx)
-        .await
-        .expect("quotes");
+    let (mut tx, ids) = sees(db.pool(), w.frank, "SELECT id FROM quotes").await;
     assert_eq!(ids, vec![w.carols_quote]);
     refused_by_grant(
         &mut tx,
