@@ -51,33 +51,38 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION quotes_state_code_text_sync_fn() IS
-    'Transitional (0011-0013): copies quotes.state_code into state_code_text on every insert and state change.';
+    'Transitional (0011-0013): copies quotes.state_code into state_code_text on every insert and update (an update by a release that predates 0011 must pass quotes_state_code_text_present).';
 REVOKE ALL ON FUNCTION quotes_state_code_text_sync_fn() FROM PUBLIC;
 CREATE TRIGGER quotes_state_code_text_sync
-    BEFORE INSERT OR UPDATE OF state_code ON quotes
+    BEFORE INSERT OR UPDATE ON quotes
     FOR EACH ROW EXECUTE FUNCTION quotes_state_code_text_sync_fn();
 
 CREATE PROCEDURE quotedb_backfill_quotes_state_code_text(batch integer DEFAULT 5000)
     LANGUAGE plpgsql
 AS $$
 DECLARE
-    n bigint;
+    done_to uuid := '00000000-0000-0000-0000-000000000000';
+    upto uuid;
 BEGIN
+    -- Walk the primary key in slices of `batch` rows (each an index range, never a rescan of
+    -- what is done), filling the rows still without their copy; rows written meanwhile get
+    -- theirs from quotes_state_code_text_sync. Row locks only (no key update: inserts of
+    -- versions and coverage lines referencing a quote are not blocked), released at each COMMIT.
     LOOP
+        SELECT s.id INTO upto
+        FROM (SELECT id FROM public.quotes WHERE id > done_to ORDER BY id LIMIT batch) s
+        ORDER BY s.id DESC LIMIT 1;
+        EXIT WHEN upto IS NULL;
         UPDATE public.quotes q
         SET state_code_text = q.state_code
-        WHERE q.id IN (SELECT s.id FROM public.quotes s
-                       WHERE s.state_code_text IS NULL
-                       LIMIT batch
-                       FOR UPDATE SKIP LOCKED);
-        GET DIAGNOSTICS n = ROW_COUNT;
+        WHERE q.id > done_to AND q.id <= upto AND q.state_code_text IS NULL;
+        done_to := upto;
         COMMIT;
-        EXIT WHEN n = 0;
     END LOOP;
 END
 $$;
 COMMENT ON PROCEDURE quotedb_backfill_quotes_state_code_text(integer) IS
-    'Transitional (0011-0013): fills quotes.state_code_text in batches of `batch` rows, committing after each (run outside a transaction: migration 0012).';
+    'Transitional (0011-0013): fills quotes.state_code_text walking the primary key in slices of `batch` rows, committing after each (run outside a transaction: migration 0012).';
 REVOKE ALL ON PROCEDURE quotedb_backfill_quotes_state_code_text(integer) FROM PUBLIC;
 
 ALTER TABLE quotes ADD CONSTRAINT quotes_state_fk

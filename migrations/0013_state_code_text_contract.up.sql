@@ -12,6 +12,12 @@ SET LOCAL statement_timeout = '15min';
 -- Scans quotes under SHARE UPDATE EXCLUSIVE (writes go on); SET NOT NULL below then needs no scan.
 ALTER TABLE quotes VALIDATE CONSTRAINT quotes_state_code_text_present;
 
+-- Every table this migration changes, locked at once, quotes last: no ACCESS EXCLUSIVE on quotes
+-- is held while waiting for another table, and a busy table makes the migration give up within
+-- the timeout (retry it) instead of stalling quotes behind it.
+SET LOCAL lock_timeout = '2s';
+LOCK TABLE states, base_rates, territory_factors, discount_rules, surcharge_rules, quotes IN ACCESS EXCLUSIVE MODE;
+
 -- A foreign key needs the same type on both sides: drop them, retype, re-create (below, in this
 -- transaction: no client ever sees a state code without its foreign key).
 -- squawk-ignore ban-drop-constraint

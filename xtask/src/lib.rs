@@ -90,8 +90,15 @@ pub async fn db_clean() -> anyhow::Result<()> {
     .bind(format!("quotedb_bench_{}_", seeded.hash()))
     .fetch_all(&mut conn)
     .await?;
+    let rehearsals: Vec<String> = sqlx::query_scalar(
+        "SELECT datname::text FROM pg_database WHERE starts_with(datname, $1) AND NOT starts_with(datname, $2)",
+    )
+    .bind(rehearse::REHEARSE_PREFIX)
+    .bind(rehearse::base_prefix()?)
+    .fetch_all(&mut conn)
+    .await?;
     conn.close().await?;
-    for name in benches {
+    for name in benches.into_iter().chain(rehearsals) {
         server.drop_database(&name).await?;
         dropped.push(name);
     }

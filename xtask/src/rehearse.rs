@@ -206,10 +206,10 @@ pub fn split_statements(sql: &str) -> Vec<String> {
         .collect()
 }
 
-/// Tables of the public schema: name → (relfilenode, total size).
-async fn tables(conn: &mut PgConnection) -> anyhow::Result<HashMap<String, (i64, i64)>> {
+/// Tables of the public schema: name → relfilenode (a catalog read: takes no lock on them).
+async fn filenodes(conn: &mut PgConnection) -> anyhow::Result<HashMap<String, i64>> {
     let rows = sqlx::query(
-        "SELECT c.relname::text, c.relfilenode::int8, pg_total_relation_size(c.oid)
+        "SELECT c.relname::text, c.relfilenode::int8
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
          WHERE n.nspname = 'public' AND c.relkind IN ('r', 'm')",
     )
@@ -217,7 +217,25 @@ async fn tables(conn: &mut PgConnection) -> anyhow::Result<HashMap<String, (i64,
     .await?;
     Ok(rows
         .iter()
-        .map(|r| (r.get::<String, _>(0), (r.get::<i64, _>(1), r.get::<i64, _>(2))))
+        .map(|r| (r.get::<String, _>(0), r.get::<i64, _>(1)))
+        .collect())
+}
+
+/// Table sizes before the rehearsal (measured on another connection: `pg_total_relation_size`
+/// takes a lock, which the migration's own backend must not be charged with).
+async fn sizes(url: &str) -> anyhow::Result<HashMap<String, i64>> {
+    let mut conn = PgConnection::connect(url).await?;
+    let rows = sqlx::query(
+        "SELECT c.relname::text, pg_total_relation_size(c.oid)
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'm')",
+    )
+    .fetch_all(&mut conn)
+    .await?;
+    conn.close().await?;
+    Ok(rows
+        .iter()
+        .map(|r| (r.get::<String, _>(0), r.get::<i64, _>(1)))
         .collect())
 }
 
@@ -226,7 +244,8 @@ async fn locks_of(conn: &mut PgConnection, pid: i32) -> anyhow::Result<BTreeMap<
     let rows: Vec<(String, String)> = sqlx::query_as(
         "SELECT c.relname::text, l.mode FROM pg_locks l
          JOIN pg_class c ON c.oid = l.relation JOIN pg_namespace n ON n.oid = c.relnamespace
-         WHERE l.pid = $1 AND l.granted AND l.locktype = 'relation' AND n.nspname = 'public' AND c.relkind IN ('r', 'p', 'm')",
+         WHERE l.pid = $1 AND l.granted AND l.locktype = 'relation' AND n.nspname = 'public' AND c.relkind IN ('r', 'p', 'm')
+           AND l.mode NOT IN ('AccessShareLock', 'RowShareLock')",
     )
     .bind(pid)
     .fetch_all(&mut *conn)
@@ -250,6 +269,7 @@ pub async fn rehearse(
     base_version: i64,
     limits: Limits,
 ) -> anyhow::Result<Rehearsal> {
+    let size = sizes(url).await?;
     let mut conn = PgConnection::connect(url).await?;
     let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
         .fetch_one(&mut conn)
@@ -289,7 +309,7 @@ pub async fn rehearse(
         let mut reports: Vec<(StatementReport, Instant)> = Vec::new();
         let started_migration = Instant::now();
         for (k, sql) in split_statements(m.sql.as_str()).into_iter().enumerate() {
-            let before = tables(&mut conn).await?;
+            let before = filenodes(&mut conn).await?;
             seen.lock().unwrap_or_else(PoisonError::into_inner).clear();
             let started = Instant::now();
             let result = conn
@@ -319,8 +339,8 @@ pub async fn rehearse(
             }
             // The strongest lock this statement added (stronger than what was already held); of
             // equally strong ones, the one on the biggest table.
-            let after = tables(&mut conn).await?;
-            let size_of = |t: &str| before.get(t).or(after.get(t)).map_or(0, |(_, size)| *size);
+            let after = filenodes(&mut conn).await?;
+            let size_of = |t: &str| size.get(t).copied().unwrap_or(0);
             let lock = now
                 .iter()
                 .filter(|(t, mode)| held_before.get(*t).is_none_or(|m| strength(mode) > strength(m)))
@@ -328,7 +348,7 @@ pub async fn rehearse(
                 .map(|(t, mode)| (mode.clone(), t.clone()));
             let rewrote: Vec<String> = after
                 .iter()
-                .filter(|(t, (node, _))| before.get(*t).is_some_and(|(old, _)| old != node))
+                .filter(|(t, node)| before.get(*t).is_some_and(|old| old != *node))
                 .map(|(t, _)| t.clone())
                 .collect();
             let table_bytes = lock.as_ref().map_or(0, |(_, t)| size_of(t));
@@ -431,6 +451,19 @@ pub fn released_version(lock: &str) -> anyhow::Result<i64> {
         .context("migrations.lock holds no migration")
 }
 
+/// `quotedb_rehearse_<release>_<hash>_`: the name of the base databases of this tree's release,
+/// named by what they hold: the released migrations (the lock file) and the seeds (the scale
+/// follows). `cargo xtask db-clean` drops those of other releases.
+pub fn base_prefix() -> anyhow::Result<String> {
+    let lock = std::fs::read_to_string(quotedb_testkit::workspace_root().join("migrations.lock"))?;
+    let released = released_version(&lock)?;
+    let hash = quotedb_testkit::Recipe::new("rehearse")
+        .step("released", lock.as_bytes(), |_| Box::pin(async { Ok(()) }))
+        .sql_scripts("seeds", quotedb_seeds::REFERENCE)
+        .hash();
+    Ok(format!("{REHEARSE_PREFIX}{released:04}_{}_", &hash[..8]))
+}
+
 /// The database a rehearsal clones: the released schema, the seeds and the volume data at
 /// `scale`, built on `server` unless it exists (kept as a template). Returns its name.
 pub async fn ensure_base(
@@ -439,12 +472,7 @@ pub async fn ensure_base(
     released: i64,
     scale: f64,
 ) -> anyhow::Result<String> {
-    let lock_hash = quotedb_testkit::Recipe::migrated(&quotedb_schema::MIGRATOR).hash();
-    let name = format!(
-        "quotedb_rehearse_{released:04}_{}_s{}",
-        &lock_hash[..8],
-        format!("{scale}").replace('.', "_")
-    );
+    let name = format!("{}s{}", base_prefix()?, format!("{scale}").replace('.', "_"));
     if server.database_exists(&name).await? {
         return Ok(name);
     }
@@ -474,6 +502,9 @@ pub async fn ensure_base(
     admin.close().await?;
     Ok(name)
 }
+
+/// Base databases of rehearsals are named `quotedb_rehearse_<release>_<hash>_s<scale>`.
+pub const REHEARSE_PREFIX: &str = "quotedb_rehearse_";
 
 /// `cargo xtask migrate rehearse`: the unreleased migrations on a clone of the base database.
 pub async fn run(scale: f64, limits: Limits) -> anyhow::Result<Option<Rehearsal>> {

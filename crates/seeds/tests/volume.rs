@@ -516,3 +516,41 @@ async fn the_migrations_after_the_release_apply_on_top_of_data_and_revert() {
     migrator.run(&mut *conn).await.expect("up again");
     assert_eq!(fingerprints(pool).await, at_release, "no row changed going up again");
 }
+
+/// The state-code migration (0011–0014) on a database full of data, with the previous release
+/// writing between its steps: an update that does not name the new column passes 0011's check,
+/// the backfill (0012) leaves no row without its copy, and the swap keeps every quote's state.
+#[tokio::test]
+async fn the_state_code_migration_keeps_the_previous_release_writing_and_every_state() {
+    let db = TestDb::empty().await;
+    let pool = db.pool();
+    let mut conn = pool.acquire().await.expect("connection");
+    let migrator = &quotedb_schema::MIGRATOR;
+    migrator.run_to(10, &mut *conn).await.expect("migrate to 0010");
+    volume::load(&mut conn, &config(23)).await.expect("volume data at 0010");
+    let states = "SELECT md5(string_agg(id::text || state_code::text, ',' ORDER BY id)) FROM quotes";
+    let before: String = sqlx::query_scalar(states).fetch_one(pool).await.expect("states");
+
+    migrator.run_to(11, &mut *conn).await.expect("0011");
+    // The previous release updates quotes without naming state_code_text.
+    let touched = sqlx::query("UPDATE quotes SET metadata = metadata || '{\"touched\": true}' WHERE status = 'draft'")
+        .execute(pool)
+        .await
+        .expect("an update by the previous release passes between 0011 and 0012")
+        .rows_affected();
+    assert!(touched > 0, "the data set has draft quotes");
+
+    migrator.run_to(12, &mut *conn).await.expect("0012 backfill");
+    assert_eq!(
+        count(
+            pool,
+            "SELECT count(*) FROM quotes WHERE state_code_text IS DISTINCT FROM state_code::text"
+        )
+        .await,
+        0,
+        "every quote has its text copy after the backfill"
+    );
+    migrator.run(&mut *conn).await.expect("0013 and 0014");
+    let after: String = sqlx::query_scalar(states).fetch_one(pool).await.expect("states");
+    assert_eq!(before, after, "every quote keeps its state");
+}
