@@ -20,8 +20,9 @@ pub enum State {
     Edited,
     /// Applied in the database but not in `migrations/` (a newer release, or a deleted file).
     Unknown,
-    /// Recorded as failed (`success = false`): a migration that broke half-way without a
-    /// transaction (`-- no-transaction`).
+    /// Recorded as failed (`success = false`, as older sqlx releases recorded a broken
+    /// migration). sqlx 0.9 records a migration only once it succeeded, so a `-- no-transaction`
+    /// migration that broke half-way shows as pending: re-running it must be safe (0012 is).
     Failed,
 }
 
