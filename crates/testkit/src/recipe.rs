@@ -188,6 +188,15 @@ impl Recipe {
         Ok(name)
     }
 
+    /// Forget that this recipe's template is built on `server` (it was dropped meanwhile): the
+    /// next [`Recipe::ensure_on`] looks again, and builds it if missing.
+    pub(crate) fn forget_on(&self, server: &Server) {
+        BUILT
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&(server.admin_url(), self.template_name()));
+    }
+
     async fn build_locked(&self, server: &Server, name: &str) -> Result<(), Error> {
         let mut admin = server.admin_connection().await?;
         sqlx::query("SELECT pg_advisory_lock($1)")

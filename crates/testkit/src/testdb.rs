@@ -70,7 +70,16 @@ impl TestDb {
         match recipe {
             Some(recipe) => {
                 let template = recipe.ensure_on(server).await?;
-                ready::claim(server, template, recipe.hash(), &name).await?;
+                match ready::claim(server, template, recipe.hash(), &name).await {
+                    // The template went away since this process built or found it (`cargo
+                    // xtask db-clean`, a re-created server): build it again, once.
+                    Err(Error::Sqlx(e)) if e.as_database_error().and_then(|d| d.code()).as_deref() == Some("3D000") => {
+                        recipe.forget_on(server);
+                        let template = recipe.ensure_on(server).await?;
+                        ready::claim(server, template, recipe.hash(), &name).await?;
+                    }
+                    other => other?,
+                }
             }
             None => server.create_empty_database(&name).await?,
         }

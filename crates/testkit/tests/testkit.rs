@@ -388,3 +388,47 @@ async fn the_local_cluster_starts_from_nothing_in_an_empty_directory() {
     restarted.stop().expect("stop");
     std::fs::remove_dir_all(&dir).expect("clean up");
 }
+
+#[tokio::test]
+async fn a_template_dropped_meanwhile_is_built_again() {
+    let recipe = Recipe::new("rebuilt").migrations(&MIGRATOR).sql_scripts("seeds", SEEDS);
+    drop(TestDb::from_recipe(&recipe).await);
+    // Let the background refill finish, so that no clone appears after the drop below.
+    for _ in 0..100 {
+        if ready_count(&recipe).await >= 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // What `cargo xtask db-clean` (or a re-created server) does behind this process's back: the
+    // template and its ready clones are gone.
+    let server = server().await.expect("server");
+    let mut admin = server.admin_connection().await.expect("admin");
+    let gone: Vec<String> =
+        sqlx::query_scalar("SELECT datname::text FROM pg_database WHERE datname = $1 OR starts_with(datname, $2)")
+            .bind(recipe.template_name())
+            .bind(format!("quotedb_rdy_{}_", recipe.hash()))
+            .fetch_all(&mut admin)
+            .await
+            .expect("names");
+    admin.close().await.expect("close");
+    for name in gone {
+        let mut admin = server.admin_connection().await.expect("admin");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "ALTER DATABASE \"{name}\" WITH IS_TEMPLATE false"
+        )))
+        .execute(&mut admin)
+        .await
+        .expect("unmark");
+        admin.close().await.expect("close");
+        server.drop_database(&name).await.expect("drop");
+    }
+    let db = TestDb::try_from_recipe(&recipe)
+        .await
+        .expect("the template is built again");
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM things")
+        .fetch_one(db.pool())
+        .await
+        .expect("count");
+    assert_eq!(rows, 3, "the rebuilt template holds the seeds");
+}
