@@ -264,15 +264,19 @@ pub fn squawk() -> anyhow::Result<PathBuf> {
     }
 }
 
+/// The versions a lock file holds (each line starts with one).
+pub fn released_versions(lock: &str) -> Vec<i64> {
+    lock.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_whitespace().next()?.parse().ok())
+        .collect()
+}
+
 /// The up migrations in `dir` whose version `lock` does not hold: the ones written since the last
 /// release, which lint checks. Down migrations are the emergency path, never run by a rolling
 /// deploy; they are not linted (they undo what their up did, blocking included).
 pub fn unreleased_files(dir: &Path, lock: &str) -> anyhow::Result<Vec<PathBuf>> {
-    let released: Vec<&str> = lock
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .filter_map(|l| l.split_whitespace().next())
-        .collect();
+    let released = released_versions(lock);
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
         let path = entry?.path();
@@ -280,8 +284,8 @@ pub fn unreleased_files(dir: &Path, lock: &str) -> anyhow::Result<Vec<PathBuf>> 
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let version = name.split('_').next().unwrap_or_default();
-        if name.ends_with(".up.sql") && !released.contains(&version) {
+        let version = name.split('_').next().and_then(|v| v.parse::<i64>().ok());
+        if name.ends_with(".up.sql") && !version.is_some_and(|v| released.contains(&v)) {
             files.push(path);
         }
     }

@@ -299,7 +299,6 @@ pub async fn rehearse(
     };
 
     let mut statements = Vec::new();
-    let mut first_applied = None;
     for m in migrations {
         let in_tx = !m.no_tx;
         if in_tx {
@@ -371,30 +370,20 @@ pub async fn rehearse(
                 started,
             ));
         }
+        // Record it as sqlx would (inside its transaction, if it has one), so that the revert
+        // below finds it applied.
+        sqlx::query(
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time)
+             VALUES ($1, $2, true, $3, $4)",
+        )
+        .bind(m.version)
+        .bind(m.description.as_ref())
+        .bind(m.checksum.as_ref())
+        .bind(started_migration.elapsed().as_nanos() as i64)
+        .execute(&mut conn)
+        .await?;
         if in_tx {
-            // Record it as sqlx would, so that the revert below finds it applied.
-            sqlx::query(
-                "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time)
-                 VALUES ($1, $2, true, $3, $4)",
-            )
-            .bind(m.version)
-            .bind(m.description.as_ref())
-            .bind(m.checksum.as_ref())
-            .bind(started_migration.elapsed().as_nanos() as i64)
-            .execute(&mut conn)
-            .await?;
             conn.execute("COMMIT").await?;
-        } else {
-            sqlx::query(
-                "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time)
-                 VALUES ($1, $2, true, $3, $4)",
-            )
-            .bind(m.version)
-            .bind(m.description.as_ref())
-            .bind(m.checksum.as_ref())
-            .bind(started_migration.elapsed().as_nanos() as i64)
-            .execute(&mut conn)
-            .await?;
         }
         let committed = Instant::now();
         for (mut r, started) in reports {
@@ -416,7 +405,6 @@ pub async fn rehearse(
             }
             statements.push(r);
         }
-        first_applied.get_or_insert(m.version);
     }
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     sampler.await.context("lock sampler")??;
@@ -444,9 +432,8 @@ fn first_line(sql: &str) -> String {
 
 /// The released version: the highest version in `migrations.lock`.
 pub fn released_version(lock: &str) -> anyhow::Result<i64> {
-    lock.lines()
-        .filter(|l| !l.starts_with('#'))
-        .filter_map(|l| l.split_whitespace().next()?.parse::<i64>().ok())
+    crate::migrations::released_versions(lock)
+        .into_iter()
         .max()
         .context("migrations.lock holds no migration")
 }

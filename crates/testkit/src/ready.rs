@@ -28,6 +28,11 @@ use crate::{Error, Server};
 /// Pre-cloned databases are named `quotedb_rdy_<recipe hash>_<random>`.
 pub(crate) const READY_PREFIX: &str = "quotedb_rdy_";
 
+/// `LIKE` pattern of the ready clones of the recipe with this hash (`_` escaped).
+fn ready_pattern(hash: &str) -> String {
+    format!("{}{hash}\\_%", READY_PREFIX.replace('_', "\\_"))
+}
+
 /// How many clones of each template to keep ready: `QUOTEDB_TESTKIT_READY`, default 3 (0 turns
 /// pre-cloning off).
 fn ready_target() -> usize {
@@ -223,7 +228,7 @@ async fn take_ready_or_clone(
     hash: &str,
     name: &str,
 ) -> Result<(), Error> {
-    let pattern = format!("{}{hash}\\_%", READY_PREFIX.replace('_', "\\_"));
+    let pattern = ready_pattern(hash);
     let ready: Vec<String> = conns
         .with(server, async |c| {
             sqlx::query_scalar("SELECT datname::text FROM pg_database WHERE datname LIKE $1 ORDER BY oid")
@@ -259,7 +264,7 @@ async fn refill(conns: &Connections, refilling: &Mutex<HashSet<String>>, server:
     {
         return;
     }
-    let pattern = format!("{}{hash}\\_%", READY_PREFIX.replace('_', "\\_"));
+    let pattern = ready_pattern(hash);
     loop {
         let count = conns
             .with(server, async |c| {
