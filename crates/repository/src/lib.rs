@@ -22,6 +22,7 @@ pub mod page;
 pub mod quotes;
 pub mod rating;
 pub mod realtime;
+pub mod reference;
 pub mod security;
 pub mod users;
 
@@ -41,12 +42,45 @@ use sqlx::{Connection as _, PgConnection, PgPool};
 #[derive(Debug, Clone)]
 pub struct Db {
     pool: PgPool,
+    /// Reference data in the process (rates, rules, public settings), shared by the clones.
+    reference: std::sync::Arc<reference::ReferenceCache>,
 }
 
 impl Db {
     /// Wrap an existing pool (the caller chose its options).
     pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+        Self::with_reference_options(pool, reference::ReferenceOptions::default())
+    }
+
+    /// Wrap an existing pool with a reference data cache of the caller's choosing (see
+    /// [`reference`]; e.g. [`reference::ReferenceOptions::unlistened`] behind a
+    /// transaction-pooling PgBouncer, where `LISTEN` cannot work).
+    pub fn with_reference_options(pool: PgPool, options: reference::ReferenceOptions) -> Self {
+        Self {
+            pool,
+            reference: std::sync::Arc::new(reference::ReferenceCache::new(options)),
+        }
+    }
+
+    /// How this handle caches reference data.
+    pub fn reference_options(&self) -> reference::ReferenceOptions {
+        self.reference.options()
+    }
+
+    /// The reference data cache's counters (loads, hits, misses, notifications, stale writes).
+    pub fn reference_stats(&self) -> reference::ReferenceStats {
+        self.reference.stats()
+    }
+
+    /// Load the reference data now (and start listening for changes) instead of on first use;
+    /// `false` when it was not loaded (cache disabled, listener not connected yet, or an error:
+    /// calls then read the database).
+    pub async fn warm_reference_cache(&self) -> bool {
+        self.reference.snapshot(&self.pool).await.is_some()
+    }
+
+    pub(crate) fn reference(&self) -> &std::sync::Arc<reference::ReferenceCache> {
+        &self.reference
     }
 
     /// Connect with the options quotedb recommends: no ping before every acquire (a round trip
@@ -68,7 +102,7 @@ impl Db {
             .connect_with(connect)
             .await
             .map_err(|source| ConnectError { target, source })?;
-        Ok(Self { pool })
+        Ok(Self::new(pool))
     }
 
     /// A connection outside the pool, with the pool's connect options: what a read retries on

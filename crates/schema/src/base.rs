@@ -59,6 +59,7 @@ pub const VALUES_BOUNDED: &[&str] = &[
     "quotes_values_bounded",
     "rate_change_requests_values_bounded",
     "realtime_metrics_values_bounded",
+    "reference_data_generation_values_bounded",
     "sso_providers_values_bounded",
     "states_values_bounded",
     "surcharge_rules_values_bounded",

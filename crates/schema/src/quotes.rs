@@ -183,6 +183,9 @@ pub mod rules {
     /// Quote versions are numbered 1, 2, 3... without gaps, and a new version is the quote's
     /// current_version, bumped first by the caller (trigger).
     pub const QUOTE_VERSIONS_CONTIGUOUS: &str = "quote_versions_contiguous";
+    /// A version priced from cached reference data names the generation it was priced from, and
+    /// is stored only while that generation is the committed one (trigger, SQLSTATE 40001; 0015).
+    pub const QUOTE_VERSIONS_REFERENCE_DATA_CURRENT: &str = "quote_versions_reference_data_current";
 
     // quote_coverages
     /// A coverage line belongs to a quote (CASCADE: the lines are part of the quote).
@@ -243,6 +246,7 @@ pub mod rules {
         QUOTE_VERSIONS_BREAKDOWN_IS_OBJECT,
         QUOTE_VERSIONS_IMMUTABLE,
         QUOTE_VERSIONS_CONTIGUOUS,
+        QUOTE_VERSIONS_REFERENCE_DATA_CURRENT,
         QUOTE_COVERAGES_QUOTE_FK,
         QUOTE_COVERAGES_QUOTE_COVERAGE_UNIQUE,
         QUOTE_COVERAGES_LIMIT_NONNEGATIVE,

@@ -132,6 +132,12 @@ pub mod rules {
     /// (UNIQUE NULLS NOT DISTINCT).
     pub const SURCHARGE_RULES_CODE_STATE_UNIQUE: &str = "surcharge_rules_code_state_unique";
 
+    // reference_data_generation (0015)
+    /// The generation table holds exactly one row.
+    pub const REFERENCE_DATA_GENERATION_SINGLETON: &str = "reference_data_generation_singleton";
+    /// A reference data generation is a positive number.
+    pub const REFERENCE_DATA_GENERATION_POSITIVE: &str = "reference_data_generation_positive";
+
     /// Every rule name of this module.
     pub const ALL: &[&str] = &[
         BASE_RATES_STATE_FK,
@@ -160,5 +166,7 @@ pub mod rules {
         SURCHARGE_RULES_CONDITIONS_IS_OBJECT,
         SURCHARGE_RULES_DESCRIPTION_NOT_BLANK,
         SURCHARGE_RULES_CODE_STATE_UNIQUE,
+        REFERENCE_DATA_GENERATION_SINGLETON,
+        REFERENCE_DATA_GENERATION_POSITIVE,
     ];
 }

@@ -147,7 +147,8 @@ impl<'a> Settings<'a> {
         Self { db }
     }
 
-    /// The value of `key` as `T`.
+    /// The value of `key` as `T` (a non-sensitive setting from the reference data cache: no
+    /// round trip; see [`crate::reference`]).
     #[tracing::instrument(skip_all, fields(key = %key), err)]
     pub async fn get<T: DeserializeOwned>(&self, actor: &Actor, key: &SettingKey) -> Result<T, SettingError> {
         let setting = self.entry(actor, key).await?;
@@ -161,6 +162,13 @@ impl<'a> Settings<'a> {
     /// The whole setting, value as JSON.
     #[tracing::instrument(skip_all, fields(key = %key), err)]
     pub async fn entry(&self, actor: &Actor, key: &SettingKey) -> Result<Setting<Value>, SettingError> {
+        // A non-sensitive setting is public (public_setting()): served from the reference data
+        // cache when it holds it, whoever asks. Sensitive and unknown keys go to the database.
+        if let Some(snapshot) = self.db.reference().snapshot(self.db.pool()).await
+            && let Some(setting) = snapshot.setting(key.as_str())
+        {
+            return Ok(setting.clone());
+        }
         let mut tx = begin_as(self.db.pool(), actor).await.map_err(SettingError::Database)?;
         let setting = sqlx::query_as!(
             Setting::<Value>,
@@ -251,7 +259,11 @@ impl<'a> Settings<'a> {
                 None => SettingError::Forbidden(key.to_string()),
             });
         };
+        let generation = crate::reference::generation_in(&mut tx)
+            .await
+            .map_err(SettingError::Database)?;
         tx.commit().await.map_err(SettingError::Database)?;
+        self.db.reference().written(generation);
         Ok(setting)
     }
 
@@ -277,7 +289,11 @@ impl<'a> Settings<'a> {
                 SettingError::NotFound(key.to_string())
             });
         }
+        let generation = crate::reference::generation_in(&mut tx)
+            .await
+            .map_err(SettingError::Database)?;
         tx.commit().await.map_err(SettingError::Database)?;
+        self.db.reference().written(generation);
         Ok(())
     }
 }

@@ -75,6 +75,11 @@ pub enum QuoteError {
     /// The premium could not be computed.
     #[error(transparent)]
     Pricing(#[from] PricingError),
+    /// The reference data (rates, rules, settings) changed while the price was computed, twice
+    /// in a row (rule `quote_versions_reference_data_current`; the first time the repository
+    /// reloads and prices again by itself). Nothing was written; retrying is safe.
+    #[error("refused by rule quote_versions_reference_data_current: the rates changed while pricing")]
+    ReferenceDataNotCurrent,
     /// A setting the call needs is missing or has the wrong type/value.
     #[error("setting {key} is missing or not a positive number")]
     Setting {
@@ -128,6 +133,7 @@ impl QuoteError {
                 message,
             },
             rules::QUOTES_BOUND_WITHIN_VALIDITY => QuoteError::ValidityExpired(key()),
+            rules::QUOTE_VERSIONS_REFERENCE_DATA_CURRENT => QuoteError::ReferenceDataNotCurrent,
             rules::QUOTES_CUSTOMER_IS_CUSTOMER
             | rules::QUOTES_AGENT_IS_AGENT
             | rules::QUOTES_CUSTOMER_FK

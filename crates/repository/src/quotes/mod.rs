@@ -28,7 +28,7 @@ use crate::actor::{Actor, begin_as};
 use crate::error::{InvalidInput, is_retryable, read_as_retrying, read_retrying, rule_of};
 use crate::ids::{QuoteId, QuoteVersionId, UserId};
 use crate::page::{Page, PageRequest, into_page};
-use crate::rating::{Eligibility, RatingInput, price, resolve_with};
+use crate::rating::{Eligibility, RatingInput, current_context, price};
 use crate::types::{QuoteNumber, StateCode, Zip};
 
 /// How often [`Quotes::create`] retries after a quote number collision (`quotes_number_unique`).
@@ -62,89 +62,103 @@ impl<'a> Quotes<'a> {
     #[tracing::instrument(skip_all, fields(customer = %new.customer_id, state = %new.state_code), err)]
     pub async fn create(&self, actor: &Actor, new: &NewQuote) -> Result<RatedQuote, QuoteError> {
         let types = validate_new_quote(new)?;
-        let ctx = resolve_with(self.db.pool(), &new.state_code, &new.zip, &types, new.effective_date).await?;
-        let input = RatingInput {
-            coverages: types.clone(),
-            eligibility: new.eligibility.clone(),
-        };
-        let breakdown = price(&ctx, &input)?;
-        let rating_inputs = to_json(&RatingInputsRecord {
-            coverages: &new.coverages,
-            eligibility: &new.eligibility,
-            context: &ctx,
-        })?;
-        let breakdown_json = to_json(&breakdown)?;
         let metadata = JsonValue::Object(new.metadata.clone());
         crate::error::bounded_json("metadata", &metadata)?;
         let limits: Vec<Option<Decimal>> = new.coverages.iter().map(|c| c.limit_amount).collect();
         let deductibles: Vec<Decimal> = new.coverages.iter().map(|c| c.deductible).collect();
-        let premiums: Vec<Decimal> = breakdown.lines.iter().map(|l| l.premium).collect();
 
-        // One round trip: no transaction to open or commit (see create.sql).
-        let mut attempt = 0;
-        let row = loop {
-            attempt += 1;
-            let inserted = sqlx::query_file_as!(
-                QuoteRow,
-                "src/quotes/create.sql",
-                actor.user_id() as Option<UserId>,
-                new.customer_id.0,
-                new.agent_id as Option<UserId>,
-                new.state_code.as_str(),
-                new.zip.as_str(),
-                breakdown.total,
-                new.effective_date,
-                &metadata,
-                &rating_inputs,
-                &breakdown_json,
-                &types as &[CoverageType],
-                &limits as &[Option<Decimal>],
-                &deductibles as &[Decimal],
-                &premiums as &[Decimal],
-            )
-            .fetch_optional(self.db.pool())
-            .await;
-            match inserted {
-                Ok(Some(row)) => break row,
-                Ok(None) => {
-                    return Err(QuoteError::Setting {
-                        key: quotedb_schema::admin::settings::QUOTE_VALIDITY_DAYS,
-                    });
+        // Priced from the reference data cache (no round trip when it is fresh), then ONE
+        // statement: no transaction to open or commit (see create.sql). The statement checks the
+        // price's generation (quote_versions_reference_data_current): stale, it is priced again.
+        let mut repriced = false;
+        'pricing: loop {
+            let (ctx, generation) =
+                current_context(self.db, &new.state_code, &new.zip, &types, new.effective_date).await?;
+            let input = RatingInput {
+                coverages: types.clone(),
+                eligibility: new.eligibility.clone(),
+            };
+            let breakdown = price(&ctx, &input)?;
+            let rating_inputs = to_json(&RatingInputsRecord {
+                coverages: &new.coverages,
+                eligibility: &new.eligibility,
+                context: &ctx,
+            })?;
+            let breakdown_json = to_json(&breakdown)?;
+            let premiums: Vec<Decimal> = breakdown.lines.iter().map(|l| l.premium).collect();
+            let mut attempt = 0;
+            let row = loop {
+                attempt += 1;
+                let inserted = sqlx::query_file_as!(
+                    QuoteRow,
+                    "src/quotes/create.sql",
+                    actor.user_id() as Option<UserId>,
+                    new.customer_id.0,
+                    new.agent_id as Option<UserId>,
+                    new.state_code.as_str(),
+                    new.zip.as_str(),
+                    breakdown.total,
+                    new.effective_date,
+                    &metadata,
+                    &rating_inputs,
+                    &breakdown_json,
+                    &types as &[CoverageType],
+                    &limits as &[Option<Decimal>],
+                    &deductibles as &[Decimal],
+                    &premiums as &[Decimal],
+                    generation,
+                )
+                .fetch_optional(self.db.pool())
+                .await;
+                match inserted {
+                    Ok(Some(row)) => break row,
+                    Ok(None) => {
+                        return Err(QuoteError::Setting {
+                            key: quotedb_schema::admin::settings::QUOTE_VALIDITY_DAYS,
+                        });
+                    }
+                    // Priced from superseded reference data: reload and price again, once.
+                    Err(e) if rule_of(&e) == Some(rules::QUOTE_VERSIONS_REFERENCE_DATA_CURRENT) && !repriced => {
+                        tracing::debug!(generation, "reference data changed while pricing: pricing again");
+                        self.db.reference().record_stale_write();
+                        repriced = true;
+                        continue 'pricing;
+                    }
+                    // A quote number collision (random numbers: rare) or a serialization failure /
+                    // deadlock: the statement wrote nothing, try again with a fresh number.
+                    Err(e)
+                        if rule_of(&e) != Some(rules::QUOTE_VERSIONS_REFERENCE_DATA_CURRENT)
+                            && (rule_of(&e) == Some(rules::QUOTES_NUMBER_UNIQUE) || is_retryable(&e))
+                            && attempt < NUMBER_ATTEMPTS =>
+                    {
+                        tracing::debug!(attempt, error = %e, "retrying quote insert");
+                    }
+                    Err(e) => {
+                        return Err(QuoteError::from_db(
+                            e,
+                            || QuoteKey::Id(QuoteId(uuid::Uuid::nil())),
+                            None,
+                        ));
+                    }
                 }
-                // A quote number collision (random numbers: rare) or a serialization failure /
-                // deadlock: the statement wrote nothing, try again with a fresh number.
-                Err(e)
-                    if (rule_of(&e) == Some(rules::QUOTES_NUMBER_UNIQUE) || is_retryable(&e))
-                        && attempt < NUMBER_ATTEMPTS =>
-                {
-                    tracing::debug!(attempt, error = %e, "retrying quote insert");
-                }
-                Err(e) => {
-                    return Err(QuoteError::from_db(
-                        e,
-                        || QuoteKey::Id(QuoteId(uuid::Uuid::nil())),
-                        None,
-                    ));
-                }
-            }
-        };
-
-        let coverages = new
-            .coverages
-            .iter()
-            .zip(&premiums)
-            .map(|(c, p)| QuoteCoverage {
-                coverage_type: c.coverage_type,
-                limit_amount: c.limit_amount,
-                deductible: c.deductible,
-                premium: Some(*p),
-            })
-            .collect();
-        Ok(RatedQuote {
-            quote: row.into(),
-            coverages,
-            breakdown,
-        })
+            };
+            let coverages = new
+                .coverages
+                .iter()
+                .zip(&premiums)
+                .map(|(c, p)| QuoteCoverage {
+                    coverage_type: c.coverage_type,
+                    limit_amount: c.limit_amount,
+                    deductible: c.deductible,
+                    premium: Some(*p),
+                })
+                .collect();
+            return Ok(RatedQuote {
+                quote: row.into(),
+                coverages,
+                breakdown,
+            });
+        }
     }
 
     /// The quote with this id as `actor` sees it; [`QuoteError::NotFound`] if it does not exist
@@ -304,6 +318,25 @@ impl<'a> Quotes<'a> {
         expected_version: i32,
         eligibility: &Eligibility,
     ) -> Result<RatedQuote, QuoteError> {
+        // Priced from the cache; a price from superseded reference data is refused by the write
+        // (quote_versions_reference_data_current) and priced again, once.
+        match self.rerate_once(actor, id, expected_version, eligibility).await {
+            Err(QuoteError::ReferenceDataNotCurrent) => {
+                tracing::debug!("reference data changed while pricing: pricing again");
+                self.db.reference().record_stale_write();
+                self.rerate_once(actor, id, expected_version, eligibility).await
+            }
+            other => other,
+        }
+    }
+
+    async fn rerate_once(
+        &self,
+        actor: &Actor,
+        id: QuoteId,
+        expected_version: i32,
+        eligibility: &Eligibility,
+    ) -> Result<RatedQuote, QuoteError> {
         let mut tx = begin_as(self.db.pool(), actor).await?;
         let current = sqlx::query_file!("src/quotes/load_for_rating.sql", id.0)
             .fetch_optional(&mut *tx)
@@ -317,7 +350,7 @@ impl<'a> Quotes<'a> {
         let state = StateCode::from_db(current.state_code);
         let zip = Zip::from_db(current.zip);
         let types = current.coverage_types;
-        let ctx = resolve_with(&mut *tx, &state, &zip, &types, current.effective_date).await?;
+        let (ctx, generation) = current_context(self.db, &state, &zip, &types, current.effective_date).await?;
         let breakdown = price(
             &ctx,
             &RatingInput {
@@ -353,6 +386,7 @@ impl<'a> Quotes<'a> {
             breakdown_json,
             &types as &[CoverageType],
             &premiums as &[Decimal],
+            generation,
         )
         .fetch_optional(&mut *tx)
         .await

@@ -3,7 +3,8 @@
 -- premiums. When someone else rated first (or RLS hides the row from UPDATE) the bump matches
 -- no row, nothing else happens and the statement returns no row.
 --   $1 quote id, $2 expected current_version, $3 premium, $4 rating_inputs, $5 breakdown,
---   $6/$7 line premiums (coverage type, premium) as parallel arrays.
+--   $6/$7 line premiums (coverage type, premium) as parallel arrays, $8 the reference data
+--   generation the premium was computed from (quote_versions_reference_data_current).
 WITH q AS (
     UPDATE quotes
     SET status = 'rated', premium = $3, current_version = current_version + 1
@@ -11,8 +12,8 @@ WITH q AS (
     RETURNING *
 ),
 v AS (
-    INSERT INTO quote_versions (quote_id, version, premium, rating_inputs, breakdown)
-    SELECT q.id, q.current_version, q.premium, $4, $5
+    INSERT INTO quote_versions (quote_id, version, premium, rating_inputs, breakdown, reference_generation)
+    SELECT q.id, q.current_version, q.premium, $4, $5, $8::bigint
     FROM q
 ),
 lines AS (

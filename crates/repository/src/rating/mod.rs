@@ -76,7 +76,8 @@ impl<'a> Rating<'a> {
         Self { db }
     }
 
-    /// Resolve, in one round trip, the rates for a quote in `state`/`zip` with `coverages`,
+    /// Resolve, from the reference data cache (see [`crate::reference`]) or else in one round
+    /// trip, the rates for a quote in `state`/`zip` with `coverages`,
     /// effective on `effective_date`: the active base rate of each coverage, the territory
     /// factor, the discount and surcharge rules of the state (a state rule overrides the
     /// countrywide rule of the same code) and the discount cap.
@@ -93,26 +94,45 @@ impl<'a> Rating<'a> {
         coverages: &[CoverageType],
         effective_date: Date,
     ) -> Result<RatingContext, RatingError> {
-        // A read: once more on a fresh connection when the pooled one was dead.
-        match resolve_with(self.db.pool(), state, zip, coverages, effective_date).await {
-            Err(RatingError::Database(e)) if crate::error::is_connection_lost(&e) => {
-                tracing::debug!(error = %e, "connection lost: retrying the read on a fresh connection");
-                let mut fresh = self.db.fresh_connection().await.map_err(RatingError::Database)?;
-                resolve_with(&mut fresh, state, zip, coverages, effective_date).await
-            }
-            other => other,
-        }
+        current_context(self.db, state, zip, coverages, effective_date)
+            .await
+            .map(|(ctx, _generation)| ctx)
     }
 }
 
-/// [`Rating::resolve`] on any executor (the pool, or a transaction that is already open).
-pub(crate) async fn resolve_with<'e>(
+/// The rating context and the reference data generation it was resolved from: from the cache
+/// when it may serve (no round trip), else one round trip (`resolve.sql`), retried once on a
+/// fresh connection when the pooled one was dead.
+pub(crate) async fn current_context(
+    db: &Db,
+    state: &StateCode,
+    zip: &Zip,
+    coverages: &[CoverageType],
+    effective_date: Date,
+) -> Result<(RatingContext, i64), RatingError> {
+    if let Some(snapshot) = db.reference().snapshot(db.pool()).await {
+        return snapshot
+            .resolve(state, zip, coverages, effective_date)
+            .map(|ctx| (ctx, snapshot.generation));
+    }
+    match resolve_with(db.pool(), state, zip, coverages, effective_date).await {
+        Err(RatingError::Database(e)) if crate::error::is_connection_lost(&e) => {
+            tracing::debug!(error = %e, "connection lost: retrying the read on a fresh connection");
+            let mut fresh = db.fresh_connection().await.map_err(RatingError::Database)?;
+            resolve_with(&mut fresh, state, zip, coverages, effective_date).await
+        }
+        other => other,
+    }
+}
+
+/// [`Rating::resolve`] from the database, on any executor, with the generation it read.
+async fn resolve_with<'e>(
     executor: impl PgExecutor<'e>,
     state: &StateCode,
     zip: &Zip,
     coverages: &[CoverageType],
     effective_date: Date,
-) -> Result<RatingContext, RatingError> {
+) -> Result<(RatingContext, i64), RatingError> {
     check_coverages(coverages)?;
     let row = sqlx::query_file!(
         "src/rating/resolve.sql",
@@ -185,16 +205,19 @@ pub(crate) async fn resolve_with<'e>(
         })
         .collect();
 
-    Ok(RatingContext {
-        state_code: state.clone(),
-        zip: zip.clone(),
-        effective_date,
-        base_rates,
-        territory,
-        discounts,
-        surcharges,
-        discount_cap,
-    })
+    Ok((
+        RatingContext {
+            state_code: state.clone(),
+            zip: zip.clone(),
+            effective_date,
+            base_rates,
+            territory,
+            discounts,
+            surcharges,
+            discount_cap,
+        },
+        row.generation,
+    ))
 }
 
 /// Zip six parallel arrays (the columns of one aggregated rule list).

@@ -5,6 +5,8 @@
 -- * the territory factor of (state, ZIP) on the date (NULL = none: NoTerritory);
 -- * the active discount and surcharge rules applying in the state: a state row overrides the
 --   countrywide row (state_code NULL) of the same code (DISTINCT ON code, state row first);
+-- * the reference data generation all of it belongs to (migration 0015; one snapshot: one
+--   statement), which a price computed from it carries to quote_versions_reference_data_current;
 -- * the discount cap, a JSON number read through public_setting() (NULL = missing or not a number;
 --   one call: the jsonpath keeps the value only when it is a number).
 -- Each kind of row is read by ONE scan that builds all its arrays at once (array_agg ... ORDER BY;
@@ -35,8 +37,10 @@ SELECT
     s.percents AS "surcharge_percents!: Vec<Decimal>",
     s.conditions AS "surcharge_conditions!: Vec<JsonValue>",
     (jsonb_path_query_first(public_setting('rating.discount_cap'), '$ ? (@.type() == "number")') #>> '{}')::numeric
-        AS "discount_cap?: Decimal"
-FROM (
+        AS "discount_cap?: Decimal",
+    g.generation AS "generation!"
+FROM reference_data_generation g
+CROSS JOIN (
     SELECT coalesce(array_agg(req.coverage_type ORDER BY req.ord), '{}') AS coverages,
            coalesce(array_agg(b.id ORDER BY req.ord), '{}') AS ids,
            coalesce(array_agg(b.base_amount ORDER BY req.ord), '{}') AS amounts

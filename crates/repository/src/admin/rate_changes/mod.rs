@@ -252,7 +252,11 @@ impl<'a> RateChanges<'a> {
             .fetch_one(&mut *tx)
             .await
             .map_err(RateChangeError::from_db)?;
+        let generation = crate::reference::generation_in(&mut tx)
+            .await
+            .map_err(RateChangeError::Database)?;
         tx.commit().await.map_err(RateChangeError::Database)?;
+        self.db.reference().written(generation);
         Ok(match row.kind {
             RateChangeKind::BaseRate => ActivatedRate::BaseRate(BaseRateId(rate)),
             RateChangeKind::TerritoryFactor => ActivatedRate::TerritoryFactor(TerritoryFactorId(rate)),
