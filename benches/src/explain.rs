@@ -50,6 +50,19 @@ impl PlanSummary {
     }
 }
 
+/// The summary of plans as PostgreSQL prints them in JSON (each an object with a `"Plan"` root,
+/// as `EXPLAIN (FORMAT JSON)` and `auto_explain` write them).
+pub fn summarize(plans: Vec<Value>) -> PlanSummary {
+    let mut summary = PlanSummary::default();
+    for plan in &plans {
+        if let Some(root) = plan.get("Plan") {
+            walk(root, &mut summary);
+        }
+    }
+    summary.plan = Value::Array(plans);
+    summary
+}
+
 fn walk(node: &Value, out: &mut PlanSummary) {
     if let Some(index) = node.get("Index Name").and_then(Value::as_str) {
         out.indexes.push(index.to_string());
@@ -81,10 +94,31 @@ pub fn literal(value: &str) -> String {
     format!("'{}'", value.replace('\'', "''"))
 }
 
-/// Run `sql` (with `$1…` parameters) for `params` (SQL literals, see [`literal`]) in `mode`, on
-/// the connection's own role as the repository's pool does, in a rolled-back transaction on a new session (no plan cached from earlier runs), and
-/// collect the plans of everything it executed.
+/// Run `sql` (with `$1…` parameters) for `params` (SQL literals, see [`literal`]) in `mode`, as
+/// the connection's login (no role switch: the superuser of the testkit's cluster, so row level
+/// security adds nothing), in a rolled-back transaction on a new session (no plan cached from
+/// earlier runs), and collect the plans of everything it executed.
 pub async fn explain(url: &str, sql: &str, params: &[String], mode: PlanMode) -> Result<PlanSummary, BoxError> {
+    let (plans, ran) = logged_plans(url, "BEGIN", sql, None, params, mode).await?;
+    ran?;
+    if plans.is_empty() {
+        return Err("auto_explain reported no plan (is auto_explain installed with the server?)".into());
+    }
+    Ok(summarize(plans))
+}
+
+/// The plans `auto_explain` logs while `sql` runs for `params` in `mode`, nested statements
+/// included, in a transaction opened by `begin` (`BEGIN`, then any `SET LOCAL ROLE ...`) and
+/// rolled back; prepared with `param_types` when given. Returns the plans logged and how the
+/// statement ended: the plans of statements that finished before an error are kept.
+pub async fn logged_plans(
+    url: &str,
+    begin: &str,
+    sql: &str,
+    param_types: Option<&[String]>,
+    params: &[String],
+    mode: PlanMode,
+) -> Result<(Vec<Value>, Result<(), tokio_postgres::Error>), BoxError> {
     let (client, mut connection) = tokio_postgres::connect(url, NoTls).await?;
     let (sender, mut notices) = tokio::sync::mpsc::unbounded_channel();
     let driver = tokio::spawn(async move {
@@ -110,35 +144,28 @@ pub async fn explain(url: &str, sql: &str, params: &[String], mode: PlanMode) ->
     } else {
         format!("EXECUTE quotedb_explained({})", params.join(", "))
     };
+    let types = param_types
+        .filter(|t| !t.is_empty())
+        .map_or_else(String::new, |t| format!("({})", t.join(", ")));
     // Test-harness SQL assembled from the repository's own query text and literal parameters.
     let script = format!(
         "LOAD 'auto_explain'; \
          SET auto_explain.log_min_duration = 0; SET auto_explain.log_nested_statements = on; \
          SET auto_explain.log_format = json; SET auto_explain.log_level = notice; \
          SET client_min_messages = notice; \
-         BEGIN; SET LOCAL plan_cache_mode = {mode_sql}; \
-         PREPARE quotedb_explained AS {sql}; {execute}; ROLLBACK;"
+         {begin}; SET LOCAL plan_cache_mode = {mode_sql}; \
+         PREPARE quotedb_explained{types} AS {sql}\n; {execute}; ROLLBACK;"
     );
     let ran = client.batch_execute(&script).await;
     drop(client);
     driver.await??;
-    ran?;
-    let mut summary = PlanSummary::default();
     let mut plans = Vec::new();
     while let Ok(notice) = notices.try_recv() {
         // auto_explain's message: "duration: 0.042 ms  plan:\n{ \"Query Text\": ..., \"Plan\": ... }".
         let Some((_, json)) = notice.split_once("plan:\n") else {
             continue;
         };
-        let plan: Value = serde_json::from_str(json)?;
-        if let Some(root) = plan.get("Plan") {
-            walk(root, &mut summary);
-        }
-        plans.push(plan);
+        plans.push(serde_json::from_str(json)?);
     }
-    if plans.is_empty() {
-        return Err("auto_explain reported no plan (is auto_explain installed with the server?)".into());
-    }
-    summary.plan = Value::Array(plans);
-    Ok(summary)
+    Ok((plans, ran))
 }

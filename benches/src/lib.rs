@@ -1,9 +1,11 @@
 //! Shared setup of the quotedb benches and of the index-path test: a bench database filled by the
 //! volume generator at a fixed scale, reused between runs (its name carries the schema hash, the
 //! seed fingerprint and the scale), realistic parameters read from it, and an EXPLAIN helper that
-//! reports which indexes a query's custom and generic plans use.
+//! reports which indexes a query's custom and generic plans use; and the generic plan of every
+//! query of the workspace's offline query data ([`generic`]).
 
 pub mod explain;
+pub mod generic;
 pub mod params;
 pub mod paths;
 
