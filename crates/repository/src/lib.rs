@@ -72,11 +72,11 @@ impl Db {
         self.reference.stats()
     }
 
-    /// Load the reference data now (and start listening for changes) instead of on first use;
-    /// `false` when it was not loaded (cache disabled, listener not connected yet, or an error:
-    /// calls then read the database).
+    /// Start listening for reference data changes and load the reference data now instead of on
+    /// first use (waiting up to 5 s for the `LISTEN` connection); `false` when nothing was loaded
+    /// (cache disabled, listener not connected, or an error: calls then read the database).
     pub async fn warm_reference_cache(&self) -> bool {
-        self.reference.snapshot(&self.pool).await.is_some()
+        self.reference.warm(&self.pool, Duration::from_secs(5)).await
     }
 
     pub(crate) fn reference(&self) -> &std::sync::Arc<reference::ReferenceCache> {

@@ -366,6 +366,21 @@ impl ReferenceCache {
         }
     }
 
+    /// Start listening (waiting up to `wait` for the LISTEN to be in place) and load a snapshot.
+    pub(crate) async fn warm(self: &Arc<Self>, pool: &PgPool, wait: Duration) -> bool {
+        if !self.options.enabled {
+            return false;
+        }
+        if self.options.listen {
+            self.start_listener(pool);
+            let deadline = Instant::now() + wait;
+            while !self.listening.load(Ordering::Acquire) && Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+        self.snapshot(pool).await.is_some()
+    }
+
     /// Start the listening task once (it lives as long as the cache and the runtime).
     fn start_listener(self: &Arc<Self>, pool: &PgPool) {
         if self.listener_started.swap(true, Ordering::AcqRel) {

@@ -163,3 +163,60 @@ async fn a_customer_changes_no_row_that_is_not_theirs_in_any_table() {
         no_effect(&mut conn, Some(w.attacker), &format!("DELETE FROM {table}")).await;
     }
 }
+
+#[tokio::test]
+async fn the_reference_data_generation_moves_only_with_a_real_change() {
+    let db = TestDb::seeded(&quotedb_schema::MIGRATOR, quotedb_seeds::REFERENCE).await;
+    let w = world(&db).await;
+    let mut conn = connect(&db, APP_LOGIN).await;
+    let me = Some(w.attacker);
+    let generation = || async {
+        sqlx::query_scalar::<_, i64>("SELECT generation FROM reference_data_generation")
+            .fetch_one(db.pool())
+            .await
+            .expect("generation")
+    };
+    let before = generation().await;
+    // Rewinding it (so caches accept stale prices) or bumping it (so every cache reloads).
+    refused(&mut conn, me, "UPDATE reference_data_generation SET generation = 1").await;
+    refused(&mut conn, me, "DELETE FROM reference_data_generation").await;
+    refused(
+        &mut conn,
+        me,
+        "INSERT INTO reference_data_generation VALUES (false, 1, now())",
+    )
+    .await;
+    // A statement row level security leaves without rows changes nothing, so bumps nothing.
+    let mut tx = conn.begin().await.expect("begin");
+    sqlx::query("SELECT set_config('app.user_id', $1, true)")
+        .bind(w.attacker.to_string())
+        .execute(&mut *tx)
+        .await
+        .expect("claim");
+    let changed = sqlx::query("UPDATE discount_rules SET percent = 50")
+        .execute(&mut *tx)
+        .await
+        .expect("an update RLS empties")
+        .rows_affected();
+    assert_eq!(changed, 0);
+    let seen: i64 = sqlx::query_scalar("SELECT generation FROM reference_data_generation")
+        .fetch_one(&mut *tx)
+        .await
+        .expect("generation in the transaction");
+    assert_eq!(seen, before, "no rows changed, no bump");
+    tx.commit().await.expect("commit");
+    // Only the non-sensitive settings come out of public_settings().
+    let sensitive: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM public_settings() p JOIN (SELECT key FROM system_settings WHERE is_sensitive) s USING (key)",
+    )
+    .fetch_one(db.pool())
+    .await
+    .expect("public settings");
+    assert_eq!(sensitive, 0);
+    let via_login: Vec<String> = sqlx::query_scalar("SELECT key FROM public_settings()")
+        .fetch_all(&mut conn)
+        .await
+        .expect("the login reads the public settings");
+    assert!(!via_login.is_empty());
+    assert_eq!(generation().await, before);
+}
