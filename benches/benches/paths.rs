@@ -250,6 +250,21 @@ fn rate_paths(c: &mut Criterion, rt: &Runtime, env: &BenchDb, p: &Params) {
         b.to_async(rt)
             .iter(|| async { rating.resolve(&state, &zip, &COVERAGES, today).await.expect("resolve") })
     });
+    // The same resolution from the database (resolve.sql, one round trip): what every call paid
+    // before the reference data cache, and what a call pays while the cache cannot serve.
+    let uncached = quotedb_repository::Db::with_reference_options(
+        env.pool.clone(),
+        quotedb_repository::reference::ReferenceOptions::disabled(),
+    );
+    group.bench_function("resolve_database", |b| {
+        b.to_async(rt).iter(|| async {
+            uncached
+                .rating()
+                .resolve(&state, &zip, &COVERAGES, today)
+                .await
+                .expect("resolve")
+        })
+    });
     let ctx = rt
         .block_on(rating.resolve(&state, &zip, &COVERAGES, today))
         .expect("resolve");

@@ -85,12 +85,10 @@ pub async fn bench_db(scale: f64) -> Result<BenchDb, BoxError> {
         .acquire_timeout(Duration::from_secs(30))
         .connect(&url)
         .await?;
-    Ok(BenchDb {
-        url,
-        db: Db::new(pool.clone()),
-        pool,
-        scale,
-    })
+    let db = Db::new(pool.clone());
+    // The reference data cache loaded and listening, as in a running service.
+    db.warm_reference_cache().await;
+    Ok(BenchDb { url, db, pool, scale })
 }
 
 async fn ensure_loaded(server: &Server, name: &str, scale: f64) -> Result<(), BoxError> {

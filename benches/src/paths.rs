@@ -62,7 +62,7 @@ pub fn index_paths(p: &Params) -> Vec<IndexPath> {
             ordered: true,
         },
         IndexPath {
-            bench: "rate_paths/resolve",
+            bench: "rate_paths/resolve_database",
             table: "territory_factors",
             sql: include_str!("../../crates/repository/src/rating/resolve.sql"),
             params: vec![

@@ -55,17 +55,22 @@ const PATHS: &[BenchPath] = &[
     BenchPath {
         id: "quote_paths/create_with_rating",
         label: "create quote with rating",
-        goal: Some(4.0),
+        goal: Some(6.0),
     },
     BenchPath {
         id: "quote_paths/rerate",
         label: "re-rate a quote",
-        goal: None,
+        goal: Some(6.0),
     },
     BenchPath {
         id: "rate_paths/resolve",
-        label: "rate resolution (one round trip)",
-        goal: Some(1.5),
+        label: "rate resolution (reference data cache)",
+        goal: Some(0.1),
+    },
+    BenchPath {
+        id: "rate_paths/resolve_database",
+        label: "rate resolution from the database (one round trip; the cache's fallback)",
+        goal: None,
     },
     BenchPath {
         id: "rate_paths/price_pure",
@@ -75,12 +80,12 @@ const PATHS: &[BenchPath] = &[
     BenchPath {
         id: "admin_paths/permission_check",
         label: "permission check (role hierarchy)",
-        goal: Some(1.5),
+        goal: Some(1.3),
     },
     BenchPath {
         id: "admin_paths/high_risk_page",
         label: "high-risk activity page",
-        goal: Some(2.0),
+        goal: Some(2.5),
     },
     BenchPath {
         id: "admin_paths/pending_rate_changes",
@@ -89,8 +94,8 @@ const PATHS: &[BenchPath] = &[
     },
     BenchPath {
         id: "admin_paths/settings_read",
-        label: "settings read",
-        goal: None,
+        label: "settings read (reference data cache)",
+        goal: Some(0.1),
     },
     BenchPath {
         id: "analytics_paths/metrics_upsert",
@@ -105,7 +110,7 @@ const PATHS: &[BenchPath] = &[
     BenchPath {
         id: "analytics_paths/notification_claim_batch",
         label: "notification claim batch",
-        goal: None,
+        goal: Some(4.0),
     },
     BenchPath {
         id: "testkit/seeded_test_db",
