@@ -77,9 +77,10 @@ pub enum QuoteError {
     Pricing(#[from] PricingError),
     /// The reference data (rates, rules, settings) changed while the price was computed, twice
     /// in a row (rule `quote_versions_reference_data_current`; the first time the repository
-    /// reloads and prices again by itself). Nothing was written; retrying is safe.
+    /// reloads and prices again by itself). Nothing was written; retrying is safe
+    /// (`is_retryable()`: SQLSTATE 40001).
     #[error("refused by rule quote_versions_reference_data_current: the rates changed while pricing")]
-    ReferenceDataNotCurrent,
+    ReferenceDataNotCurrent(#[source] sqlx::Error),
     /// A setting the call needs is missing or has the wrong type/value.
     #[error("setting {key} is missing or not a positive number")]
     Setting {
@@ -133,7 +134,7 @@ impl QuoteError {
                 message,
             },
             rules::QUOTES_BOUND_WITHIN_VALIDITY => QuoteError::ValidityExpired(key()),
-            rules::QUOTE_VERSIONS_REFERENCE_DATA_CURRENT => QuoteError::ReferenceDataNotCurrent,
+            rules::QUOTE_VERSIONS_REFERENCE_DATA_CURRENT => QuoteError::ReferenceDataNotCurrent(err),
             rules::QUOTES_CUSTOMER_IS_CUSTOMER
             | rules::QUOTES_AGENT_IS_AGENT
             | rules::QUOTES_CUSTOMER_FK

@@ -321,7 +321,7 @@ impl<'a> Quotes<'a> {
         // Priced from the cache; a price from superseded reference data is refused by the write
         // (quote_versions_reference_data_current) and priced again, once.
         match self.rerate_once(actor, id, expected_version, eligibility).await {
-            Err(QuoteError::ReferenceDataNotCurrent) => {
+            Err(QuoteError::ReferenceDataNotCurrent(_)) => {
                 tracing::debug!("reference data changed while pricing: pricing again");
                 self.db.reference().record_stale_write();
                 self.rerate_once(actor, id, expected_version, eligibility).await
