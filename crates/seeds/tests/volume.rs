@@ -35,7 +35,11 @@ const FINGERPRINTS: &[(&str, &str)] = &[
          effective_date, expires_at, bound_at, metadata, created_at FROM quotes",
     ),
     ("quote_coverages", "SELECT * FROM quote_coverages"),
-    ("quote_versions", "SELECT * FROM quote_versions"),
+    // The columns of the release: 0015 adds reference_generation (NULL for existing rows).
+    (
+        "quote_versions",
+        "SELECT id, quote_id, version, premium, rating_inputs, breakdown, created_at FROM quote_versions",
+    ),
     ("user_sessions", "SELECT * FROM user_sessions"),
     ("websocket_connections", "SELECT * FROM websocket_connections"),
     ("analytics_events", "SELECT * FROM analytics_events"),
