@@ -2,6 +2,7 @@
 -- then has nothing to check against; the repository of this release needs 0015).
 
 SET LOCAL lock_timeout = '5s';
+SET LOCAL statement_timeout = '1min';
 
 DROP FUNCTION public_settings();
 DROP FUNCTION app_create_quote(uuid, uuid, uuid, text, text, numeric, date, jsonb, jsonb, jsonb,

@@ -25,6 +25,7 @@
 -- its one row. Reversible: the down migration drops what is created here.
 
 SET LOCAL lock_timeout = '5s';
+SET LOCAL statement_timeout = '1min';
 
 CREATE TABLE reference_data_generation (
     singleton boolean NOT NULL DEFAULT true,
