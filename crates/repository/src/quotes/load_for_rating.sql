@@ -1,16 +1,12 @@
--- What a re-rate needs of a quote, as the acting user sees it: where, when, the version token and
--- the coverage lines (in coverage type order). No lock: the re-rate's UPDATE ... WHERE
--- current_version = $expected detects a concurrent rating.
+-- What re-rating a quote prices from, in ONE round trip as the acting user (migration 0017):
+-- state, ZIP, effective date, current version and the coverage lines in coverage order.
+--   $1 acting user (NULL = the system actor), $2 quote id. No row: not visible.
 SELECT q.id AS "id!: QuoteId",
-       q.state_code::text AS "state_code!",
+       q.state_code AS "state_code!",
        q.zip AS "zip!",
        q.effective_date AS "effective_date!",
        q.current_version AS "current_version!",
-       ARRAY(SELECT c.coverage_type FROM quote_coverages c WHERE c.quote_id = q.id ORDER BY c.coverage_type)
-           AS "coverage_types!: Vec<CoverageType>",
-       ARRAY(SELECT c.limit_amount FROM quote_coverages c WHERE c.quote_id = q.id ORDER BY c.coverage_type)
-           AS "limit_amounts!: Vec<Option<Decimal>>",
-       ARRAY(SELECT c.deductible FROM quote_coverages c WHERE c.quote_id = q.id ORDER BY c.coverage_type)
-           AS "deductibles!: Vec<Decimal>"
-FROM quotes q
-WHERE q.id = $1
+       q.coverage_types AS "coverage_types!: Vec<CoverageType>",
+       q.limit_amounts AS "limit_amounts!: Vec<Option<Decimal>>",
+       q.deductibles AS "deductibles!: Vec<Decimal>"
+FROM app_quote_for_rating($1, $2) q

@@ -1,32 +1,18 @@
--- Re-rate in ONE statement (optimistic concurrency, see quotedb_schema::quotes): bump
--- current_version only if it is still the expected one, insert that version, update the line
--- premiums. When someone else rated first (or RLS hides the row from UPDATE) the bump matches
--- no row, nothing else happens and the statement returns no row.
---   $1 quote id, $2 expected current_version, $3 premium, $4 rating_inputs, $5 breakdown,
---   $6/$7 line premiums (coverage type, premium) as parallel arrays, $8 the reference data
---   generation the premium was computed from (quote_versions_reference_data_current).
-WITH q AS (
-    UPDATE quotes
-    SET status = 'rated', premium = $3, current_version = current_version + 1
-    WHERE id = $1 AND current_version = $2
-    RETURNING *
-),
-v AS (
-    INSERT INTO quote_versions (quote_id, version, premium, rating_inputs, breakdown, reference_generation)
-    SELECT q.id, q.current_version, q.premium, $4, $5, $8::bigint
-    FROM q
-),
-lines AS (
-    UPDATE quote_coverages c
-    SET premium = l.premium
-    FROM q, unnest($6::coverage_type[], $7::numeric[]) AS l (coverage_type, premium)
-    WHERE c.quote_id = q.id AND c.coverage_type = l.coverage_type
-)
-SELECT q.id AS "id!: QuoteId",
+-- Re-rate in ONE round trip (optimistic concurrency, see quotedb_schema::quotes):
+-- app_rerate_quote (migration 0017) bumps current_version only if it is still the expected
+-- one, inserts that version and updates the line premiums, as the acting user, under RLS and
+-- every rule. outcome: 'rated' (the new row), 'conflict' (someone rated first: the current row),
+-- 'forbidden' (the actor may read but not change it); no row: not visible.
+--   $1 acting user (NULL = the system actor), $2 quote id, $3 expected current_version,
+--   $4 premium, $5 rating_inputs, $6 breakdown, $7/$8 line premiums (coverage type, premium) as
+--   parallel arrays, $9 the reference data generation the premium was computed from
+--   (quote_versions_reference_data_current).
+SELECT q.outcome AS "outcome!",
+       q.id AS "id!: QuoteId",
        q.quote_number AS "quote_number!",
        q.customer_id AS "customer_id!: UserId",
        q.agent_id AS "agent_id?: UserId",
-       q.state_code::text AS "state_code!",
+       q.state_code AS "state_code!",
        q.zip AS "zip!",
        q.status AS "status!: QuoteStatus",
        q.premium AS "premium?",
@@ -37,4 +23,4 @@ SELECT q.id AS "id!: QuoteId",
        q.metadata AS "metadata!",
        q.created_at AS "created_at!",
        q.updated_at AS "updated_at!"
-FROM q
+FROM app_rerate_quote($1, $2, $3, $4, $5, $6, $7::coverage_type[], $8::numeric[], $9::bigint) q

@@ -105,7 +105,7 @@ async fn two_concurrent_rerates_of_one_quote_one_wins_and_the_other_conflicts() 
     for _ in 0..500 {
         waiting = sqlx::query_scalar(
             "SELECT count(*) FROM pg_stat_activity
-             WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%current_version = $2%'",
+             WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%app_rerate_quote%'",
         )
         .fetch_one(db.pool())
         .await

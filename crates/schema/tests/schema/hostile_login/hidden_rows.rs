@@ -118,3 +118,54 @@ async fn the_notification_queue_is_not_readable_or_writable_by_the_application()
     .await;
     assert!(matches!(queued, Ok(1)), "{queued:?}");
 }
+
+#[tokio::test]
+async fn the_one_round_trip_rerate_and_pages_keep_a_claimed_user_to_their_own_quotes() {
+    let db = TestDb::seeded(&quotedb_schema::MIGRATOR, quotedb_seeds::REFERENCE).await;
+    let w = world(&db).await;
+    let mut conn = connect(&db, APP_LOGIN).await;
+    let me = Some(w.attacker);
+    // The victim's terms, re-rating the victim's quote to 1.00, and its place in a page.
+    assert!(matches!(
+        attempt(
+            &mut conn,
+            me,
+            &format!(
+                "SELECT * FROM app_quote_for_rating('{}', '{}')",
+                w.attacker, w.victim_quote
+            )
+        )
+        .await,
+        Ok(0)
+    ));
+    let rerate = format!(
+        "SELECT * FROM app_rerate_quote('{}', '{}', 1, 1.00, '{{}}', '{{\"x\": 1}}', ARRAY['bodily_injury']::coverage_type[], ARRAY[1.00], NULL)",
+        w.attacker, w.victim_quote
+    );
+    assert!(
+        matches!(attempt(&mut conn, me, &rerate).await, Ok(0)),
+        "no row: not visible"
+    );
+    let premium: Option<rust_decimal::Decimal> = sqlx::query_scalar("SELECT premium FROM quotes WHERE id = $1")
+        .bind(w.victim_quote)
+        .fetch_one(db.pool())
+        .await
+        .expect("premium");
+    assert_eq!(
+        premium,
+        Some(rust_decimal::Decimal::new(100_000, 2)),
+        "the victim's premium is unchanged"
+    );
+    assert!(matches!(
+        attempt(
+            &mut conn,
+            me,
+            &format!(
+                "SELECT * FROM app_agent_quotes_page('{}', NULL, NULL, NULL, 10)",
+                w.attacker
+            )
+        )
+        .await,
+        Ok(0)
+    ));
+}

@@ -53,6 +53,20 @@ async fn the_application_login_cannot_make_itself_the_system() {
             w.victim
         ),
         "SELECT * FROM app_high_risk_activity_page(NULL, 'infinity', 0, 10)".to_string(),
+        format!("SELECT * FROM app_quote_for_rating(NULL, '{}')", w.victim_quote),
+        format!(
+            "SELECT * FROM app_agent_quotes_page(NULL, '{}', NULL, NULL, 10)",
+            w.victim
+        ),
+        format!(
+            "SELECT * FROM app_rerate_quote(NULL, '{}', 1, 1.00, '{{}}', '{{}}', '{{}}', '{{}}', NULL)",
+            w.victim_quote
+        ),
+        format!(
+            "SELECT * FROM app_create_quote(NULL, '{}', NULL, 'CA', '90001', 1000.00, current_date + 7, '{{}}', '{{}}', \
+             '{{}}', ARRAY['bodily_injury']::coverage_type[], ARRAY[100000.00], ARRAY[0.00], ARRAY[1000.00], NULL)",
+            w.victim
+        ),
     ] {
         let err = refused(&mut conn, None, &call).await;
         assert!(err.contains("permission denied to set role"), "{call}: {err}");

@@ -1,5 +1,8 @@
--- First keyset page of an agent's assigned quotes, newest first (index quotes_agent_id_created_at_id_idx).
---   $1 agent_id, $2 page size + 1 (the extra row tells whether a next page exists).
+-- One keyset page of the quotes assigned to an agent, newest first, in ONE round trip:
+-- app_agent_quotes_page (migration 0017) switches to the acting user's role and applies the
+-- quotes policies itself (index quotes_agent_id_created_at_id_idx).
+--   $1 acting user (NULL = the system actor), $2 agent id, $3/$4 the cursor (created_at, id) or
+--   NULL/NULL for the first page, $5 rows to fetch (page size + 1).
 SELECT q.id AS "id!: QuoteId",
        q.quote_number AS "quote_number!",
        q.customer_id AS "customer_id!: UserId",
@@ -15,7 +18,5 @@ SELECT q.id AS "id!: QuoteId",
        q.metadata AS "metadata!",
        q.created_at AS "created_at!",
        q.updated_at AS "updated_at!"
-FROM quotes q
-WHERE q.agent_id = $1
+FROM app_agent_quotes_page($1, $2, $3, $4, $5) q
 ORDER BY q.created_at DESC, q.id DESC
-LIMIT $2
