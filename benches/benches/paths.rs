@@ -518,8 +518,10 @@ fn capacity_group(env: &BenchDb, p: &Params, test_mode: bool) {
     }
 }
 
-/// The capacity paths, in the report's order; `select_1` is the floor.
-const CAPACITY_PATHS: [&str; 7] = [
+/// The capacity paths in the order they run at each concurrency. `select_1` is the floor, measured
+/// first and again last (`select_1_after`): the report takes their mean, and their difference
+/// shows how much the machine's other load moved during the level.
+const CAPACITY_PATHS: [&str; 8] = [
     "select_1",
     "quote_by_number",
     "keyset_page_20",
@@ -527,6 +529,7 @@ const CAPACITY_PATHS: [&str; 7] = [
     "rerate",
     "permission_check",
     "notification_claim",
+    "select_1_after",
 ];
 
 /// What one capacity task calls.
@@ -613,7 +616,7 @@ async fn capacity_points(url: &str, p: &Params, plan: &Plan) -> Result<Vec<Point
         };
         for path in CAPACITY_PATHS {
             let tasks: Vec<PathCaller> = match path {
-                "select_1" => (0..callers).map(|_| caller(Work::Select1)).collect(),
+                "select_1" | "select_1_after" => (0..callers).map(|_| caller(Work::Select1)).collect(),
                 "quote_by_number" => (0..callers).map(|_| caller(Work::QuoteByNumber)).collect(),
                 "keyset_page_20" => (0..callers).map(|_| caller(Work::KeysetPage)).collect(),
                 "create_with_rating" => (0..callers).map(|_| caller(Work::Create(new.clone()))).collect(),

@@ -46,9 +46,9 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// The full run: 1, 4, 16 and 64 callers, 1 s warm-up and a 4 s window per point (seven
-    /// paths: 28 points, about 2.5 minutes with the untimed setup). `QUOTEDB_CAPACITY_WINDOW`
-    /// (seconds) changes the window.
+    /// The full run: 1, 4, 16 and 64 callers, 0.5 s warm-up and a 4 s window per point (six
+    /// paths and the floor twice: 32 points, under 3 minutes with the untimed setup).
+    /// `QUOTEDB_CAPACITY_WINDOW` (seconds) changes the window.
     pub fn full() -> Self {
         let window = std::env::var("QUOTEDB_CAPACITY_WINDOW")
             .ok()
@@ -57,7 +57,7 @@ impl Plan {
             .map_or(Duration::from_secs(4), Duration::from_secs_f64);
         Self {
             callers: CALLERS.to_vec(),
-            warm_up: Duration::from_secs(1),
+            warm_up: Duration::from_millis(500),
             window,
             pool_cap: POOL_CAP,
         }

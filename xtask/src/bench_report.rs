@@ -326,7 +326,7 @@ pub fn bench_report(print_only: bool) -> anyhow::Result<()> {
 /// The capacity paths in the report's order: id in `quotedb-capacity.json`, label, goal (share of
 /// the floor's calls/s at [`GOAL_CALLERS`]).
 const CAPACITY_PATHS: &[(&str, &str, Option<f64>)] = &[
-    ("select_1", "SELECT 1 (same pool) — the floor", None),
+    ("select_1", "SELECT 1 (same pool), before the paths", None),
     ("quote_by_number", "quote by number", Some(0.5)),
     ("keyset_page_20", "keyset page of 20", Some(0.3)),
     ("create_with_rating", "create quote with rating", Some(0.1)),
@@ -337,9 +337,11 @@ const CAPACITY_PATHS: &[(&str, &str, Option<f64>)] = &[
         "notification claim of 10 (pre-filled queue)",
         None,
     ),
+    ("select_1_after", "SELECT 1 again, after the paths", None),
 ];
 
-const CAPACITY_FLOOR: &str = "select_1";
+/// The floor at a concurrency is the mean of `SELECT 1` before and after the paths.
+const CAPACITY_FLOORS: [&str; 2] = ["select_1", "select_1_after"];
 
 /// The concurrency the capacity goals are set at.
 const GOAL_CALLERS: u64 = 16;
@@ -457,7 +459,14 @@ pub fn capacity_section(doc: &serde_json::Value) -> anyhow::Result<String> {
     callers.sort_unstable();
     callers.dedup();
     let point = |path: &str, n: u64| points.iter().find(|p| p.path == path && p.callers == n);
-    let floor = |n: u64| point(CAPACITY_FLOOR, n).map(|p| p.calls_per_sec);
+    let floor = |n: u64| {
+        let measured: Vec<f64> = CAPACITY_FLOORS
+            .iter()
+            .filter_map(|id| point(id, n))
+            .map(|p| p.calls_per_sec)
+            .collect();
+        (!measured.is_empty()).then(|| measured.iter().sum::<f64>() / measured.len() as f64)
+    };
     let share = |p: &CapacityPoint| floor(p.callers).filter(|&f| f > 0.0).map(|f| p.calls_per_sec / f);
     let cores = |c: Option<f64>| c.map_or_else(|| "?".to_string(), |c| format!("{c:.2}"));
 
@@ -480,7 +489,8 @@ pub fn capacity_section(doc: &serde_json::Value) -> anyhow::Result<String> {
          the path again as soon as its last call returned, on a {}-thread runtime in the bench process, \
          through one pool of min(callers, {}) connections (callers beyond it wait in the pool, and their \
          latency includes that wait). Each point: {} s warm-up, then the calls completed in a {} s window. \
-         `SELECT 1` goes through the same pool at the same concurrency. The whole group took {:.0} s.\n",
+         `SELECT 1` goes through the same pool at the same concurrency, before and after the paths; \
+         the floor is their mean. The whole group took {:.0} s.\n",
         doc.get("scale").and_then(serde_json::Value::as_str).unwrap_or("?"),
         num("client_threads").unwrap_or(0.0),
         num("pool_cap").unwrap_or(0.0),
@@ -550,7 +560,16 @@ pub fn capacity_section(doc: &serde_json::Value) -> anyhow::Result<String> {
         let drawn: Vec<_> = lines
             .iter()
             .filter_map(|&(id, colour, name)| {
-                let values: Option<Vec<f64>> = callers.iter().map(|&n| point(id, n).map(|p| p.calls_per_sec)).collect();
+                let values: Option<Vec<f64>> = callers
+                    .iter()
+                    .map(|&n| {
+                        if id == CAPACITY_FLOORS[0] {
+                            floor(n)
+                        } else {
+                            point(id, n).map(|p| p.calls_per_sec)
+                        }
+                    })
+                    .collect();
                 values.map(|v| (id, colour, name, v))
             })
             .collect();
@@ -575,7 +594,13 @@ pub fn capacity_section(doc: &serde_json::Value) -> anyhow::Result<String> {
         writeln!(out, "```\n")?;
         let legend = drawn
             .iter()
-            .map(|(id, _, name, _)| format!("{name}: {}", capacity_label(id)))
+            .map(|(id, _, name, _)| {
+                if *id == CAPACITY_FLOORS[0] {
+                    format!("{name}: SELECT 1, the floor (mean of before and after)")
+                } else {
+                    format!("{name}: {}", capacity_label(id))
+                }
+            })
             .collect::<Vec<_>>()
             .join("; ");
         writeln!(out, "Lines: {legend}.")?;
@@ -601,6 +626,7 @@ mod tests {
             points.push(point("quote_by_number", callers, floor * 0.6));
             points.push(point("keyset_page_20", callers, floor * 0.2));
             points.push(point("create_with_rating", callers, floor * 0.05));
+            points.push(point("select_1_after", callers, floor));
         }
         serde_json::json!({
             "scale": "10", "callers": [1, 4, 16, 64], "pool_cap": 16, "warm_up_secs": 1.0,
@@ -639,7 +665,7 @@ mod tests {
         assert!(section.contains(reads), "{section}");
         // Paths without points at every concurrency are not drawn.
         assert!(section.contains(
-            "Lines: black: SELECT 1 (same pool) — the floor; blue: quote by number; orange: keyset page of 20."
+            "Lines: black: SELECT 1, the floor (mean of before and after); blue: quote by number; orange: keyset page of 20."
         ));
         assert!(section.contains("Lines: red: create quote with rating."));
         assert!(section.contains("y-axis \"calls/s\" 0 --> 2000\n    line [500, 1500, 1400, 1350]"));
