@@ -5,14 +5,21 @@
 //! The bench database is filled by the volume generator at `QUOTEDB_BENCH_SCALE` (default 10 =
 //! 100,000 quotes) and reused between runs; `cargo bench -- --test` runs every bench once on the
 //! small scale.
+//!
+//! The `capacity` group is not a criterion bench: it drives each path with 1, 4, 16 and 64
+//! concurrent callers (closed loop, see `quotedb_benches::capacity`) and writes calls/s and
+//! latencies to `target/criterion/quotedb-capacity.json`. It runs last, when the filter is absent
+//! or part of `capacity` (`cargo bench -p quotedb-benches --bench paths -- capacity`).
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use futures_util::StreamExt as _;
+use quotedb_benches::capacity::{self, Caller, CpuProbe, Plan, Point};
 use quotedb_benches::params::{Params, params};
-use quotedb_benches::{BenchDb, TEST_SCALE, bench_db, bench_scale, criterion_test_mode};
-use quotedb_repository::PageRequest;
+use quotedb_benches::{BenchDb, BoxError, TEST_SCALE, bench_db, bench_scale, criterion_test_mode};
 use quotedb_repository::admin::SettingKey;
 use quotedb_repository::quotes::{CoverageRequest, NewQuote};
 use quotedb_repository::rating::{Eligibility, RatingInput, price};
@@ -20,6 +27,7 @@ use quotedb_repository::realtime::{MetricSample, NewNotification, Observation, R
 use quotedb_repository::schema::quotes::CoverageType;
 use quotedb_repository::schema::rating::{DiscountCode, SurchargeCode};
 use quotedb_repository::schema::realtime::{MetricBucketWidth, NotificationChannel};
+use quotedb_repository::{Db, PageRequest, QuoteId};
 use quotedb_repository::{StateCode, Zip};
 use rust_decimal::Decimal;
 use time::{Date, OffsetDateTime};
@@ -38,7 +46,7 @@ fn setup(rt: &Runtime, scale: f64) -> (BenchDb, Params) {
     rt.block_on(async {
         let env = bench_db(scale).await?;
         let p = params(&env.pool).await?;
-        Ok::<_, quotedb_benches::BoxError>((env, p))
+        Ok::<_, BoxError>((env, p))
     })
     .unwrap_or_else(|e| panic!("bench database at scale {scale}: {e}"))
 }
@@ -96,7 +104,7 @@ fn floor(c: &mut Criterion, rt: &Runtime, env: &BenchDb, p: &Params) {
     // release. sqlx 0.9 pings every connection it takes back (PoolConnection::drop spawns
     // return_to_pool, which sends a Sync and waits for ReadyForQuery), so a pooled call costs the
     // server two round trips; the difference between these two rows is that price.
-    let held = std::sync::Arc::new(tokio::sync::Mutex::new(
+    let held = Arc::new(tokio::sync::Mutex::new(
         rt.block_on(env.pool.acquire()).expect("a held connection"),
     ));
     group.bench_function("sqlx_select_1_held_connection", |b| {
@@ -252,7 +260,7 @@ fn rate_paths(c: &mut Criterion, rt: &Runtime, env: &BenchDb, p: &Params) {
     });
     // The same resolution from the database (resolve.sql, one round trip): what every call paid
     // before the reference data cache, and what a call pays while the cache cannot serve.
-    let uncached = quotedb_repository::Db::with_reference_options(
+    let uncached = Db::with_reference_options(
         env.pool.clone(),
         quotedb_repository::reference::ReferenceOptions::disabled(),
     );
@@ -424,6 +432,8 @@ fn all(c: &mut Criterion) {
         let small = setup(&rt, small_scale);
         scale_curve(c, &rt, &small, &main);
     }
+    let (env, p) = &main;
+    capacity_group(env, p, test_mode);
 }
 
 /// How long a test waits for its own database: `TestDb` with quotedb's seeded recipe (a claim of
@@ -453,6 +463,283 @@ fn testkit_paths(c: &mut Criterion, rt: &Runtime) {
         })
     });
     group.finish();
+}
+
+/// The criterion filter (the first positional argument after the flags), if any.
+fn bench_filter() -> Option<String> {
+    // Criterion's options that take a value.
+    const VALUED: &[&str] = &[
+        "-c",
+        "--color",
+        "-s",
+        "--save-baseline",
+        "-b",
+        "--baseline",
+        "--baseline-lenient",
+        "--load-baseline",
+        "--sample-size",
+        "--warm-up-time",
+        "--measurement-time",
+        "--nresamples",
+        "--noise-threshold",
+        "--confidence-level",
+        "--significance-level",
+        "--profile-time",
+        "--plotting-backend",
+        "--output-format",
+        "--format",
+    ];
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        if VALUED.contains(&arg.as_str()) {
+            args.next();
+        } else if !arg.starts_with('-') {
+            return Some(arg);
+        }
+    }
+    None
+}
+
+/// The capacity group, unless a filter leaves it out or criterion only lists its benches.
+fn capacity_group(env: &BenchDb, p: &Params, test_mode: bool) {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    if let Some(filter) = bench_filter()
+        && !"capacity".contains(filter.as_str())
+        && !filter.starts_with("capacity")
+    {
+        return;
+    }
+    let plan = if test_mode { Plan::test() } else { Plan::full() };
+    // Its own runtime, one worker thread per core: the load generator uses the machine the way
+    // a multi-threaded application server would (and competes with the server for it).
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(capacity::client_threads())
+        .enable_all()
+        .build()
+        .expect("capacity runtime");
+    let started = Instant::now();
+    let points = rt
+        .block_on(capacity_points(&env.url, p, &plan))
+        .unwrap_or_else(|e| panic!("capacity: {e}"));
+    let elapsed = started.elapsed();
+    println!("capacity: {} points in {:.0?}", points.len(), elapsed);
+    // A --test run measures nothing worth keeping: the last full run's results stay.
+    if !test_mode {
+        let path = capacity::write_results(&points, &plan, env.scale, elapsed)
+            .unwrap_or_else(|e| panic!("capacity results: {e}"));
+        println!("capacity: wrote {}", path.display());
+    }
+}
+
+/// The capacity paths in the order they run at each concurrency. `select_1` is the floor, measured
+/// first and again last (`select_1_after`): the report takes their mean, and their difference
+/// shows how much the machine's other load moved during the level.
+const CAPACITY_PATHS: [&str; 8] = [
+    "select_1",
+    "quote_by_number",
+    "keyset_page_20",
+    "create_with_rating",
+    "rerate",
+    "permission_check",
+    "notification_claim",
+    "select_1_after",
+];
+
+/// What one capacity task calls.
+enum Work {
+    Select1,
+    QuoteByNumber,
+    KeysetPage,
+    Create(Arc<NewQuote>),
+    /// Its own quote (re-rating tracks the version, optimistic concurrency), at this version.
+    Rerate {
+        id: QuoteId,
+        version: i32,
+    },
+    Permission,
+    /// Claims 10 due notifications as this worker; the queue was filled beforehand.
+    Claim {
+        worker: String,
+    },
+}
+
+struct PathCaller {
+    db: Db,
+    p: Arc<Params>,
+    work: Work,
+}
+
+impl Caller for PathCaller {
+    async fn call(&mut self) -> Result<bool, BoxError> {
+        let actor = self.p.customer_actor();
+        let quotes = self.db.quotes();
+        match &mut self.work {
+            Work::Select1 => {
+                let _: i32 = sqlx::query_scalar("SELECT 1").fetch_one(self.db.pool()).await?;
+            }
+            Work::QuoteByNumber => {
+                quotes.get_by_number(&actor, &self.p.quote_number).await?;
+            }
+            Work::KeysetPage => {
+                quotes
+                    .list_for_customer(&actor, self.p.customer, &PageRequest::first(20))
+                    .await?;
+            }
+            Work::Create(new) => {
+                quotes.create(&actor, new).await?;
+            }
+            Work::Rerate { id, version } => {
+                let rated = quotes.rerate(&actor, *id, *version, &eligibility()).await?;
+                *version = rated.quote.current_version;
+            }
+            Work::Permission => {
+                // reports:read is granted to analyst, below admin: the check walks the hierarchy.
+                let allowed = self.db.admin().has_permission(self.p.admin, "reports:read").await?;
+                if !allowed {
+                    return Err("permission check: reports:read denied to the admin".into());
+                }
+            }
+            Work::Claim { worker } => {
+                let claimed = self.db.realtime().notifications().claim(worker, CLAIM_BATCH).await?;
+                // A short batch: the queue is (nearly) empty, the window ends.
+                return Ok(claimed.len() == CLAIM_BATCH as usize);
+            }
+        }
+        Ok(true)
+    }
+}
+
+/// Notifications per claim, as in `analytics_paths/notification_claim_batch`.
+const CLAIM_BATCH: u32 = 10;
+
+/// Every capacity point: for each concurrency, one pool, then the floor and each path through it.
+async fn capacity_points(url: &str, p: &Params, plan: &Plan) -> Result<Vec<Point>, BoxError> {
+    let p = Arc::new(p.clone());
+    let new = Arc::new(new_quote(&p));
+    let mut points: Vec<Point> = Vec::new();
+    for &callers in &plan.callers {
+        let connections = plan.connections(callers);
+        let pool = capacity::pool(url, connections).await?;
+        let db = Db::new(pool.clone());
+        let cpu = CpuProbe::new(&pool).await?;
+        let caller = |work: Work| PathCaller {
+            db: db.clone(),
+            p: p.clone(),
+            work,
+        };
+        for path in CAPACITY_PATHS {
+            let tasks: Vec<PathCaller> = match path {
+                "select_1" | "select_1_after" => (0..callers).map(|_| caller(Work::Select1)).collect(),
+                "quote_by_number" => (0..callers).map(|_| caller(Work::QuoteByNumber)).collect(),
+                "keyset_page_20" => (0..callers).map(|_| caller(Work::KeysetPage)).collect(),
+                "create_with_rating" => (0..callers).map(|_| caller(Work::Create(new.clone()))).collect(),
+                "rerate" => {
+                    // One fresh quote per caller (untimed): concurrent re-rates of one quote would
+                    // fail each other's version check.
+                    let actor = p.customer_actor();
+                    let quotes = db.quotes();
+                    let fresh =
+                        futures_util::future::try_join_all((0..callers).map(|_| quotes.create(&actor, &new))).await?;
+                    fresh
+                        .into_iter()
+                        .map(|r| {
+                            caller(Work::Rerate {
+                                id: r.quote.id,
+                                version: r.quote.current_version,
+                            })
+                        })
+                        .collect()
+                }
+                "permission_check" => (0..callers).map(|_| caller(Work::Permission)).collect(),
+                "notification_claim" => {
+                    let best = points
+                        .iter()
+                        .filter(|pt| pt.path == path)
+                        .map(Point::calls_per_sec)
+                        .fold(0.0, f64::max);
+                    fill_queue(&db, &p, claim_backlog(plan, best)).await?;
+                    (0..callers)
+                        .map(|i| {
+                            caller(Work::Claim {
+                                worker: format!("capacity-{i}"),
+                            })
+                        })
+                        .collect()
+                }
+                other => return Err(format!("unknown capacity path {other}").into()),
+            };
+            let point = capacity::measure(path, connections, tasks, plan, &cpu).await?;
+            let floor = points
+                .iter()
+                .chain(std::iter::once(&point))
+                .find(|pt| pt.path == "select_1" && pt.callers == callers)
+                .map_or(0.0, Point::calls_per_sec);
+            println!(
+                "capacity/{path}/{callers}: {:.0} calls/s ({:.0}% of SELECT 1), p50 {:.0} µs, p99 {:.0} µs, \
+                 CPU client {:.2} server {} machine {}{}",
+                point.calls_per_sec(),
+                100.0 * point.calls_per_sec() / floor.max(f64::MIN_POSITIVE),
+                point.p50_ns as f64 / 1e3,
+                point.p99_ns as f64 / 1e3,
+                point.client_cpu,
+                point.server_cpu.map_or("?".into(), |c| format!("{c:.2}")),
+                point.machine_cpu.map_or("?".into(), |c| format!("{c:.2}")),
+                if point.drained {
+                    " (queue drained: shorter window)"
+                } else {
+                    ""
+                },
+            );
+            points.push(point);
+        }
+        pool.close().await;
+    }
+    Ok(points)
+}
+
+/// Due notifications to have queued before a claim point: enough for the warm-up and the window
+/// at 1.5× the best claim rate seen so far (2,000 calls/s before any), at most 300,000. A point
+/// that drains the queue anyway ends its window there and says so.
+fn claim_backlog(plan: &Plan, best_calls_per_sec: f64) -> i64 {
+    let rate = if best_calls_per_sec > 0.0 {
+        best_calls_per_sec
+    } else {
+        2_000.0
+    };
+    let secs = (plan.warm_up + plan.window).as_secs_f64();
+    ((rate * 1.5 * secs * f64::from(CLAIM_BATCH)) as i64).min(300_000)
+}
+
+/// Enqueue (untimed, batches of 1,000 through the repository) until `target` notifications are due.
+async fn fill_queue(db: &Db, p: &Params, target: i64) -> Result<(), BoxError> {
+    let due: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM notification_queue WHERE status IN ('pending', 'failed') AND next_attempt_at <= now()",
+    )
+    .fetch_one(db.pool())
+    .await?;
+    let missing = usize::try_from(target - due).unwrap_or(0);
+    let batch: Vec<NewNotification> = (0..1_000)
+        .map(|i| NewNotification {
+            channel: NotificationChannel::InApp,
+            recipient: Recipient::User { user_id: p.customer },
+            template: "quote.ready".into(),
+            payload: serde_json::json!({ "n": i }),
+            priority: 9,
+            not_before: None,
+            max_attempts: None,
+        })
+        .collect();
+    let notifications = db.realtime().notifications();
+    let batches = missing.div_ceil(batch.len());
+    let mut enqueued = futures_util::stream::iter(0..batches)
+        .map(|_| notifications.enqueue_batch(&batch))
+        .buffer_unordered(4);
+    while let Some(done) = enqueued.next().await {
+        done?;
+    }
+    Ok(())
 }
 
 criterion_group! {

@@ -1,9 +1,11 @@
 //! Shared setup of the quotedb benches and of the index-path test: a bench database filled by the
 //! volume generator at a fixed scale, reused between runs (its name carries the schema hash, the
 //! seed fingerprint and the scale), realistic parameters read from it, and an EXPLAIN helper that
-//! reports which indexes a query's custom and generic plans use; and the generic plan of every
-//! query of the workspace's offline query data ([`generic`]).
+//! reports which indexes a query's custom and generic plans use; the generic plan of every query
+//! of the workspace's offline query data ([`generic`]); and the closed-loop load driver of the
+//! capacity group ([`capacity`]).
 
+pub mod capacity;
 pub mod explain;
 pub mod generic;
 pub mod params;
@@ -183,10 +185,7 @@ pub async fn record_index_paths(env: &BenchDb, p: &params::Params) -> Result<(),
         recorded.insert(path.bench.to_string(), serde_json::Value::String(text));
     }
     conn.close().await?;
-    let dir = std::env::var_os("CARGO_TARGET_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| quotedb_testkit::workspace_root().join("target"))
-        .join("criterion");
+    let dir = criterion_dir();
     std::fs::create_dir_all(&dir)?;
     let doc = serde_json::json!({ "scale": format!("{}", env.scale), "paths": recorded });
     std::fs::write(
@@ -194,4 +193,13 @@ pub async fn record_index_paths(env: &BenchDb, p: &params::Params) -> Result<(),
         serde_json::to_string_pretty(&doc)?,
     )?;
     Ok(())
+}
+
+/// `target/criterion` (under `CARGO_TARGET_DIR` when set), where criterion and the benches' own
+/// result files live.
+pub fn criterion_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| quotedb_testkit::workspace_root().join("target"))
+        .join("criterion")
 }

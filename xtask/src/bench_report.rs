@@ -1,6 +1,7 @@
 //! `cargo xtask bench-report`: criterion's results as a graded table, printed and written to
 //! docs/performance.md. Every path is compared with the `SELECT 1` floor measured in the same run
-//! (only ratios mean anything on a shared machine).
+//! (only ratios mean anything on a shared machine), and the capacity group's calls/s at 1 to 64
+//! concurrent callers (`target/criterion/quotedb-capacity.json`) as a table and Mermaid charts.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -296,6 +297,11 @@ pub fn bench_report(print_only: bool) -> anyhow::Result<()> {
         _ => String::new(),
     };
 
+    let capacity = match std::fs::read_to_string(criterion.join("quotedb-capacity.json")) {
+        Ok(text) => capacity_section(&serde_json::from_str(&text).context("parsing quotedb-capacity.json")?)?,
+        Err(_) => "Not measured: `cargo bench -p quotedb-benches --bench paths -- capacity` measures it.\n".into(),
+    };
+
     let date = std::process::Command::new("date")
         .args(["-u", "+%Y-%m-%d %H:%M UTC"])
         .output()
@@ -304,7 +310,7 @@ pub fn bench_report(print_only: bool) -> anyhow::Result<()> {
     let body = format!(
         "Measured {date} on {}; bench database at scale {scale}. Floor = `SELECT 1` through the same \
          sqlx pool ({}). Grades: A ≤1.5×, B ≤2×, C ≤4×, D ≤8×, F beyond.\n\n{table}\n{peer_line}{rows_line}\n\n\
-         ### Scale curve\n\n{curve}",
+         ### Scale curve\n\n{curve}\n### Capacity\n\n{capacity}",
         machine(),
         human(floor)
     );
@@ -320,4 +326,362 @@ pub fn bench_report(print_only: bool) -> anyhow::Result<()> {
         eprintln!("xtask: wrote docs/performance.md");
     }
     Ok(())
+}
+
+/// The capacity paths in the report's order: id in `quotedb-capacity.json`, label, goal (share of
+/// the floor's calls/s at [`GOAL_CALLERS`]).
+const CAPACITY_PATHS: &[(&str, &str, Option<f64>)] = &[
+    ("select_1", "SELECT 1 (same pool), before the paths", None),
+    ("quote_by_number", "quote by number", Some(0.5)),
+    ("keyset_page_20", "keyset page of 20", Some(0.3)),
+    ("create_with_rating", "create quote with rating", Some(0.1)),
+    ("rerate", "re-rate a quote (one quote per caller)", None),
+    ("permission_check", "permission check", None),
+    (
+        "notification_claim",
+        "notification claim of 10 (pre-filled queue)",
+        None,
+    ),
+    ("select_1_after", "SELECT 1 again, after the paths", None),
+];
+
+/// The floor at a concurrency is the mean of `SELECT 1` before and after the paths.
+const CAPACITY_FLOORS: [&str; 2] = ["select_1", "select_1_after"];
+
+/// The concurrency the capacity goals are set at.
+const GOAL_CALLERS: u64 = 16;
+
+/// A line of a chart: path id, colour, colour's name.
+type ChartLine = (&'static str, &'static str, &'static str);
+
+/// The charts: a title and the paths drawn, each with its line colour (xychart-beta has no legend:
+/// the text under each chart names the colours). Reads and writes apart: on one linear axis the
+/// writes would lie flat under the `SELECT 1` line.
+const CAPACITY_CHARTS: &[(&str, &[ChartLine])] = &[
+    (
+        "Reads: calls/s by concurrent callers",
+        &[
+            ("select_1", "#000000", "black"),
+            ("quote_by_number", "#1f77b4", "blue"),
+            ("keyset_page_20", "#ff7f0e", "orange"),
+            ("permission_check", "#2ca02c", "green"),
+        ],
+    ),
+    (
+        "Writes: calls/s by concurrent callers",
+        &[
+            ("create_with_rating", "#d62728", "red"),
+            ("rerate", "#9467bd", "purple"),
+            ("notification_claim", "#8c564b", "brown"),
+        ],
+    ),
+];
+
+fn capacity_label(id: &str) -> &str {
+    CAPACITY_PATHS
+        .iter()
+        .find(|(p, _, _)| *p == id)
+        .map_or(id, |(_, label, _)| label)
+}
+
+/// One measured capacity point, as the bench writes it.
+struct CapacityPoint {
+    path: String,
+    callers: u64,
+    connections: u64,
+    calls_per_sec: f64,
+    p50_ns: f64,
+    p99_ns: f64,
+    client_cpu: Option<f64>,
+    server_cpu: Option<f64>,
+    machine_cpu: Option<f64>,
+    drained: bool,
+}
+
+fn capacity_points(doc: &serde_json::Value) -> anyhow::Result<Vec<CapacityPoint>> {
+    let points = doc
+        .get("points")
+        .and_then(serde_json::Value::as_array)
+        .context("capacity results: no points")?;
+    points
+        .iter()
+        .map(|p| {
+            let num = |key: &str| p.get(key).and_then(serde_json::Value::as_f64);
+            Ok(CapacityPoint {
+                path: p
+                    .get("path")
+                    .and_then(serde_json::Value::as_str)
+                    .context("capacity point without a path")?
+                    .to_string(),
+                callers: p
+                    .get("callers")
+                    .and_then(serde_json::Value::as_u64)
+                    .context("capacity point without callers")?,
+                connections: p.get("connections").and_then(serde_json::Value::as_u64).unwrap_or(0),
+                calls_per_sec: num("calls_per_sec").context("capacity point without calls_per_sec")?,
+                p50_ns: num("p50_ns").unwrap_or(0.0),
+                p99_ns: num("p99_ns").unwrap_or(0.0),
+                client_cpu: num("client_cpu"),
+                server_cpu: num("server_cpu"),
+                machine_cpu: num("machine_cpu"),
+                drained: p.get("drained").and_then(serde_json::Value::as_bool).unwrap_or(false),
+            })
+        })
+        .collect()
+}
+
+/// `12345.6` → `12,346`.
+fn thousands(x: f64) -> String {
+    let digits = format!("{:.0}", x.max(0.0));
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A round axis maximum above `max` (1, 2 or 5 times a power of ten).
+fn axis_max(max: f64) -> f64 {
+    if max <= 0.0 {
+        return 1.0;
+    }
+    let magnitude = 10f64.powf(max.log10().floor());
+    [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * magnitude)
+        .find(|&top| top >= max)
+        .unwrap_or(10.0 * magnitude)
+}
+
+/// The "Capacity" section from `quotedb-capacity.json`: a table per path and concurrency, the
+/// goals at 16 callers, and calls/s against callers drawn as Mermaid `xychart-beta` charts.
+pub fn capacity_section(doc: &serde_json::Value) -> anyhow::Result<String> {
+    let points = capacity_points(doc)?;
+    let mut callers: Vec<u64> = points.iter().map(|p| p.callers).collect();
+    callers.sort_unstable();
+    callers.dedup();
+    let point = |path: &str, n: u64| points.iter().find(|p| p.path == path && p.callers == n);
+    let floor = |n: u64| {
+        let measured: Vec<f64> = CAPACITY_FLOORS
+            .iter()
+            .filter_map(|id| point(id, n))
+            .map(|p| p.calls_per_sec)
+            .collect();
+        (!measured.is_empty()).then(|| measured.iter().sum::<f64>() / measured.len() as f64)
+    };
+    let share = |p: &CapacityPoint| floor(p.callers).filter(|&f| f > 0.0).map(|f| p.calls_per_sec / f);
+    let cores = |c: Option<f64>| c.map_or_else(|| "?".to_string(), |c| format!("{c:.2}"));
+
+    let num = |key: &str| doc.get(key).and_then(serde_json::Value::as_f64);
+    let mut out = String::new();
+    let when = doc
+        .get("measured_at_unix")
+        .and_then(serde_json::Value::as_i64)
+        .and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok())
+        .and_then(|t| {
+            t.format(time::macros::format_description!(
+                "[year]-[month]-[day] [hour]:[minute] UTC"
+            ))
+            .ok()
+        })
+        .unwrap_or_else(|| "?".into());
+    writeln!(
+        out,
+        "Measured {when}; bench database at scale {}. Closed loop: each caller is a tokio task that calls \
+         the path again as soon as its last call returned, on a {}-thread runtime in the bench process, \
+         through one pool of min(callers, {}) connections (callers beyond it wait in the pool, and their \
+         latency includes that wait). Each point: {} s warm-up, then the calls completed in a {} s window. \
+         `SELECT 1` goes through the same pool at the same concurrency, before and after the paths; \
+         the floor is their mean. The whole group took {:.0} s.\n",
+        doc.get("scale").and_then(serde_json::Value::as_str).unwrap_or("?"),
+        num("client_threads").unwrap_or(0.0),
+        num("pool_cap").unwrap_or(0.0),
+        num("warm_up_secs").unwrap_or(0.0),
+        num("window_secs").unwrap_or(0.0),
+        num("elapsed_secs").unwrap_or(0.0),
+    )?;
+    writeln!(
+        out,
+        "The bench process and the server share the same {} cores: CPU is in cores used during the \
+         window, by the client (the bench process), the server (the postmaster and its children) and \
+         the whole machine (other builds and tests included).\n",
+        num("cores").unwrap_or(0.0)
+    )?;
+    writeln!(
+        out,
+        "| path | callers | pool | calls/s | p50 | p99 | % of SELECT 1 | CPU client / server / machine |"
+    )?;
+    writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---|")?;
+    for (id, label, _) in CAPACITY_PATHS {
+        for &n in &callers {
+            let Some(p) = point(id, n) else {
+                writeln!(out, "| {label} | {n} | | not measured | | | | |")?;
+                continue;
+            };
+            writeln!(
+                out,
+                "| {label} | {n} | {} | {}{} | {} | {} | {} | {} / {} / {} |",
+                p.connections,
+                thousands(p.calls_per_sec),
+                if p.drained { " (queue drained early)" } else { "" },
+                human(p.p50_ns),
+                human(p.p99_ns),
+                share(p).map_or_else(String::new, |s| format!("{:.0} %", 100.0 * s)),
+                cores(p.client_cpu),
+                cores(p.server_cpu),
+                cores(p.machine_cpu),
+            )?;
+        }
+    }
+
+    writeln!(
+        out,
+        "\nGoals at {GOAL_CALLERS} callers (calls/s as a share of `SELECT 1`'s):\n"
+    )?;
+    for (id, label, goal) in CAPACITY_PATHS {
+        let Some(goal) = goal else { continue };
+        let line = match point(id, GOAL_CALLERS).and_then(|p| share(p).map(|s| (p, s))) {
+            Some((p, s)) => format!(
+                "{} {label}: {:.0} % ({} calls/s; goal ≥{:.0} %)",
+                if s >= *goal { "✓" } else { "✗" },
+                100.0 * s,
+                thousands(p.calls_per_sec),
+                100.0 * goal
+            ),
+            None => format!("✗ {label}: not measured (goal ≥{:.0} %)", 100.0 * goal),
+        };
+        writeln!(out, "- {line}")?;
+    }
+
+    let axis = callers
+        .iter()
+        .map(|n| format!("\"{n}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    for (title, lines) in CAPACITY_CHARTS {
+        let drawn: Vec<_> = lines
+            .iter()
+            .filter_map(|&(id, colour, name)| {
+                let values: Option<Vec<f64>> = callers
+                    .iter()
+                    .map(|&n| {
+                        if id == CAPACITY_FLOORS[0] {
+                            floor(n)
+                        } else {
+                            point(id, n).map(|p| p.calls_per_sec)
+                        }
+                    })
+                    .collect();
+                values.map(|v| (id, colour, name, v))
+            })
+            .collect();
+        if drawn.is_empty() {
+            continue;
+        }
+        let top = axis_max(drawn.iter().flat_map(|d| d.3.iter().copied()).fold(0.0, f64::max));
+        let palette = drawn.iter().map(|d| d.1).collect::<Vec<_>>().join(", ");
+        writeln!(out, "\n```mermaid")?;
+        writeln!(
+            out,
+            "%%{{init: {{\"themeVariables\": {{\"xyChart\": {{\"plotColorPalette\": \"{palette}\"}}}}}}}}%%"
+        )?;
+        writeln!(out, "xychart-beta")?;
+        writeln!(out, "    title \"{title}\"")?;
+        writeln!(out, "    x-axis \"concurrent callers\" [{axis}]")?;
+        writeln!(out, "    y-axis \"calls/s\" 0 --> {top:.0}")?;
+        for (_, _, _, values) in &drawn {
+            let values = values.iter().map(|v| format!("{v:.0}")).collect::<Vec<_>>().join(", ");
+            writeln!(out, "    line [{values}]")?;
+        }
+        writeln!(out, "```\n")?;
+        let legend = drawn
+            .iter()
+            .map(|(id, _, name, _)| {
+                if *id == CAPACITY_FLOORS[0] {
+                    format!("{name}: SELECT 1, the floor (mean of before and after)")
+                } else {
+                    format!("{name}: {}", capacity_label(id))
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+        writeln!(out, "Lines: {legend}.")?;
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture() -> serde_json::Value {
+        let point = |path: &str, callers: u64, calls_per_sec: f64| {
+            serde_json::json!({
+                "path": path, "callers": callers, "connections": callers.min(16), "calls": 1000,
+                "seconds": 4.0, "calls_per_sec": calls_per_sec, "p50_ns": 150_000, "p99_ns": 2_500_000,
+                "client_cpu": 0.5, "server_cpu": 1.25, "machine_cpu": 1.9, "drained": false,
+            })
+        };
+        let mut points = Vec::new();
+        for (callers, floor) in [(1, 10_000.0), (4, 30_000.0), (16, 28_000.0), (64, 27_000.0)] {
+            points.push(point("select_1", callers, floor));
+            points.push(point("quote_by_number", callers, floor * 0.6));
+            points.push(point("keyset_page_20", callers, floor * 0.2));
+            points.push(point("create_with_rating", callers, floor * 0.05));
+            points.push(point("select_1_after", callers, floor));
+        }
+        serde_json::json!({
+            "scale": "10", "callers": [1, 4, 16, 64], "pool_cap": 16, "warm_up_secs": 1.0,
+            "window_secs": 4.0, "client_threads": 2, "cores": 2, "elapsed_secs": 150.0,
+            "measured_at_unix": 1_800_000_000, "points": points,
+        })
+    }
+
+    #[test]
+    fn capacity_table_and_goals() {
+        let section = capacity_section(&fixture()).expect("section");
+        assert!(section.contains("Measured 2027-01-15 08:00 UTC; bench database at scale 10"));
+        assert!(
+            section.contains("| quote by number | 16 | 16 | 16,800 | 150.0 µs | 2.50 ms | 60 % | 0.50 / 1.25 / 1.90 |"),
+            "{section}"
+        );
+        assert!(section.contains("| re-rate a quote (one quote per caller) | 4 | | not measured |"));
+        assert!(section.contains("- ✓ quote by number: 60 % (16,800 calls/s; goal ≥50 %)"));
+        assert!(section.contains("- ✗ keyset page of 20: 20 % (5,600 calls/s; goal ≥30 %)"));
+        assert!(section.contains("- ✗ create quote with rating: 5 % (1,400 calls/s; goal ≥10 %)"));
+    }
+
+    #[test]
+    fn capacity_charts_are_mermaid_xycharts() {
+        let section = capacity_section(&fixture()).expect("section");
+        let reads = "```mermaid\n\
+            %%{init: {\"themeVariables\": {\"xyChart\": {\"plotColorPalette\": \"#000000, #1f77b4, #ff7f0e\"}}}}%%\n\
+            xychart-beta\n    \
+            title \"Reads: calls/s by concurrent callers\"\n    \
+            x-axis \"concurrent callers\" [\"1\", \"4\", \"16\", \"64\"]\n    \
+            y-axis \"calls/s\" 0 --> 50000\n    \
+            line [10000, 30000, 28000, 27000]\n    \
+            line [6000, 18000, 16800, 16200]\n    \
+            line [2000, 6000, 5600, 5400]\n\
+            ```\n";
+        assert!(section.contains(reads), "{section}");
+        // Paths without points at every concurrency are not drawn.
+        assert!(section.contains(
+            "Lines: black: SELECT 1, the floor (mean of before and after); blue: quote by number; orange: keyset page of 20."
+        ));
+        assert!(section.contains("Lines: red: create quote with rating."));
+        assert!(section.contains("y-axis \"calls/s\" 0 --> 2000\n    line [500, 1500, 1400, 1350]"));
+    }
+
+    #[test]
+    fn thousands_and_axis() {
+        assert_eq!(thousands(999.4), "999");
+        assert_eq!(thousands(1_234_567.0), "1,234,567");
+        assert_eq!(axis_max(28_000.0), 50_000.0);
+        assert_eq!(axis_max(1_500.0), 2_000.0);
+        assert_eq!(axis_max(100.0), 100.0);
+    }
 }
