@@ -9,6 +9,7 @@ mod admin_rules;
 mod audit_log_partitions;
 mod base_rules;
 mod definer_helpers;
+mod distribution;
 mod enums;
 mod hostile_login;
 mod migrations;
