@@ -19,7 +19,10 @@
 -- A version priced from the cache at generation G and inserted while G is current is ordered
 -- before any change that commits later: it read nothing that change wrote. The column is
 -- nullable: rows written before this migration, the volume loader and the previous release's
--- code (which does not know it) write NULL and are not checked.
+-- code (which does not know it, through the 14-argument app_create_quote) write NULL and are not
+-- checked. So the check protects cooperating writers from stale caches; it does not make a
+-- hostile login price correctly (it supplies the premium anyway). Once no release without 0015
+-- runs, a contract migration can drop the 14-argument overload and refuse NULL for new rows.
 --
 -- Online: a nullable column without default is a catalog change; the new table is empty but for
 -- its one row. Reversible: the down migration drops what is created here.
@@ -69,39 +72,67 @@ GRANT SELECT ON reference_data_generation TO quotedb_app, quotedb_system, quoted
 
 -- Owner-run: the application login has no write privilege on the generation. A trigger function
 -- cannot be called other than as a trigger. Names are qualified; search_path pinned.
+--
+-- Only changes that can move a price bump the generation: rows of base_rates and
+-- territory_factors that are or were 'active', discount and surcharge rules that are or were
+-- active, settings that are or were non-sensitive (what public_setting() and the cache read). A
+-- proposal (status 'proposed'), an edit of a sensitive setting, or a statement that row level
+-- security left without rows bumps nothing: every bump makes every in-flight price be computed
+-- again, so the least trusted write permission must not be able to cause them at will.
+--
+-- The new generation is at least the current time in microseconds: after a restore or a failover
+-- to a replica that missed the last bumps, numbers are not handed out again for other data (a
+-- cache holding a number from the lost timeline never matches a new one).
 CREATE FUNCTION reference_data_generation_bump_fn() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, public, pg_temp
 AS $fn$
 DECLARE
     v_generation bigint;
+    v_priced     text := CASE TG_TABLE_NAME
+                             WHEN 'base_rates' THEN $$status = 'active'$$
+                             WHEN 'territory_factors' THEN $$status = 'active'$$
+                             WHEN 'discount_rules' THEN 'active'
+                             WHEN 'surcharge_rules' THEN 'active'
+                             WHEN 'system_settings' THEN 'NOT is_sensitive'
+                         END;
+    v_matters    boolean := TG_OP = 'TRUNCATE';
 BEGIN
-    IF TG_OP <> 'TRUNCATE' AND NOT EXISTS (SELECT 1 FROM changed_rows) THEN
+    -- The transition tables exist only for their events: each is read in its own branch (a
+    -- plpgsql statement is prepared when it first runs).
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        EXECUTE format('SELECT EXISTS (SELECT 1 FROM new_rows WHERE %s)', v_priced) INTO v_matters;
+    END IF;
+    IF NOT v_matters AND TG_OP IN ('UPDATE', 'DELETE') THEN
+        EXECUTE format('SELECT EXISTS (SELECT 1 FROM old_rows WHERE %s)', v_priced) INTO v_matters;
+    END IF;
+    IF NOT v_matters THEN
         RETURN NULL;
     END IF;
     UPDATE public.reference_data_generation
-    SET generation = generation + 1, changed_at = now()
+    SET generation = greatest(generation + 1, (extract(epoch FROM clock_timestamp()) * 1000000)::bigint),
+        changed_at = now()
     RETURNING generation INTO v_generation;
     PERFORM pg_notify('quotedb_reference_data', v_generation::text);
     RETURN NULL;
 END
 $fn$;
 COMMENT ON FUNCTION reference_data_generation_bump_fn() IS
-    'Statement-level trigger: when the statement changed rows of a rating reference table, bump reference_data_generation and NOTIFY quotedb_reference_data with the new generation (sent at COMMIT).';
+    'Statement-level trigger: when the statement changed rows a price is computed from (active rates and rules, non-sensitive settings), bump reference_data_generation (to at least the time in microseconds) and NOTIFY quotedb_reference_data with it (sent at COMMIT).';
 
 DO $triggers$
 DECLARE
     t text;
 BEGIN
     FOREACH t IN ARRAY ARRAY['base_rates', 'territory_factors', 'discount_rules', 'surcharge_rules', 'system_settings'] LOOP
-        -- A trigger with a transition table takes one event; TRUNCATE has none.
-        EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON %I REFERENCING NEW TABLE AS changed_rows
+        -- A trigger with transition tables takes one event; TRUNCATE has none.
+        EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON %I REFERENCING NEW TABLE AS new_rows
                             FOR EACH STATEMENT EXECUTE FUNCTION reference_data_generation_bump_fn()',
                        t || '_maintain_reference_generation_ins', t);
-        EXECUTE format('CREATE TRIGGER %I AFTER UPDATE ON %I REFERENCING NEW TABLE AS changed_rows
+        EXECUTE format('CREATE TRIGGER %I AFTER UPDATE ON %I REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
                             FOR EACH STATEMENT EXECUTE FUNCTION reference_data_generation_bump_fn()',
                        t || '_maintain_reference_generation_upd', t);
-        EXECUTE format('CREATE TRIGGER %I AFTER DELETE ON %I REFERENCING OLD TABLE AS changed_rows
+        EXECUTE format('CREATE TRIGGER %I AFTER DELETE ON %I REFERENCING OLD TABLE AS old_rows
                             FOR EACH STATEMENT EXECUTE FUNCTION reference_data_generation_bump_fn()',
                        t || '_maintain_reference_generation_del', t);
         EXECUTE format('CREATE TRIGGER %I AFTER TRUNCATE ON %I
@@ -116,14 +147,15 @@ ALTER TABLE quote_versions ADD COLUMN reference_generation bigint;
 COMMENT ON COLUMN quote_versions.reference_generation IS
     'The reference_data_generation the premium was computed from (NULL: before 0015, or a writer that does not say); checked on insert by quote_versions_reference_data_current.';
 
+-- Invoker rights and no SET clause (a hot per-row path, like 0007's rule triggers): every role
+-- that inserts versions reads the generation (grant and policy above); names are qualified.
 CREATE FUNCTION quote_versions_reference_data_current_fn() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path = pg_catalog, public, pg_temp
+    LANGUAGE plpgsql
 AS $fn$
 DECLARE
     v_current bigint := (SELECT g.generation FROM public.reference_data_generation g);
 BEGIN
-    IF NEW.reference_generation IS DISTINCT FROM v_current THEN
+    IF NEW.reference_generation OPERATOR(pg_catalog.<>) v_current OR v_current IS NULL THEN
         RAISE EXCEPTION 'quote version priced from reference data generation %, the current one is %',
                         NEW.reference_generation, v_current
             USING ERRCODE = 'serialization_failure',

@@ -45,6 +45,12 @@ use crate::rating::{
 };
 use crate::types::{StateCode, Zip};
 
+/// How long after a failed load the cache stays out of the way (calls read the database).
+const LOAD_RETRY: Duration = Duration::from_secs(5);
+/// How often the listener reads the generation when no notification came: notices a dead
+/// connection (a half-open socket raises nothing) and a notification that was lost.
+const POLL: Duration = Duration::from_secs(2);
+
 /// The channel the generation triggers of migration 0015 notify.
 pub const CHANNEL: &str = "quotedb_reference_data";
 /// The `application_name` of the listening connection (to find it in `pg_stat_activity`).
@@ -111,7 +117,6 @@ pub struct ReferenceStats {
 }
 
 /// One consistent copy of the reference data (read in one REPEATABLE READ transaction).
-#[derive(Debug)]
 pub(crate) struct Snapshot {
     pub(crate) generation: i64,
     loaded_at: Instant,
@@ -123,6 +128,22 @@ pub(crate) struct Snapshot {
     discounts: Vec<ResolvedDiscount>,
     surcharges: Vec<ResolvedSurcharge>,
     settings: HashMap<String, Setting<JsonValue>>,
+    /// `rating.discount_cap` as the database reads it (`#>> '{}'` to numeric): exactly the
+    /// value and scale `resolve.sql` gives, not a float's.
+    discount_cap: Option<Decimal>,
+}
+
+impl std::fmt::Debug for Snapshot {
+    /// The generation and sizes only: a snapshot holds every territory of the country.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Snapshot")
+            .field("generation", &self.generation)
+            .field("age", &self.loaded_at.elapsed())
+            .field("base_rates", &self.base_rates.len())
+            .field("territories", &self.territories.len())
+            .field("settings", &self.settings.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// A row valid on `[from, until)` (`until` None: open-ended), a canonical daterange.
@@ -164,11 +185,7 @@ impl Snapshot {
             .and_then(|rows| rows.iter().find(|r| r.contains(effective_date)))
             .map(|r| r.row.clone())
             .ok_or_else(|| RatingError::NoTerritory { zip: zip.clone() })?;
-        let discount_cap = self
-            .settings
-            .get(quotedb_schema::admin::settings::DISCOUNT_CAP)
-            .and_then(|s| json_number(&s.value))
-            .ok_or(RatingError::NoDiscountCap)?;
+        let discount_cap = self.discount_cap.ok_or(RatingError::NoDiscountCap)?;
         if discount_cap < Decimal::ZERO || discount_cap >= Decimal::ONE {
             return Err(RatingError::InvalidDiscountCap(discount_cap));
         }
@@ -211,17 +228,7 @@ fn state_overrides<T: Clone, C: PartialEq>(
     out
 }
 
-/// A JSON number as a decimal (what `(value #>> '{}')::numeric` of a number gives).
-fn json_number(value: &JsonValue) -> Option<Decimal> {
-    let JsonValue::Number(n) = value else { return None };
-    let text = n.to_string();
-    text.parse::<Decimal>()
-        .ok()
-        .or_else(|| Decimal::from_scientific(&text).ok())
-}
-
 /// The cache: shared by the clones of one [`Db`](crate::Db).
-#[derive(Debug)]
 pub(crate) struct ReferenceCache {
     options: ReferenceOptions,
     snapshot: Mutex<Option<Arc<Snapshot>>>,
@@ -230,9 +237,13 @@ pub(crate) struct ReferenceCache {
     epoch: AtomicU64,
     listening: AtomicBool,
     listener_started: AtomicBool,
-    /// The newest generation a notification announced: a snapshot older than it is stale even
-    /// if it was stored after the notification arrived (a load racing a change).
-    notified: AtomicI64,
+    /// The generation last read from the database by the listener (or written through this
+    /// handle): a snapshot older than it is stale even if it was stored after the listener read
+    /// it (a load racing a change). 0: not known. The NOTIFY payload is never trusted (any login
+    /// may NOTIFY): a notification only makes the listener read the generation itself.
+    current: AtomicI64,
+    /// When the last load failed: no new attempt for [`LOAD_RETRY`] (calls read the database).
+    load_failed_at: Mutex<Option<Instant>>,
     loading: tokio::sync::Mutex<()>,
     loads: AtomicU64,
     hits: AtomicU64,
@@ -240,6 +251,17 @@ pub(crate) struct ReferenceCache {
     notifications: AtomicU64,
     stale_writes: AtomicU64,
     listens: AtomicU64,
+}
+
+impl std::fmt::Debug for ReferenceCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReferenceCache")
+            .field("options", &self.options)
+            .field("listening", &self.listening.load(Ordering::Relaxed))
+            .field("current", &self.current.load(Ordering::Relaxed))
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
+    }
 }
 
 impl ReferenceCache {
@@ -250,7 +272,8 @@ impl ReferenceCache {
             epoch: AtomicU64::new(0),
             listening: AtomicBool::new(false),
             listener_started: AtomicBool::new(false),
-            notified: AtomicI64::new(0),
+            current: AtomicI64::new(0),
+            load_failed_at: Mutex::new(None),
             loading: tokio::sync::Mutex::new(()),
             loads: AtomicU64::new(0),
             hits: AtomicU64::new(0),
@@ -289,7 +312,7 @@ impl ReferenceCache {
     /// This process changed reference data, committed as `generation`: no older snapshot is
     /// served from now on, whether or not the notification has arrived yet (read your writes).
     pub(crate) fn written(&self, generation: i64) {
-        self.notified.fetch_max(generation, Ordering::AcqRel);
+        self.current.fetch_max(generation, Ordering::AcqRel);
         self.invalidate();
     }
 
@@ -303,7 +326,7 @@ impl ReferenceCache {
     fn fresh(&self) -> Option<Arc<Snapshot>> {
         let guard = self.lock();
         let snap = guard.as_ref()?;
-        if snap.loaded_at.elapsed() >= self.options.max_age || snap.generation < self.notified.load(Ordering::Acquire) {
+        if snap.loaded_at.elapsed() >= self.options.max_age || snap.generation < self.current.load(Ordering::Acquire) {
             return None;
         }
         if self.options.listen
@@ -330,6 +353,15 @@ impl ReferenceCache {
                 self.misses.fetch_add(1, Ordering::Relaxed);
                 return None;
             }
+        }
+        if self
+            .load_failed_at
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some_and(|at| at.elapsed() < LOAD_RETRY)
+        {
+            self.misses.fetch_add(1, Ordering::Relaxed);
+            return None;
         }
         // One load at a time; the others read the database meanwhile rather than wait.
         let Ok(_loading) = self.loading.try_lock() else {
@@ -359,7 +391,8 @@ impl ReferenceCache {
                 Some(snap)
             }
             Err(e) => {
-                tracing::debug!(error = %e, "loading reference data failed: reading the database instead");
+                tracing::warn!(error = %e, "loading reference data failed: reading the database instead");
+                *self.load_failed_at.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
                 self.misses.fetch_add(1, Ordering::Relaxed);
                 None
             }
@@ -397,19 +430,12 @@ impl ReferenceCache {
         runtime.spawn(listen(weak, options));
     }
 
-    fn on_notification(&self, payload: &str) {
-        self.notifications.fetch_add(1, Ordering::Relaxed);
-        let newer = payload.parse::<i64>().ok();
-        if let Some(g) = newer {
-            self.notified.fetch_max(g, Ordering::AcqRel);
-        }
+    /// The listener read `generation` from the database: a snapshot of any other generation
+    /// (older, or from before a restore or failover) is dropped.
+    fn on_generation(&self, generation: i64) {
+        self.current.store(generation, Ordering::Release);
         let mut guard = self.lock();
-        let stale = match (guard.as_ref(), newer) {
-            (Some(snap), Some(g)) => g > snap.generation,
-            (Some(_), None) => true,
-            (None, _) => false,
-        };
-        if stale {
+        if guard.as_ref().is_some_and(|snap| snap.generation != generation) {
             *guard = None;
         }
     }
@@ -423,10 +449,25 @@ pub(crate) async fn generation_in(tx: &mut sqlx::PgConnection) -> Result<i64, sq
         .await
 }
 
-/// The listening task: (re)connect, LISTEN, invalidate on every newer generation; on any loss
-/// of the connection mark the cache as not listening (nothing is served from memory) and start
-/// over. Ends when the cache is dropped.
+/// Marks the cache as not listening when the listening task ends for any reason, including
+/// its runtime shutting down under it (the next call starts a new task).
+struct ListeningGuard(Weak<ReferenceCache>);
+
+impl Drop for ListeningGuard {
+    fn drop(&mut self) {
+        if let Some(cache) = self.0.upgrade() {
+            cache.listening.store(false, Ordering::Release);
+            cache.invalidate();
+            cache.listener_started.store(false, Ordering::Release);
+        }
+    }
+}
+
+/// The listening task: (re)connect, LISTEN, and read the generation on every notification and
+/// every [`POLL`] without one; any failure marks the cache as not listening (nothing is served
+/// from memory) and starts over. Ends when the cache is dropped.
 async fn listen(cache: Weak<ReferenceCache>, options: sqlx::postgres::PgConnectOptions) {
+    let _guard = ListeningGuard(cache.clone());
     let mut backoff = Duration::from_millis(50);
     loop {
         let attempt = async {
@@ -455,30 +496,46 @@ async fn listen(cache: Weak<ReferenceCache>, options: sqlx::postgres::PgConnectO
                 continue;
             }
         };
-        backoff = Duration::from_millis(50);
+        let connected_at = Instant::now();
         // From here on every change is notified: snapshots of earlier epochs are not trusted.
         cache_now.epoch.fetch_add(1, Ordering::AcqRel);
         cache_now.invalidate();
         cache_now.listens.fetch_add(1, Ordering::Relaxed);
         cache_now.listening.store(true, Ordering::Release);
         drop(cache_now);
-        loop {
-            // Wake up now and then to notice a dropped cache.
-            let received = tokio::time::timeout(Duration::from_secs(1), listener.try_recv()).await;
+        let lost = loop {
+            let received = tokio::time::timeout(POLL, listener.try_recv()).await;
             let Some(cache_now) = cache.upgrade() else { return };
             match received {
-                Err(_elapsed) => continue,
-                Ok(Ok(Some(n))) => cache_now.on_notification(n.payload()),
-                Ok(Ok(None)) | Ok(Err(_)) => {
-                    tracing::debug!("reference data listener: connection lost, reconnecting");
-                    cache_now.listening.store(false, Ordering::Release);
-                    cache_now.invalidate();
-                    break;
+                Ok(Ok(Some(_))) => {
+                    cache_now.notifications.fetch_add(1, Ordering::Relaxed);
+                    // Whatever the payload says, and however many arrived: read it ourselves.
+                    while listener.next_buffered().is_some() {}
                 }
+                Err(_elapsed) => {}
+                Ok(Ok(None)) | Ok(Err(_)) => break cache_now,
             }
-        }
+            match sqlx::query_scalar!("SELECT generation FROM reference_data_generation")
+                .fetch_one(&mut listener)
+                .await
+            {
+                Ok(generation) => cache_now.on_generation(generation),
+                Err(_) => break cache_now,
+            }
+        };
+        tracing::debug!("reference data listener: connection lost, reconnecting");
+        lost.listening.store(false, Ordering::Release);
+        lost.invalidate();
+        drop(lost);
         drop(listener);
         pool.close().await;
+        // A connection that keeps being cut right after connecting backs off as a failed connect.
+        if connected_at.elapsed() < Duration::from_secs(30) {
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(Duration::from_secs(5));
+        } else {
+            backoff = Duration::from_millis(50);
+        }
     }
 }
 
@@ -588,6 +645,12 @@ async fn load(pool: &PgPool, epoch: u64) -> Result<Snapshot, sqlx::Error> {
         )
     })
     .collect();
+    let discount_cap = sqlx::query_scalar!(
+        r#"SELECT (jsonb_path_query_first(public_setting('rating.discount_cap'), '$ ? (@.type() == "number")') #>> '{}')::numeric
+               AS "cap?: Decimal""#
+    )
+    .fetch_one(&mut *tx)
+    .await?;
     tx.commit().await?;
     Ok(Snapshot {
         generation,
@@ -598,5 +661,6 @@ async fn load(pool: &PgPool, epoch: u64) -> Result<Snapshot, sqlx::Error> {
         discounts,
         surcharges,
         settings,
+        discount_cap,
     })
 }

@@ -28,7 +28,7 @@ use crate::actor::{Actor, begin_as};
 use crate::error::{InvalidInput, is_retryable, read_as_retrying, read_retrying, rule_of};
 use crate::ids::{QuoteId, QuoteVersionId, UserId};
 use crate::page::{Page, PageRequest, into_page};
-use crate::rating::{Eligibility, RatingInput, current_context, price};
+use crate::rating::{Eligibility, RatingInput, current_context, database_context, price};
 use crate::types::{QuoteNumber, StateCode, Zip};
 
 /// How often [`Quotes::create`] retries after a quote number collision (`quotes_number_unique`).
@@ -85,8 +85,11 @@ impl<'a> Quotes<'a> {
         // price's generation (quote_versions_reference_data_current): stale, it is priced again.
         let mut repriced = false;
         'pricing: loop {
-            let (ctx, generation) =
-                current_context(self.db, &new.state_code, &new.zip, &types, new.effective_date).await?;
+            let (ctx, generation) = if repriced {
+                database_context(self.db, &new.state_code, &new.zip, &types, new.effective_date).await?
+            } else {
+                current_context(self.db, &new.state_code, &new.zip, &types, new.effective_date).await?
+            };
             let input = RatingInput {
                 coverages: types.clone(),
                 eligibility: new.eligibility.clone(),
@@ -324,11 +327,11 @@ impl<'a> Quotes<'a> {
     ) -> Result<RatedQuote, QuoteError> {
         // Priced from the cache; a price from superseded reference data is refused by the write
         // (quote_versions_reference_data_current) and priced again, once.
-        match self.rerate_once(actor, id, expected_version, eligibility).await {
+        match self.rerate_once(actor, id, expected_version, eligibility, true).await {
             Err(QuoteError::ReferenceDataNotCurrent(_)) => {
-                tracing::debug!("reference data changed while pricing: pricing again");
+                tracing::debug!("reference data changed while pricing: pricing again from the database");
                 self.db.reference().record_stale_write();
-                self.rerate_once(actor, id, expected_version, eligibility).await
+                self.rerate_once(actor, id, expected_version, eligibility, false).await
             }
             other => other,
         }
@@ -340,6 +343,7 @@ impl<'a> Quotes<'a> {
         id: QuoteId,
         expected_version: i32,
         eligibility: &Eligibility,
+        cached: bool,
     ) -> Result<RatedQuote, QuoteError> {
         // Round trip 1: the terms to price, as the actor (a read: retried on a fresh connection
         // when the pooled one was dead).
@@ -359,7 +363,11 @@ impl<'a> Quotes<'a> {
         let state = StateCode::from_db(current.state_code);
         let zip = Zip::from_db(current.zip);
         let types = current.coverage_types;
-        let (ctx, generation) = current_context(self.db, &state, &zip, &types, current.effective_date).await?;
+        let (ctx, generation) = if cached {
+            current_context(self.db, &state, &zip, &types, current.effective_date).await?
+        } else {
+            database_context(self.db, &state, &zip, &types, current.effective_date).await?
+        };
         let breakdown = price(
             &ctx,
             &RatingInput {

@@ -115,6 +115,19 @@ pub(crate) async fn current_context(
             .resolve(state, zip, coverages, effective_date)
             .map(|ctx| (ctx, snapshot.generation));
     }
+    database_context(db, state, zip, coverages, effective_date).await
+}
+
+/// [`current_context`] from the database, whatever the cache holds: what a price refused as
+/// stale is computed again from (data and generation read by one statement, so the second
+/// attempt cannot meet a snapshot that a racing load stored meanwhile).
+pub(crate) async fn database_context(
+    db: &Db,
+    state: &StateCode,
+    zip: &Zip,
+    coverages: &[CoverageType],
+    effective_date: Date,
+) -> Result<(RatingContext, i64), RatingError> {
     match resolve_with(db.pool(), state, zip, coverages, effective_date).await {
         Err(RatingError::Database(e)) if crate::error::is_connection_lost(&e) => {
             tracing::debug!(error = %e, "connection lost: retrying the read on a fresh connection");

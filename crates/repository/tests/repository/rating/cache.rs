@@ -201,7 +201,14 @@ async fn a_create_priced_from_superseded_rates_is_priced_again_never_stored() {
         .expect("count");
     assert_eq!(quotes, 1, "the refused attempt left nothing behind");
 
-    // Re-rate takes the same path.
+    // Re-rate takes the same path: the cache (reloaded after the refusal) holds 520 ...
+    let reloaded = quoting
+        .rating()
+        .resolve(&fx::state(), &fx::zip(), &[CoverageType::Collision], in_days(60))
+        .await
+        .expect("resolve");
+    assert_eq!(reloaded.base_rates[0].base_amount, dec!(520.00));
+    // ... when 530 is approved elsewhere.
     new_collision_rate(&db, &desk, dec!(530.00), in_days(20)).await;
     let rerated = quoting
         .quotes()
@@ -322,4 +329,35 @@ async fn a_setting_written_through_the_handle_is_read_back_at_once() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     assert!(other.reference_stats().notifications >= 1);
+}
+
+#[tokio::test]
+async fn a_forged_notification_does_not_move_the_cache() {
+    let (tdb, _db) = fx::setup().await;
+    let quoting = another_process(&tdb, ReferenceOptions::default()).await;
+    assert!(quoting.warm_reference_cache().await);
+    let before = quoting.reference_stats();
+    // Any login may NOTIFY: a huge generation, garbage, a rewind.
+    for payload in ["9223372036854775807", "garbage", "1"] {
+        sqlx::query("SELECT pg_notify('quotedb_reference_data', $1)")
+            .bind(payload)
+            .execute(tdb.pool())
+            .await
+            .expect("notify");
+    }
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while quoting.reference_stats().notifications < before.notifications + 1 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(quoting.reference_stats().notifications > before.notifications);
+    // The listener read the generation itself: unchanged, so the snapshot stays.
+    quoting
+        .rating()
+        .resolve(&fx::state(), &fx::zip(), &[CoverageType::Collision], in_days(60))
+        .await
+        .expect("resolve");
+    let after = quoting.reference_stats();
+    assert_eq!(after.loads, before.loads, "no reload: {after:?}");
+    assert_eq!(after.misses, before.misses, "served from memory: {after:?}");
+    assert_eq!(after.hits, before.hits + 1);
 }

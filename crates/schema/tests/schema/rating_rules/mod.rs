@@ -22,6 +22,7 @@ use uuid::Uuid;
 mod base_rates;
 mod discount_rules;
 mod rate_resolution;
+mod reference_generation;
 mod refusals;
 mod surcharge_rules;
 mod territory_factors;
