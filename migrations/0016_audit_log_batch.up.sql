@@ -21,9 +21,37 @@
 -- SECURITY DEFINER (the owner appends, as for append_audit_log()), search_path pinned, names
 -- qualified; EXECUTE for the roles that append audit rows (quotedb_app, quotedb_system) only.
 --
--- Online: a new function, no table is touched. Reversible: the down migration drops it.
+-- And two of audit_logs' format rules are rewritten, same names, same rule, cheaper to check.
+-- Measured on the bench database (EXPLAIN ANALYZE of a 1,000-row INSERT into audit_logs): 55 ms
+-- in the INSERT node, 47 ms of it with no index and no foreign key at all (an unlogged copy), and
+-- `('<uuid>-n' ~ '^\S{1,200}$')` alone 76 ms per 1,000 rows: PostgreSQL's regex engine expands
+-- the bounded repetition {1,200} into 200 states, ~50-75 µs a row (request_id's {1,128}: ~8 µs).
+-- The same rules without bounded repetition (any whitespace / a character outside the set, and
+-- the length) take under 1 µs; the INSERT node drops to ~11 ms, the statement from ~60 to ~15 ms:
+--
+--   audit_logs_entity_id_format   ^\S{1,200}$            -> no whitespace, 1-200 characters
+--   audit_logs_request_id_format  ^[A-Za-z0-9._:-]{1,128}$ -> only those characters, 1-128 of them
+--
+-- Each is dropped and re-added NOT VALID (recursing to every partition), then validated: a scan
+-- of audit_logs, which the old identical rule guarantees to pass, under the ACCESS EXCLUSIVE lock
+-- the ADD took (this migration's transaction holds it): ~0.1 s per 100,000 rows measured on the
+-- bench database; appends wait that long.
+--
+-- Online apart from that validation scan. Reversible: the down migration drops the function and
+-- restores the rules' previous expressions.
 
 SET LOCAL lock_timeout = '5s';
+
+ALTER TABLE audit_logs DROP CONSTRAINT audit_logs_entity_id_format;
+ALTER TABLE audit_logs ADD CONSTRAINT audit_logs_entity_id_format
+    CHECK (entity_id !~ '\s' AND char_length(entity_id) BETWEEN 1 AND 200) NOT VALID;
+ALTER TABLE audit_logs VALIDATE CONSTRAINT audit_logs_entity_id_format;
+COMMENT ON CONSTRAINT audit_logs_entity_id_format ON audit_logs IS 'An audited entity id is 1-200 characters without whitespace.';
+ALTER TABLE audit_logs DROP CONSTRAINT audit_logs_request_id_format;
+ALTER TABLE audit_logs ADD CONSTRAINT audit_logs_request_id_format
+    CHECK (request_id ~ '^[A-Za-z0-9._:-]+$' AND char_length(request_id) <= 128) NOT VALID;
+ALTER TABLE audit_logs VALIDATE CONSTRAINT audit_logs_request_id_format;
+COMMENT ON CONSTRAINT audit_logs_request_id_format ON audit_logs IS 'A request id is 1-128 letters, digits, dots, underscores, colons or hyphens.';
 
 CREATE FUNCTION append_audit_logs(
     p_actor_user_id uuid, p_actions text[], p_entity_types text[], p_entity_ids text[],
