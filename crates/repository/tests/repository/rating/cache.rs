@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use quotedb_repository::quotes::{CoverageRequest, NewQuote, QuoteError};
+use quotedb_repository::quotes::{CoverageRequest, NewQuote};
 use quotedb_repository::rating::Eligibility;
 use quotedb_repository::reference::{LISTENER_APPLICATION_NAME, ReferenceOptions};
 use quotedb_repository::schema::quotes::CoverageType;
