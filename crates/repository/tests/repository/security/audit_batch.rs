@@ -13,9 +13,9 @@ fn entry(entity_id: &str, n: usize) -> NewAuditEntry {
         action: "quote.rated".into(),
         entity_type: "quotes".into(),
         entity_id: entity_id.into(),
-        old_values: (n % 2 == 0).then(|| json!({ "premium": n })),
+        old_values: n.is_multiple_of(2).then(|| json!({ "premium": n })),
         new_values: Some(json!({ "premium": n + 1 })),
-        ip: (n % 3 == 0).then(|| "198.51.100.4".parse().expect("literal ip")),
+        ip: n.is_multiple_of(3).then(|| "198.51.100.4".parse().expect("literal ip")),
         request_id: Some(format!("req-{n}")),
     }
 }
