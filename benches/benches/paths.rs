@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use futures_util::StreamExt as _;
 use quotedb_benches::capacity::{self, Caller, CpuProbe, Plan, Point};
 use quotedb_benches::params::{Params, params};
@@ -23,10 +23,11 @@ use quotedb_benches::{BenchDb, BoxError, TEST_SCALE, bench_db, bench_scale, crit
 use quotedb_repository::admin::SettingKey;
 use quotedb_repository::quotes::{CoverageRequest, NewQuote};
 use quotedb_repository::rating::{Eligibility, RatingInput, price};
-use quotedb_repository::realtime::{MetricSample, NewNotification, Observation, Recipient};
+use quotedb_repository::realtime::{MetricSample, NewEvent, NewNotification, Observation, Recipient};
 use quotedb_repository::schema::quotes::CoverageType;
 use quotedb_repository::schema::rating::{DiscountCode, SurchargeCode};
 use quotedb_repository::schema::realtime::{MetricBucketWidth, NotificationChannel};
+use quotedb_repository::security::NewAuditEntry;
 use quotedb_repository::{Db, PageRequest, QuoteId};
 use quotedb_repository::{StateCode, Zip};
 use rust_decimal::Decimal;
@@ -380,6 +381,67 @@ fn analytics_paths(c: &mut Criterion, rt: &Runtime, env: &BenchDb, p: &Params) {
     group.finish();
 }
 
+/// Rows in one measured batch of [`bulk_writes`].
+const BULK_ROWS: usize = 1_000;
+
+/// The highest-volume writes in batches of [`BULK_ROWS`]: analytics events
+/// (`Events::record_batch`) and audit rows (`AuditLog::append_batch`), each one statement.
+/// Criterion reports elements (rows) per second; `cargo xtask bench-report` grades them against
+/// 150k rows/s. The rows stay in the bench database (audit rows cannot be deleted), a few hundred
+/// thousand per run.
+fn bulk_writes(c: &mut Criterion, rt: &Runtime, env: &BenchDb, p: &Params) {
+    let mut group = c.benchmark_group("bulk");
+    group.throughput(Throughput::Elements(BULK_ROWS as u64));
+    group.sample_size(20);
+    let events: Vec<NewEvent> = (0..BULK_ROWS)
+        .map(|i| NewEvent {
+            event_type: "quote.viewed".into(),
+            user_id: Some(p.customer),
+            session_id: None,
+            quote_id: Some(p.quote_id),
+            properties: serde_json::json!({ "n": i, "source": "bench", "page": "quote_detail" }),
+            occurred_at: None,
+        })
+        .collect();
+    group.bench_function("analytics_events_batch_1000", |b| {
+        b.to_async(rt).iter(|| async {
+            let n = env
+                .db
+                .realtime()
+                .events()
+                .record_batch(&events)
+                .await
+                .expect("record batch");
+            assert_eq!(n, BULK_ROWS as u64);
+        })
+    });
+    let entries: Vec<NewAuditEntry> = (0..BULK_ROWS)
+        .map(|i| NewAuditEntry {
+            action: "quote.rated".into(),
+            entity_type: "quotes".into(),
+            entity_id: format!("{}-{i}", p.quote_id.0),
+            old_values: Some(serde_json::json!({ "premium": "1204.50", "status": "draft" })),
+            new_values: Some(serde_json::json!({ "premium": "1180.25", "status": "rated" })),
+            ip: Some(std::net::IpAddr::from([198, 51, 100, 4])),
+            request_id: Some(format!("bench-{i}")),
+        })
+        .collect();
+    let actor = p.customer_actor();
+    group.bench_function("audit_logs_batch_1000", |b| {
+        b.to_async(rt).iter(|| async {
+            let n = env
+                .db
+                .security()
+                .audit()
+                .append_batch(&actor, &entries)
+                .await
+                .expect("append batch");
+            assert_eq!(n, BULK_ROWS as u64);
+        })
+    });
+    group.finish();
+}
+
 /// The same three paths at two scales 10× apart: the ratio shows whether they stay logarithmic.
 fn scale_curve(c: &mut Criterion, rt: &Runtime, small: &(BenchDb, Params), large: &(BenchDb, Params)) {
     let mut group = c.benchmark_group("scale_curve");
@@ -424,6 +486,7 @@ fn all(c: &mut Criterion) {
     rate_paths(c, &rt, env, p);
     admin_paths(c, &rt, env, p);
     analytics_paths(c, &rt, env, p);
+    bulk_writes(c, &rt, env, p);
     testkit_paths(c, &rt);
     if test_mode {
         scale_curve(c, &rt, &main, &main);

@@ -314,6 +314,7 @@ pub fn bench_report(print_only: bool) -> anyhow::Result<()> {
         machine(),
         human(floor)
     );
+    let body = format!("{body}{}", bulk_writes_section(&criterion)?);
     println!("{body}");
     if !print_only {
         let root = quotedb_testkit::workspace_root();
@@ -609,6 +610,47 @@ pub fn capacity_section(doc: &serde_json::Value) -> anyhow::Result<String> {
             .collect::<Vec<_>>()
             .join("; ");
         writeln!(out, "Lines: {legend}.")?;
+    }
+    Ok(out)
+}
+
+/// Goal of the batch insert paths, rows per second.
+const BULK_GOAL_ROWS_PER_S: f64 = 150_000.0;
+
+/// The batch insert paths of the highest-volume writes (benches `bulk/*`, one statement of
+/// `rows` rows per iteration): criterion group/function, rows per batch, label.
+const BULK: &[(&str, f64, &str)] = &[
+    (
+        "bulk/analytics_events_batch_1000",
+        1_000.0,
+        "analytics events, `Events::record_batch` (1,000 rows)",
+    ),
+    (
+        "bulk/audit_logs_batch_1000",
+        1_000.0,
+        "audit rows, `AuditLog::append_batch` via `append_audit_logs()` (1,000 rows)",
+    ),
+];
+
+/// The "Bulk writes" section: rows per second of each batch path against the goal.
+fn bulk_writes_section(criterion: &Path) -> anyhow::Result<String> {
+    let mut out = String::new();
+    writeln!(out, "\n\n### Bulk writes\n")?;
+    writeln!(
+        out,
+        "| path | median per batch | rows/s | goal ≥{:.0}k rows/s |",
+        BULK_GOAL_ROWS_PER_S / 1_000.0
+    )?;
+    writeln!(out, "|---|---:|---:|:-:|")?;
+    for (id, rows, label) in BULK {
+        match median_ns(criterion, id)? {
+            Some(ns) if ns > 0.0 => {
+                let per_s = rows / (ns / 1e9);
+                let met = if per_s >= BULK_GOAL_ROWS_PER_S { "✓" } else { "✗" };
+                writeln!(out, "| {label} | {} | {:.0}k | {met} |", human(ns), per_s / 1_000.0)?;
+            }
+            _ => writeln!(out, "| {label} | not measured | | |")?,
+        }
     }
     Ok(out)
 }

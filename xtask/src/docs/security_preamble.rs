@@ -54,7 +54,8 @@ It **cannot**:
   limit, deductible) and priced terms are frozen; only re-rating changes its premium.
 - **Rewrite history.** `audit_logs` and `admin_activity_logs` refuse UPDATE, DELETE and TRUNCATE
   for every role, the owner included (triggers, not grants). `occurred_at` is set by the database:
-  audit rows are appended through `append_audit_log()`, and the application's column INSERT on
+  audit rows are appended through `append_audit_log()` (one) or `append_audit_logs()`
+  (a batch, 0016), and the application's column INSERT on
   `admin_activity_logs` leaves `occurred_at` out. Detaching old audit partitions is
   `quotedb_system`'s (`detach_audit_log_partitions`), never below the `audit.retention_months`
   setting, and a detached partition keeps its append-only triggers.
@@ -83,8 +84,8 @@ It **can**:
   properties. (`notification_queue`, which holds reset links, is *not* such a table: the
   application queues through `enqueue_notifications()` and reads only the acting user's
   notifications; claiming and sending is the workers'.)
-- **Name any user as the actor of an audit entry** it appends (`append_audit_log()` takes the
-  actor as an argument; the entry's time is the database's).
+- **Name any user as the actor of an audit entry** it appends (`append_audit_log()` and
+  `append_audit_logs()` take the actor as an argument; the entry's time is the database's).
 - **Price a quote it creates.** Pricing runs in Rust; the database checks that a quote's version
   and coverages are consistent (`quotes_current_version_in_step`: the premium is the current
   version's), and freezes the priced terms once the quote is rated (`quotes_priced_terms_frozen`).

@@ -15,6 +15,9 @@ use crate::error::{InvalidInput, rule_of};
 use crate::ids::{AuditLogId, UserId};
 use crate::page::{Cursor, Page, PageItem, PageRequest, into_page, sealed};
 
+/// Most entries one [`AuditLog::append_batch`] call takes (`append_audit_logs()` refuses more).
+pub const MAX_BATCH: usize = 10_000;
+
 /// An audit log call failed.
 #[derive(Debug, thiserror::Error)]
 pub enum AuditError {
@@ -244,6 +247,68 @@ impl<'a> AuditLog<'a> {
             _ => AuditError::from(e),
         })?;
         Ok(row.into())
+    }
+
+    /// Append a batch of entries on behalf of `actor` (its user, or none for the system), all
+    /// or none, in one statement through `append_audit_logs()` (migration 0016): the database
+    /// stamps every row's `occurred_at` with its own time, and nothing but appending is open to
+    /// the application. Every entry is checked first, under the rules of [`AuditLog::append`]: a
+    /// refused entry refuses the batch before anything is sent, and the error's reason starts
+    /// with its index (`entry 3: …`). An empty batch appends nothing (`Ok(0)`); more than
+    /// [`MAX_BATCH`] entries is [`InvalidInput`]. Returns how many rows were appended.
+    #[tracing::instrument(skip_all, fields(entries = entries.len()), err)]
+    pub async fn append_batch(&self, actor: &Actor, entries: &[NewAuditEntry]) -> Result<u64, AuditError> {
+        if entries.is_empty() {
+            return Ok(0);
+        }
+        if entries.len() > MAX_BATCH {
+            return Err(InvalidInput::new("entries", format!("at most {MAX_BATCH} per batch")).into());
+        }
+        for (i, e) in entries.iter().enumerate() {
+            validate(e).map_err(|err| InvalidInput::new(err.field, format!("entry {i}: {}", err.reason)))?;
+        }
+        let n = entries.len();
+        let (mut actions, mut types, mut ids, mut olds, mut news, mut ips, mut requests) = (
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::<Option<JsonValue>>::with_capacity(n),
+            Vec::<Option<JsonValue>>::with_capacity(n),
+            Vec::<Option<IpNetwork>>::with_capacity(n),
+            Vec::<Option<String>>::with_capacity(n),
+        );
+        for e in entries {
+            actions.push(e.action.clone());
+            types.push(e.entity_type.clone());
+            ids.push(e.entity_id.clone());
+            olds.push(e.old_values.clone());
+            news.push(e.new_values.clone());
+            ips.push(e.ip.map(IpNetwork::from));
+            requests.push(e.request_id.clone());
+        }
+        let actor_user = actor.user_id();
+        let appended = sqlx::query_scalar!(
+            r#"
+            SELECT append_audit_logs($1, $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::jsonb[], $7::inet[], $8::text[])
+                AS "appended!"
+            "#,
+            actor_user.map(|u| u.0),
+            &actions,
+            &types,
+            &ids,
+            &olds as &[Option<JsonValue>],
+            &news as &[Option<JsonValue>],
+            &ips as &[Option<IpNetwork>],
+            &requests as &[Option<String>],
+        )
+        .fetch_one(self.db.pool())
+        .await
+        .map_err(|e| match (rule_of(&e), actor_user) {
+            (Some(rules::AUDIT_LOGS_ACTOR_USER_FK), Some(u)) => AuditError::UnknownActor(u),
+            _ => AuditError::from(e),
+        })?;
+        // A row count is never negative.
+        Ok(u64::try_from(appended).unwrap_or_default())
     }
 
     /// One page of an entity's history in `[from, to)`, newest first (keyset pagination on

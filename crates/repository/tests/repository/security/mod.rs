@@ -3,6 +3,7 @@
 //! API); back-dating and deliberate tampering, which the API cannot do, use plain SQL.
 
 mod audit;
+mod audit_batch;
 mod oauth;
 mod sessions;
 mod sso;
