@@ -160,9 +160,15 @@ async fn the_main_paths_work_through_pgbouncer_in_transaction_mode() {
         backends.extend(task.await.expect("task"));
     }
     // 12 client connections, at most 4 server connections behind them: shared.
-    let mut admin = sqlx::PgConnection::connect(&quotedb_testkit::pgbouncer().await.unwrap().unwrap().admin_url())
-        .await
-        .expect("admin console");
+    let mut admin = sqlx::PgConnection::connect(
+        &quotedb_testkit::pgbouncer()
+            .await
+            .expect("pgbouncer")
+            .expect("running")
+            .admin_url(),
+    )
+    .await
+    .expect("admin console");
     let servers = sqlx::raw_sql("SHOW SERVERS")
         .fetch_all(&mut admin)
         .await
