@@ -6,7 +6,7 @@
 //! application login cannot: see `docs/security.md`).
 
 use quotedb_schema::base::{ACTING_USER_SETTING, APP_ROLE, SYSTEM_ROLE};
-use sqlx::{Connection as _, PgConnection, PgPool, Postgres, Transaction};
+use sqlx::{Connection as _, PgConnection, Postgres, Transaction};
 
 use crate::ids::UserId;
 
@@ -45,30 +45,39 @@ impl Actor {
     /// Built with `format!` because `SET LOCAL ROLE` takes no bind parameters and the simple
     /// protocol (several statements in one message) has none either. It is injection-safe: the
     /// only interpolated value is a `Uuid`, whose `Display` is hex digits and hyphens.
-    fn begin_statement(&self) -> String {
+    fn begin_statement(&self, transaction_pooling: bool) -> String {
+        let begin = if transaction_pooling {
+            crate::pooling::POOLED_BEGIN
+        } else {
+            "BEGIN"
+        };
         match self.user_id() {
             Some(id) => format!(
-                "BEGIN; SET LOCAL ROLE {APP_ROLE}; SELECT set_config('{ACTING_USER_SETTING}', '{}', true)",
+                "{begin}; SET LOCAL ROLE {APP_ROLE}; SELECT set_config('{ACTING_USER_SETTING}', '{}', true)",
                 id.0
             ),
             None => {
-                format!("BEGIN; SET LOCAL ROLE {SYSTEM_ROLE}; SELECT set_config('{ACTING_USER_SETTING}', '', true)")
+                format!("{begin}; SET LOCAL ROLE {SYSTEM_ROLE}; SELECT set_config('{ACTING_USER_SETTING}', '', true)")
             }
         }
     }
 }
 
 /// Begin a transaction as `actor` (role `quotedb_app` with `app.user_id` set, or `quotedb_system`).
-pub(crate) async fn begin_as(pool: &PgPool, actor: &Actor) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
-    pool.begin_with(sqlx::AssertSqlSafe(actor.begin_statement())).await
+pub(crate) async fn begin_as(db: &crate::Db, actor: &Actor) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+    db.pool()
+        .begin_with(sqlx::AssertSqlSafe(actor.begin_statement(db.transaction_pooling())))
+        .await
 }
 
 /// [`begin_as`] on a connection of the caller's (the fresh one a retried read opens).
 pub(crate) async fn begin_on<'c>(
     conn: &'c mut PgConnection,
     actor: &Actor,
+    transaction_pooling: bool,
 ) -> Result<Transaction<'c, Postgres>, sqlx::Error> {
-    conn.begin_with(sqlx::AssertSqlSafe(actor.begin_statement())).await
+    conn.begin_with(sqlx::AssertSqlSafe(actor.begin_statement(transaction_pooling)))
+        .await
 }
 
 #[cfg(test)]
@@ -78,11 +87,14 @@ mod tests {
     #[test]
     fn the_begin_statement_carries_only_a_uuid() {
         let id = UserId(uuid::Uuid::nil());
-        let sql = Actor::Customer(id).begin_statement();
+        let sql = Actor::Customer(id).begin_statement(false);
         assert!(sql.contains("'00000000-0000-0000-0000-000000000000'"));
         assert!(sql.contains("SET LOCAL ROLE quotedb_app;"));
-        let sql = Actor::System.begin_statement();
-        assert!(sql.contains("SET LOCAL ROLE quotedb_system;") && sql.contains("set_config('app.user_id', '', true)"));
+        let sql = Actor::System.begin_statement(true);
+        assert!(
+            sql.starts_with("BEGIN; DEALLOCATE ALL; SET LOCAL ROLE quotedb_system;")
+                && sql.contains("set_config('app.user_id', '', true)")
+        );
     }
 
     #[test]

@@ -93,21 +93,16 @@ pub(crate) use retryable_errors;
 /// connection, so the caller sees no failure once the server is back.
 macro_rules! read_retrying {
     ($db:expr, |$conn:ident| $body:expr) => {{
-        let first = match $db.pool().acquire().await {
-            Ok(mut pooled) => {
-                let $conn: &mut sqlx::PgConnection = &mut pooled;
-                $body.await
-            }
+        let db: &crate::Db = &$db;
+        let first = match db.pool().acquire().await {
+            Ok(mut pooled) => crate::error::read_on!(db, &mut *pooled, |$conn| $body),
             Err(e) => Err(e),
         };
         match first {
             Err(e) if crate::error::is_connection_lost(&e) => {
                 tracing::debug!(error = %e, "connection lost: retrying the read on a fresh connection");
-                match $db.fresh_connection().await {
-                    Ok(mut fresh) => {
-                        let $conn: &mut sqlx::PgConnection = &mut fresh;
-                        $body.await
-                    }
+                match db.fresh_connection().await {
+                    Ok(mut fresh) => crate::error::read_on!(db, &mut fresh, |$conn| $body),
                     Err(e) => Err(e),
                 }
             }
@@ -117,12 +112,36 @@ macro_rules! read_retrying {
 }
 pub(crate) use read_retrying;
 
+/// Run `$body` with `$conn` bound to `$on` (a `&mut PgConnection`); in transaction pooling mode
+/// inside a transaction of its own (see `pooling.rs`).
+macro_rules! read_on {
+    ($db:expr, $on:expr, |$conn:ident| $body:expr) => {{
+        let on: &mut sqlx::PgConnection = $on;
+        if $db.transaction_pooling() {
+            async {
+                let mut tx = sqlx::Connection::begin_with(on, $db.begin_statement()).await?;
+                let out = {
+                    let $conn: &mut sqlx::PgConnection = &mut tx;
+                    $body.await
+                }?;
+                tx.commit().await?;
+                Ok::<_, sqlx::Error>(out)
+            }
+            .await
+        } else {
+            let $conn: &mut sqlx::PgConnection = on;
+            $body.await
+        }
+    }};
+}
+pub(crate) use read_on;
+
 /// [`read_retrying`] for a read that runs as an actor: `$tx` is the actor's transaction
 /// (`begin_as`), committed after `$body`.
 macro_rules! read_as_retrying {
     ($db:expr, $actor:expr, |$tx:ident| $body:expr) => {{
         let first: Result<_, sqlx::Error> = async {
-            let mut $tx = crate::actor::begin_as($db.pool(), $actor).await?;
+            let mut $tx = crate::actor::begin_as(&$db, $actor).await?;
             let out = $body.await?;
             $tx.commit().await?;
             Ok(out)
@@ -133,7 +152,7 @@ macro_rules! read_as_retrying {
                 tracing::debug!(error = %e, "connection lost: retrying the read on a fresh connection");
                 async {
                     let mut fresh = $db.fresh_connection().await?;
-                    let mut $tx = crate::actor::begin_on(&mut fresh, $actor).await?;
+                    let mut $tx = crate::actor::begin_on(&mut fresh, $actor, $db.transaction_pooling()).await?;
                     let out = $body.await?;
                     $tx.commit().await?;
                     Ok(out)

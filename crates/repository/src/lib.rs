@@ -19,6 +19,7 @@ pub mod actor;
 pub mod admin;
 pub mod error;
 pub mod page;
+mod pooling;
 pub mod quotes;
 pub mod rating;
 pub mod realtime;
@@ -44,6 +45,9 @@ pub struct Db {
     pool: PgPool,
     /// Reference data in the process (rates, rules, public settings), shared by the clones.
     reference: std::sync::Arc<reference::ReferenceCache>,
+    /// Behind a transaction-pooling PgBouncer: every statement in a transaction, `DEALLOCATE
+    /// ALL` at each `BEGIN` (see [`Db::connect_via_pgbouncer`]).
+    transaction_pooling: bool,
 }
 
 impl Db {
@@ -59,6 +63,79 @@ impl Db {
         Self {
             pool,
             reference: std::sync::Arc::new(reference::ReferenceCache::new(options)),
+            transaction_pooling: false,
+        }
+    }
+
+    /// Connect through PgBouncer in transaction pooling mode (`pool_mode = transaction`; also
+    /// any pooler that may switch server connections between transactions), with
+    /// [`Db::pool_options`]. See [`Db::connect_via_pgbouncer_with`].
+    pub async fn connect_via_pgbouncer(url: &str) -> Result<Self, ConnectError> {
+        Self::connect_via_pgbouncer_with(url, Self::pool_options()).await
+    }
+
+    /// Connect through PgBouncer in transaction pooling mode with the caller's pool options.
+    ///
+    /// sqlx's statement cache is disabled ([`Db::pgbouncer_connect_options`]), every statement
+    /// runs inside a transaction (calls that ran on the pool get one of their own), each
+    /// transaction begins with `DEALLOCATE ALL` (in the `BEGIN` message), and reference data is
+    /// cached without `LISTEN` for at most 30 s ([`reference::ReferenceOptions::unlistened`]).
+    /// PgBouncer needs `ignore_startup_parameters = extra_float_digits` (sqlx sends it at
+    /// startup). The cost: each call that was one statement on the pool takes `BEGIN` and
+    /// `COMMIT` round trips more, and every statement is parsed again (no cached plan).
+    pub async fn connect_via_pgbouncer_with(url: &str, options: PgPoolOptions) -> Result<Self, ConnectError> {
+        let target = redacted(url);
+        let connect = Self::pgbouncer_connect_options(url).map_err(|source| ConnectError {
+            target: target.clone(),
+            source,
+        })?;
+        let pool = options
+            .connect_with(connect)
+            .await
+            .map_err(|source| ConnectError { target, source })?;
+        Ok(Self::for_transaction_pooling(pool))
+    }
+
+    /// The connect options for a transaction-pooling PgBouncer: `url` with sqlx's statement cache
+    /// disabled (`statement_cache_capacity(0)`: a named statement would not exist on the next
+    /// server connection).
+    pub fn pgbouncer_connect_options(url: &str) -> Result<PgConnectOptions, sqlx::Error> {
+        Ok(url.parse::<PgConnectOptions>()?.statement_cache_capacity(0))
+    }
+
+    /// Wrap a pool whose connections go through a transaction-pooling PgBouncer (made with
+    /// [`Db::pgbouncer_connect_options`]): see [`Db::connect_via_pgbouncer_with`].
+    pub fn for_transaction_pooling(pool: PgPool) -> Self {
+        let mut cache =
+            reference::ReferenceCache::new(reference::ReferenceOptions::unlistened(Duration::from_secs(30)));
+        cache.transaction_pooling = true;
+        Self {
+            pool,
+            reference: std::sync::Arc::new(cache),
+            transaction_pooling: true,
+        }
+    }
+
+    /// Whether this handle works in transaction pooling mode ([`Db::connect_via_pgbouncer`]).
+    pub fn transaction_pooling(&self) -> bool {
+        self.transaction_pooling
+    }
+
+    /// Where a call without an actor runs a statement: the pool, or in transaction pooling mode a
+    /// transaction of its own.
+    pub(crate) fn exec(&self) -> pooling::Exec<'_> {
+        pooling::Exec {
+            pool: &self.pool,
+            transaction_pooling: self.transaction_pooling,
+        }
+    }
+
+    /// The `BEGIN` statement of a transaction without an actor.
+    pub(crate) fn begin_statement(&self) -> &'static str {
+        if self.transaction_pooling {
+            pooling::POOLED_BEGIN
+        } else {
+            "BEGIN"
         }
     }
 

@@ -251,6 +251,9 @@ pub(crate) struct ReferenceCache {
     notifications: AtomicU64,
     stale_writes: AtomicU64,
     listens: AtomicU64,
+    /// Behind a transaction-pooling PgBouncer: the load's transaction begins with `DEALLOCATE
+    /// ALL` (see `pooling.rs`).
+    pub(crate) transaction_pooling: bool,
 }
 
 impl std::fmt::Debug for ReferenceCache {
@@ -281,6 +284,7 @@ impl ReferenceCache {
             notifications: AtomicU64::new(0),
             stale_writes: AtomicU64::new(0),
             listens: AtomicU64::new(0),
+            transaction_pooling: false,
         }
     }
 
@@ -377,7 +381,7 @@ impl ReferenceCache {
         } else {
             0
         };
-        match load(pool, epoch).await {
+        match load(pool, epoch, self.transaction_pooling).await {
             Ok(snap) => {
                 let snap = Arc::new(snap);
                 self.loads.fetch_add(1, Ordering::Relaxed);
@@ -541,11 +545,14 @@ async fn listen(cache: Weak<ReferenceCache>, options: sqlx::postgres::PgConnectO
 
 /// Read one consistent snapshot (REPEATABLE READ, read only) as the pool's login, under the
 /// same policies as `resolve.sql`.
-async fn load(pool: &PgPool, epoch: u64) -> Result<Snapshot, sqlx::Error> {
+async fn load(pool: &PgPool, epoch: u64, transaction_pooling: bool) -> Result<Snapshot, sqlx::Error> {
     let mut conn = pool.acquire().await?;
-    let mut tx = conn
-        .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        .await?;
+    let begin = if transaction_pooling {
+        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; DEALLOCATE ALL"
+    } else {
+        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+    };
+    let mut tx = conn.begin_with(begin).await?;
     let generation = sqlx::query_scalar!("SELECT generation FROM reference_data_generation")
         .fetch_one(&mut *tx)
         .await?;

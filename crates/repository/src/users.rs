@@ -336,7 +336,7 @@ impl<'a> Users<'a> {
 
     async fn create(&self, actor: &Actor, id: UserId, new: &NewUser, role: UserRole) -> Result<User, UserError> {
         let full_name = non_blank("full_name", &new.full_name)?;
-        let mut tx = begin_as(self.db.pool(), actor).await?;
+        let mut tx = begin_as(self.db, actor).await?;
         let row = sqlx::query_as!(
             UserRow,
             r#"INSERT INTO users (id, email, full_name, role, phone)
@@ -411,7 +411,7 @@ impl<'a> Users<'a> {
             )
             .into());
         }
-        let mut tx = begin_as(self.db.pool(), actor).await?;
+        let mut tx = begin_as(self.db, actor).await?;
         let driver = sqlx::query_as!(
             Driver,
             r#"INSERT INTO drivers (user_id, first_name, last_name, date_of_birth, licensed_since)
@@ -447,7 +447,7 @@ impl<'a> Users<'a> {
             )
             .into());
         }
-        let mut tx = begin_as(self.db.pool(), actor).await?;
+        let mut tx = begin_as(self.db, actor).await?;
         let row = sqlx::query_as!(
             VehicleRow,
             r#"INSERT INTO vehicles (user_id, vin, make, model, model_year)

@@ -113,7 +113,7 @@ fn world_traversable(path: &Path) -> bool {
     true
 }
 
-fn is_root() -> bool {
+pub(crate) fn is_root() -> bool {
     // The effective uid without libc: /proc/self/status "Uid: real effective saved fs".
     fs::read_to_string("/proc/self/status")
         .ok()
@@ -127,12 +127,12 @@ fn is_root() -> bool {
 
 /// The unprivileged account a root process runs the server as.
 #[derive(Debug, Clone, Copy)]
-struct RunAs {
-    uid: u32,
-    gid: u32,
+pub(crate) struct RunAs {
+    pub(crate) uid: u32,
+    pub(crate) gid: u32,
 }
 
-fn run_as() -> Result<Option<RunAs>, Error> {
+pub(crate) fn run_as() -> Result<Option<RunAs>, Error> {
     if !is_root() {
         return Ok(None);
     }
@@ -156,7 +156,7 @@ fn run_as() -> Result<Option<RunAs>, Error> {
     ))
 }
 
-fn chown_tree(path: &Path, who: RunAs) -> Result<(), Error> {
+pub(crate) fn chown_tree(path: &Path, who: RunAs) -> Result<(), Error> {
     std::os::unix::fs::chown(path, Some(who.uid), Some(who.gid))
         .map_err(|e| Error::Cluster(format!("cannot chown {}: {e}", path.display())))?;
     if path.is_dir() {
@@ -387,7 +387,7 @@ fn run(cmd: &mut Command, who: Option<RunAs>, cwd: &Path) -> Result<Output, Erro
         .map_err(|e| Error::Cluster(format!("cannot run {:?}: {e}", cmd.get_program())))
 }
 
-fn free_port() -> Result<u16, Error> {
+pub(crate) fn free_port() -> Result<u16, Error> {
     let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| Error::Cluster(format!("no free port: {e}")))?;
     let port = listener.local_addr().map_err(|e| Error::Cluster(e.to_string()))?.port();
     Ok(port)

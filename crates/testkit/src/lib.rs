@@ -30,12 +30,14 @@
 //! `QUOTEDB_KEEP_DB=1`). [`Server::sweep`] removes what older recipes and kept tests left.
 
 pub mod cluster;
+pub mod pgbouncer;
 mod ready;
 mod recipe;
 mod server;
 pub mod snapshot;
 mod testdb;
 
+pub use pgbouncer::{PgBouncer, pgbouncer, pgbouncer_or_skip};
 pub use recipe::{BoxError, BuildFuture, Recipe};
 pub use server::{Backend, Server, quote_ident, resolve, server};
 pub use testdb::TestDb;

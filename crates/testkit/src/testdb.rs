@@ -143,6 +143,17 @@ impl TestDb {
         &self.name
     }
 
+    /// The URL of this database through the test kit's PgBouncer (transaction pooling, see
+    /// [`pgbouncer`](crate::pgbouncer())); `None` when PgBouncer is not installed.
+    ///
+    /// # Panics
+    /// As [`pgbouncer_or_skip`](crate::pgbouncer_or_skip): PgBouncer fails to start, or is
+    /// missing while `CI=true`.
+    pub async fn pgbouncer_url(&self) -> Option<String> {
+        let what = format!("test database {}", self.name);
+        crate::pgbouncer_or_skip(&what).await.map(|b| b.url_for(&self.name))
+    }
+
     /// The server this database lives on.
     pub fn server(&self) -> &'static Server {
         self.server

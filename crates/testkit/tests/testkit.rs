@@ -432,3 +432,34 @@ async fn a_template_dropped_meanwhile_is_built_again() {
         .expect("count");
     assert_eq!(rows, 3, "the rebuilt template holds the seeds");
 }
+
+/// The test kit's PgBouncer runs in transaction pooling mode in front of the test server, and a
+/// test database is reachable through it (skipped without the binary, except with CI=true).
+#[tokio::test]
+async fn a_test_database_is_reachable_through_pgbouncer() {
+    let db = TestDb::seeded(&MIGRATOR, SEEDS).await;
+    let Some(url) = db.pgbouncer_url().await else { return };
+    let mut conn = sqlx::PgConnection::connect(&url)
+        .await
+        .expect("connect through PgBouncer");
+    // Simple protocol: no prepared statement crosses a transaction boundary.
+    let rows = sqlx::raw_sql("SELECT count(*) FROM things")
+        .fetch_all(&mut conn)
+        .await
+        .expect("count");
+    assert_eq!(rows.len(), 1);
+    conn.close().await.expect("close");
+    let bouncer = quotedb_testkit::pgbouncer().await.expect("pgbouncer").expect("running");
+    let mut admin = sqlx::PgConnection::connect(&bouncer.admin_url())
+        .await
+        .expect("admin console");
+    let config = sqlx::raw_sql("SHOW CONFIG")
+        .fetch_all(&mut admin)
+        .await
+        .expect("SHOW CONFIG");
+    let pool_mode = config.iter().find_map(|row| {
+        use sqlx::Row as _;
+        (row.try_get::<String, _>(0).ok()? == "pool_mode").then(|| row.try_get::<String, _>(1).ok())?
+    });
+    assert_eq!(pool_mode.as_deref(), Some("transaction"));
+}

@@ -277,14 +277,14 @@ impl<'a> Activity<'a> {
             .then_some(activity.resource_id.as_deref())
             .flatten();
         let sensitive_setting = match setting_key {
-            Some(key) => super::settings::is_sensitive(self.db.pool(), key)
+            Some(key) => super::settings::is_sensitive(self.db.exec(), key)
                 .await
                 .map_err(ActivityError::Database)?
                 .unwrap_or(false),
             None => false,
         };
 
-        let mut tx = begin_as(self.db.pool(), actor).await.map_err(ActivityError::Database)?;
+        let mut tx = begin_as(self.db, actor).await.map_err(ActivityError::Database)?;
         let ctx = sqlx::query!(
             r#"SELECT au.failed_login_attempts, au.last_login_ip, au.allowed_ip_ranges,
                       p.risk_level AS "risk_level?: AdminPermissionRiskLevel",
@@ -374,7 +374,7 @@ impl<'a> Activity<'a> {
             id,
             fetch
         )
-        .fetch_all(self.db.pool())
+        .fetch_all(self.db.exec())
         .await
         .map_err(ActivityError::Database)?;
         Ok(entries_page(rows, page.size))
@@ -391,7 +391,7 @@ impl<'a> Activity<'a> {
     ) -> Result<Page<ActivityEntry>, ActivityError> {
         let fetch = page.fetch_limit()?;
         let (at, id) = page.after.map_or(NO_CURSOR, |c| (c.at(), c.id().0));
-        let mut tx = begin_as(self.db.pool(), actor).await.map_err(ActivityError::Database)?;
+        let mut tx = begin_as(self.db, actor).await.map_err(ActivityError::Database)?;
         let rows = sqlx::query_as!(
             Row,
             r#"SELECT id AS "id: AdminActivityId", admin_user_id AS "admin_user_id: AdminUserId", action,

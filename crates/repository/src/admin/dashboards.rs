@@ -103,9 +103,7 @@ impl<'a> Dashboards<'a> {
     pub async fn create(&self, actor: &Actor, name: &str, layout: impl Serialize) -> Result<Dashboard, DashboardError> {
         let name = present("name", name)?;
         let layout = layout_object(layout)?;
-        let mut tx = begin_as(self.db.pool(), actor)
-            .await
-            .map_err(DashboardError::Database)?;
+        let mut tx = begin_as(self.db, actor).await.map_err(DashboardError::Database)?;
         let created = sqlx::query_as!(
             Dashboard,
             r#"INSERT INTO admin_dashboards (admin_user_id, name, layout) VALUES (app_admin_user_id(), $1, $2)
@@ -124,9 +122,7 @@ impl<'a> Dashboards<'a> {
     /// The acting admin's dashboards: the default first, then by name.
     #[tracing::instrument(skip_all, err)]
     pub async fn list(&self, actor: &Actor) -> Result<Vec<Dashboard>, DashboardError> {
-        let mut tx = begin_as(self.db.pool(), actor)
-            .await
-            .map_err(DashboardError::Database)?;
+        let mut tx = begin_as(self.db, actor).await.map_err(DashboardError::Database)?;
         let list = sqlx::query_as!(
             Dashboard,
             r#"SELECT id AS "id: DashboardId", admin_user_id AS "admin_user_id: AdminUserId", name, layout,
@@ -145,9 +141,7 @@ impl<'a> Dashboards<'a> {
     /// transaction, so a failure changes nothing.
     #[tracing::instrument(skip_all, fields(dashboard = %dashboard), err)]
     pub async fn set_default(&self, actor: &Actor, dashboard: DashboardId) -> Result<Dashboard, DashboardError> {
-        let mut tx = begin_as(self.db.pool(), actor)
-            .await
-            .map_err(DashboardError::Database)?;
+        let mut tx = begin_as(self.db, actor).await.map_err(DashboardError::Database)?;
         sqlx::query!(
             "UPDATE admin_dashboards SET is_default = false
              WHERE admin_user_id = app_admin_user_id() AND is_default AND id <> $1",
@@ -181,9 +175,7 @@ impl<'a> Dashboards<'a> {
         layout: impl Serialize,
     ) -> Result<Dashboard, DashboardError> {
         let layout = layout_object(layout)?;
-        let mut tx = begin_as(self.db.pool(), actor)
-            .await
-            .map_err(DashboardError::Database)?;
+        let mut tx = begin_as(self.db, actor).await.map_err(DashboardError::Database)?;
         let updated = sqlx::query_as!(
             Dashboard,
             r#"UPDATE admin_dashboards SET layout = $2
@@ -204,9 +196,7 @@ impl<'a> Dashboards<'a> {
     /// Delete one of the acting admin's dashboards.
     #[tracing::instrument(skip_all, fields(dashboard = %dashboard), err)]
     pub async fn delete(&self, actor: &Actor, dashboard: DashboardId) -> Result<(), DashboardError> {
-        let mut tx = begin_as(self.db.pool(), actor)
-            .await
-            .map_err(DashboardError::Database)?;
+        let mut tx = begin_as(self.db, actor).await.map_err(DashboardError::Database)?;
         let deleted = sqlx::query!(
             "DELETE FROM admin_dashboards WHERE admin_user_id = app_admin_user_id() AND id = $1",
             dashboard.0,

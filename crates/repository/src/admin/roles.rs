@@ -177,7 +177,7 @@ impl<'a> Roles<'a> {
         parent: Option<AdminRoleId>,
     ) -> Result<Role, RoleError> {
         let description = present("description", description)?;
-        let mut tx = begin_as(self.db.pool(), actor).await.map_err(RoleError::Database)?;
+        let mut tx = begin_as(self.db, actor).await.map_err(RoleError::Database)?;
         let role = sqlx::query_as!(
             Role,
             r#"INSERT INTO admin_roles (name, description, parent_id)
@@ -207,7 +207,7 @@ impl<'a> Roles<'a> {
         role: AdminRoleId,
         parent: Option<AdminRoleId>,
     ) -> Result<Role, RoleError> {
-        let mut tx = begin_as(self.db.pool(), actor).await.map_err(RoleError::Database)?;
+        let mut tx = begin_as(self.db, actor).await.map_err(RoleError::Database)?;
         let updated = sqlx::query_as!(
             Role,
             r#"UPDATE admin_roles SET parent_id = $2
@@ -238,7 +238,7 @@ impl<'a> Roles<'a> {
                FROM admin_roles WHERE id = $1"#,
             role.0,
         )
-        .fetch_optional(self.db.pool())
+        .fetch_optional(self.db.exec())
         .await
         .map_err(RoleError::Database)?
         .ok_or(RoleError::NotFound(role))
@@ -254,7 +254,7 @@ impl<'a> Roles<'a> {
                FROM admin_roles WHERE name = $1"#,
             name.as_str(),
         )
-        .fetch_optional(self.db.pool())
+        .fetch_optional(self.db.exec())
         .await
         .map_err(RoleError::Database)
     }
@@ -269,7 +269,7 @@ impl<'a> Roles<'a> {
         risk_level: AdminPermissionRiskLevel,
     ) -> Result<Permission, RoleError> {
         let description = present("description", description)?;
-        let mut tx = begin_as(self.db.pool(), actor).await.map_err(RoleError::Database)?;
+        let mut tx = begin_as(self.db, actor).await.map_err(RoleError::Database)?;
         let permission = sqlx::query_as!(
             Permission,
             r#"INSERT INTO admin_permissions (code, description, risk_level)
@@ -307,7 +307,7 @@ impl<'a> Roles<'a> {
                FROM admin_permissions WHERE code = $1"#,
             code.as_str(),
         )
-        .fetch_optional(self.db.pool())
+        .fetch_optional(self.db.exec())
         .await
         .map_err(RoleError::Database)
     }
@@ -316,7 +316,7 @@ impl<'a> Roles<'a> {
     /// System actor). Returns `false` when the role already had this grant (nothing changes).
     #[tracing::instrument(skip_all, fields(role = %role, code = %code), err)]
     pub async fn grant(&self, actor: &Actor, role: AdminRoleId, code: &PermissionCode) -> Result<bool, RoleError> {
-        let mut tx = begin_as(self.db.pool(), actor).await.map_err(RoleError::Database)?;
+        let mut tx = begin_as(self.db, actor).await.map_err(RoleError::Database)?;
         let row = sqlx::query!(
             r#"WITH allowed AS (SELECT app_is_system() OR admin_has_permission(app_user_id(), $3) AS ok),
                     p AS (SELECT id FROM admin_permissions WHERE code = $2),
@@ -358,7 +358,7 @@ impl<'a> Roles<'a> {
     /// (a permission the role holds through a role below it stays: revoke it there).
     #[tracing::instrument(skip_all, fields(role = %role, code = %code), err)]
     pub async fn revoke(&self, actor: &Actor, role: AdminRoleId, code: &PermissionCode) -> Result<bool, RoleError> {
-        let mut tx = begin_as(self.db.pool(), actor).await.map_err(RoleError::Database)?;
+        let mut tx = begin_as(self.db, actor).await.map_err(RoleError::Database)?;
         let row = sqlx::query!(
             r#"WITH allowed AS (SELECT app_is_system() OR admin_has_permission(app_user_id(), $3) AS ok),
                     del AS (
@@ -402,7 +402,7 @@ impl<'a> Roles<'a> {
                ORDER BY ep.code"#,
             role.0,
         )
-        .fetch_all(self.db.pool())
+        .fetch_all(self.db.exec())
         .await
         .map_err(RoleError::Database)?;
         if rows.is_empty() {
@@ -428,7 +428,7 @@ impl<'a> Roles<'a> {
     /// `admin_users` is under RLS: an admin sees their own account, `admin_users:manage` every one.
     #[tracing::instrument(skip_all, fields(user = %user), err)]
     pub async fn admin_permissions(&self, actor: &Actor, user: UserId) -> Result<Vec<EffectivePermission>, RoleError> {
-        let mut tx = begin_as(self.db.pool(), actor).await.map_err(RoleError::Database)?;
+        let mut tx = begin_as(self.db, actor).await.map_err(RoleError::Database)?;
         let rows = sqlx::query!(
             r#"SELECT ep.permission_id AS "permission_id?: AdminPermissionId",
                       ep.code AS "code?",

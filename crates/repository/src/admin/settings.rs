@@ -130,7 +130,7 @@ pub fn value_type_of(value: &Value) -> Option<SystemSettingValueType> {
 /// `setting_is_sensitive()` in one statement,
 /// whatever the caller may see: risk scoring needs the fact even for admins who cannot read the
 /// row. Reveals only the flag, never the value.
-pub(crate) async fn is_sensitive(pool: &sqlx::PgPool, key: &str) -> Result<Option<bool>, sqlx::Error> {
+pub(crate) async fn is_sensitive(pool: impl sqlx::PgExecutor<'_>, key: &str) -> Result<Option<bool>, sqlx::Error> {
     sqlx::query_scalar!(r#"SELECT setting_is_sensitive($1) AS "sensitive""#, key)
         .fetch_one(pool)
         .await
@@ -169,7 +169,7 @@ impl<'a> Settings<'a> {
         {
             return Ok(setting.clone());
         }
-        let mut tx = begin_as(self.db.pool(), actor).await.map_err(SettingError::Database)?;
+        let mut tx = begin_as(self.db, actor).await.map_err(SettingError::Database)?;
         let setting = sqlx::query_as!(
             Setting::<Value>,
             r#"SELECT key, value, value_type AS "value_type: SystemSettingValueType", description, is_sensitive,
@@ -187,7 +187,7 @@ impl<'a> Settings<'a> {
     /// Every setting the actor may read, by key.
     #[tracing::instrument(skip_all, err)]
     pub async fn list(&self, actor: &Actor) -> Result<Vec<Setting<Value>>, SettingError> {
-        let mut tx = begin_as(self.db.pool(), actor).await.map_err(SettingError::Database)?;
+        let mut tx = begin_as(self.db, actor).await.map_err(SettingError::Database)?;
         let settings = sqlx::query_as!(
             Setting::<Value>,
             r#"SELECT key, value, value_type AS "value_type: SystemSettingValueType", description, is_sensitive,
@@ -221,7 +221,7 @@ impl<'a> Settings<'a> {
         let value_type =
             value_type_of(&value).ok_or_else(|| InvalidInput::new("value", "null is not a setting value"))?;
         let description = present("description", description)?;
-        let mut tx = begin_as(self.db.pool(), actor).await.map_err(SettingError::Database)?;
+        let mut tx = begin_as(self.db, actor).await.map_err(SettingError::Database)?;
         let setting = sqlx::query_as!(
             Setting::<Value>,
             r#"INSERT INTO system_settings (key, value, value_type, description, is_sensitive, updated_by)
@@ -270,7 +270,7 @@ impl<'a> Settings<'a> {
     /// Delete `key` (needs `settings:write`). A setting the actor cannot see is `NotFound`.
     #[tracing::instrument(skip_all, fields(key = %key), err)]
     pub async fn delete(&self, actor: &Actor, key: &SettingKey) -> Result<(), SettingError> {
-        let mut tx = begin_as(self.db.pool(), actor).await.map_err(SettingError::Database)?;
+        let mut tx = begin_as(self.db, actor).await.map_err(SettingError::Database)?;
         let deleted = sqlx::query_scalar!("DELETE FROM system_settings WHERE key = $1 RETURNING key", key.as_str())
             .fetch_optional(&mut *tx)
             .await

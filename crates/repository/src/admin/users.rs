@@ -264,9 +264,7 @@ impl<'a> AdminUsers<'a> {
             )
             .into());
         }
-        let mut tx = begin_as(self.db.pool(), actor)
-            .await
-            .map_err(AdminUserError::Database)?;
+        let mut tx = begin_as(self.db, actor).await.map_err(AdminUserError::Database)?;
         let row = sqlx::query_as!(
             Row,
             r#"INSERT INTO admin_users (user_id, role_id, mfa_required, allowed_ip_ranges)
@@ -291,9 +289,7 @@ impl<'a> AdminUsers<'a> {
     /// An admin account by id, if the actor may see it.
     #[tracing::instrument(skip_all, fields(admin = %id), err)]
     pub async fn get(&self, actor: &Actor, id: AdminUserId) -> Result<AdminUser, AdminUserError> {
-        let mut tx = begin_as(self.db.pool(), actor)
-            .await
-            .map_err(AdminUserError::Database)?;
+        let mut tx = begin_as(self.db, actor).await.map_err(AdminUserError::Database)?;
         let row = sqlx::query_as!(
             Row,
             r#"SELECT id AS "id: AdminUserId", user_id AS "user_id: UserId", role_id AS "role_id: AdminRoleId",
@@ -314,9 +310,7 @@ impl<'a> AdminUsers<'a> {
     /// The admin account of `user`, if the actor may see it (an admin always sees their own).
     #[tracing::instrument(skip_all, fields(user = %user), err)]
     pub async fn get_by_user(&self, actor: &Actor, user: UserId) -> Result<AdminUser, AdminUserError> {
-        let mut tx = begin_as(self.db.pool(), actor)
-            .await
-            .map_err(AdminUserError::Database)?;
+        let mut tx = begin_as(self.db, actor).await.map_err(AdminUserError::Database)?;
         let row = sqlx::query_as!(
             Row,
             r#"SELECT id AS "id: AdminUserId", user_id AS "user_id: UserId", role_id AS "role_id: AdminRoleId",
@@ -344,9 +338,7 @@ impl<'a> AdminUsers<'a> {
         id: AdminUserId,
         reason: &DeactivationReason,
     ) -> Result<AdminUser, AdminUserError> {
-        let mut tx = begin_as(self.db.pool(), actor)
-            .await
-            .map_err(AdminUserError::Database)?;
+        let mut tx = begin_as(self.db, actor).await.map_err(AdminUserError::Database)?;
         let row = sqlx::query_as!(
             Row,
             r#"UPDATE admin_users
@@ -380,9 +372,7 @@ impl<'a> AdminUsers<'a> {
     /// System actor (the login flow).
     #[tracing::instrument(skip_all, fields(admin = %id), err)]
     pub async fn record_login_failure(&self, actor: &Actor, id: AdminUserId) -> Result<LoginState, AdminUserError> {
-        let mut tx = begin_as(self.db.pool(), actor)
-            .await
-            .map_err(AdminUserError::Database)?;
+        let mut tx = begin_as(self.db, actor).await.map_err(AdminUserError::Database)?;
         let state = sqlx::query_as!(
             LoginState,
             r#"WITH setting AS (SELECT public_setting($4) AS max_failed, public_setting($5) AS lock_minutes),
@@ -426,9 +416,7 @@ impl<'a> AdminUsers<'a> {
         id: AdminUserId,
         ip: IpAddr,
     ) -> Result<AdminUser, AdminUserError> {
-        let mut tx = begin_as(self.db.pool(), actor)
-            .await
-            .map_err(AdminUserError::Database)?;
+        let mut tx = begin_as(self.db, actor).await.map_err(AdminUserError::Database)?;
         let row = sqlx::query_as!(
             Row,
             r#"UPDATE admin_users
@@ -467,9 +455,7 @@ impl<'a> AdminUsers<'a> {
     /// the System; never oneself).
     #[tracing::instrument(skip_all, fields(admin = %id), err)]
     pub async fn unlock(&self, actor: &Actor, id: AdminUserId) -> Result<LoginState, AdminUserError> {
-        let mut tx = begin_as(self.db.pool(), actor)
-            .await
-            .map_err(AdminUserError::Database)?;
+        let mut tx = begin_as(self.db, actor).await.map_err(AdminUserError::Database)?;
         let state = sqlx::query_as!(
             LoginState,
             r#"UPDATE admin_users SET failed_login_attempts = 0, locked_until = NULL
@@ -496,9 +482,7 @@ impl<'a> AdminUsers<'a> {
         id: AdminUserId,
         role: AdminRoleId,
     ) -> Result<AdminUser, AdminUserError> {
-        let mut tx = begin_as(self.db.pool(), actor)
-            .await
-            .map_err(AdminUserError::Database)?;
+        let mut tx = begin_as(self.db, actor).await.map_err(AdminUserError::Database)?;
         let row = sqlx::query_as!(
             Row,
             r#"UPDATE admin_users SET role_id = $2

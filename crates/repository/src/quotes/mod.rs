@@ -124,7 +124,7 @@ impl<'a> Quotes<'a> {
                     &premiums as &[Decimal],
                     generation,
                 )
-                .fetch_optional(self.db.pool())
+                .fetch_optional(self.db.exec())
                 .await;
                 match inserted {
                     Ok(Some(row)) => break row,
@@ -209,7 +209,7 @@ impl<'a> Quotes<'a> {
     /// The coverage lines of a quote visible to `actor`, in coverage type order.
     #[tracing::instrument(skip_all, fields(quote = %id), err)]
     pub async fn coverages(&self, actor: &Actor, id: QuoteId) -> Result<Vec<QuoteCoverage>, QuoteError> {
-        let mut tx = begin_as(self.db.pool(), actor).await?;
+        let mut tx = begin_as(self.db, actor).await?;
         let rows = sqlx::query_file!("src/quotes/coverages.sql", id.0)
             .fetch_all(&mut *tx)
             .await?;
@@ -233,7 +233,7 @@ impl<'a> Quotes<'a> {
     /// The rating snapshots of a quote visible to `actor`, version 1 first.
     #[tracing::instrument(skip_all, fields(quote = %id), err)]
     pub async fn versions(&self, actor: &Actor, id: QuoteId) -> Result<Vec<QuoteVersion>, QuoteError> {
-        let mut tx = begin_as(self.db.pool(), actor).await?;
+        let mut tx = begin_as(self.db, actor).await?;
         let rows = sqlx::query_file!("src/quotes/versions.sql", id.0)
             .fetch_all(&mut *tx)
             .await?;
@@ -406,7 +406,7 @@ impl<'a> Quotes<'a> {
             &premiums as &[Decimal],
             generation,
         )
-        .fetch_optional(self.db.pool())
+        .fetch_optional(self.db.exec())
         .await
         .map_err(|e| QuoteError::from_db(e, || QuoteKey::Id(id), Some(QuoteStatus::Rated)))?
         .ok_or(QuoteError::NotFound(QuoteKey::Id(id)))?;
@@ -481,7 +481,7 @@ impl<'a> Quotes<'a> {
     /// changeable by the actor.
     #[tracing::instrument(skip_all, fields(quote = %id, to = %to), err)]
     pub async fn transition(&self, actor: &Actor, id: QuoteId, to: QuoteStatus) -> Result<Quote, QuoteError> {
-        let mut tx = begin_as(self.db.pool(), actor).await?;
+        let mut tx = begin_as(self.db, actor).await?;
         let row = sqlx::query_file_as!(QuoteRow, "src/quotes/transition.sql", id.0, to as QuoteStatus)
             .fetch_optional(&mut *tx)
             .await
@@ -515,7 +515,7 @@ impl<'a> Quotes<'a> {
         if batch_size == 0 || batch_size > 10_000 {
             return Err(InvalidInput::new("batch_size", format!("{batch_size} is not between 1 and 10000")).into());
         }
-        let mut tx = begin_as(self.db.pool(), actor).await?;
+        let mut tx = begin_as(self.db, actor).await?;
         let expired = sqlx::query_file_scalar!("src/quotes/expire_overdue.sql", i64::from(batch_size))
             .fetch_one(&mut *tx)
             .await

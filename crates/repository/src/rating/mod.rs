@@ -128,11 +128,19 @@ pub(crate) async fn database_context(
     coverages: &[CoverageType],
     effective_date: Date,
 ) -> Result<(RatingContext, i64), RatingError> {
-    match resolve_with(db.pool(), state, zip, coverages, effective_date).await {
+    match resolve_with(db.exec(), state, zip, coverages, effective_date).await {
         Err(RatingError::Database(e)) if crate::error::is_connection_lost(&e) => {
             tracing::debug!(error = %e, "connection lost: retrying the read on a fresh connection");
             let mut fresh = db.fresh_connection().await.map_err(RatingError::Database)?;
-            resolve_with(&mut fresh, state, zip, coverages, effective_date).await
+            if !db.transaction_pooling() {
+                return resolve_with(&mut fresh, state, zip, coverages, effective_date).await;
+            }
+            let mut tx = sqlx::Connection::begin_with(&mut fresh, db.begin_statement())
+                .await
+                .map_err(RatingError::Database)?;
+            let resolved = resolve_with(&mut *tx, state, zip, coverages, effective_date).await?;
+            tx.commit().await.map_err(RatingError::Database)?;
+            Ok(resolved)
         }
         other => other,
     }

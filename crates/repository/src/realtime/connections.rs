@@ -215,7 +215,7 @@ impl<'a> Connections<'a> {
             new.ip.map(IpNetwork::from),
             subscriptions,
         )
-        .fetch_one(self.db.pool())
+        .fetch_one(self.db.exec())
         .await
         .map_err(|e| match (rule_of(&e), new.session_id) {
             (Some(rules::WEBSOCKET_CONNECTIONS_USER_FK), _) => ConnectionError::UnknownUser(new.user_id),
@@ -229,7 +229,7 @@ impl<'a> Connections<'a> {
     #[tracing::instrument(skip_all, fields(id = %id), err)]
     pub async fn get(&self, id: ConnectionId) -> Result<Connection, ConnectionError> {
         query_connection!("SELECT", "FROM websocket_connections WHERE id = $1", id.0)
-            .fetch_optional(self.db.pool())
+            .fetch_optional(self.db.exec())
             .await?
             .map(Connection::from)
             .ok_or(ConnectionError::NotFound(id))
@@ -244,7 +244,7 @@ impl<'a> Connections<'a> {
              RETURNING last_heartbeat_at",
             id.0,
         )
-        .fetch_optional(self.db.pool())
+        .fetch_optional(self.db.exec())
         .await?;
         match at {
             Some(at) => Ok(at),
@@ -263,7 +263,7 @@ impl<'a> Connections<'a> {
             id.0,
             subscriptions,
         )
-        .fetch_optional(self.db.pool())
+        .fetch_optional(self.db.exec())
         .await?;
         match row {
             Some(row) => Ok(row.into()),
@@ -281,7 +281,7 @@ impl<'a> Connections<'a> {
              RETURNING id",
             id.0,
         )
-        .fetch_optional(self.db.pool())
+        .fetch_optional(self.db.exec())
         .await?;
         if closed.is_some() {
             return Ok(true);
@@ -300,7 +300,7 @@ impl<'a> Connections<'a> {
              WHERE session_id = $1 AND disconnected_at IS NULL",
             session_id.0,
         )
-        .execute(self.db.pool())
+        .execute(self.db.exec())
         .await?;
         Ok(done.rows_affected())
     }
@@ -313,7 +313,7 @@ impl<'a> Connections<'a> {
             "FROM websocket_connections WHERE user_id = $1 AND disconnected_at IS NULL ORDER BY connected_at, id",
             user_id.0
         )
-        .fetch_all(self.db.pool())
+        .fetch_all(self.db.exec())
         .await?;
         Ok(rows.into_iter().map(Connection::from).collect())
     }
@@ -327,7 +327,7 @@ impl<'a> Connections<'a> {
             "FROM websocket_connections WHERE disconnected_at IS NULL AND subscriptions @> $1 ORDER BY connected_at, id",
             probe
         )
-        .fetch_all(self.db.pool())
+        .fetch_all(self.db.exec())
         .await?;
         Ok(rows.into_iter().map(Connection::from).collect())
     }
@@ -343,7 +343,7 @@ impl<'a> Connections<'a> {
              WHERE disconnected_at IS NULL AND last_heartbeat_at < now() - make_interval(secs => $1)",
             secs,
         )
-        .execute(self.db.pool())
+        .execute(self.db.exec())
         .await?;
         Ok(done.rows_affected())
     }
@@ -352,7 +352,7 @@ impl<'a> Connections<'a> {
     async fn missing_or_closed(&self, id: ConnectionId) -> ConnectionError {
         // The row exists but was not live: it is closed (connections are never reopened).
         match sqlx::query_scalar!("SELECT id FROM websocket_connections WHERE id = $1", id.0)
-            .fetch_optional(self.db.pool())
+            .fetch_optional(self.db.exec())
             .await
         {
             Ok(Some(_)) => ConnectionError::Closed(id),

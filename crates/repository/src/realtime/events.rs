@@ -196,7 +196,7 @@ impl<'a> Events<'a> {
             &props,
             &times as &[Option<OffsetDateTime>],
         )
-        .execute(self.db.pool())
+        .execute(self.db.exec())
         .await?;
         Ok(done.rows_affected())
     }
@@ -233,7 +233,7 @@ impl<'a> Events<'a> {
             to,
             i64::from(limit),
         )
-        .fetch_all(self.db.pool())
+        .fetch_all(self.db.exec())
         .await?)
     }
 
@@ -255,7 +255,7 @@ impl<'a> Events<'a> {
             ORDER BY 2, 1
             "#,
         )
-        .fetch_all(self.db.pool())
+        .fetch_all(self.db.exec())
         .await?)
     }
 }

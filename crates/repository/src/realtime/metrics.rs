@@ -180,7 +180,7 @@ impl<'a> Metrics<'a> {
             min,
             max,
         )
-        .fetch_one(self.db.pool())
+        .fetch_one(self.db.exec())
         .await
         .map_err(|e| match rule_of(&e) {
             Some(rules::REALTIME_METRICS_STATS_COMPLETE) => MetricError::MixedKinds(s.metric.clone()),
@@ -219,7 +219,7 @@ impl<'a> Metrics<'a> {
             dimensions,
             i64::from(MAX_BUCKETS),
         )
-        .fetch_all(self.db.pool())
+        .fetch_all(self.db.exec())
         .await?)
     }
 }

@@ -344,7 +344,7 @@ impl<'a> Notifications<'a> {
             n.max_attempts.map(|m| m as i16),
             n.not_before,
         )
-        .fetch_optional(self.db.pool())
+        .fetch_optional(self.db.exec())
         .await?;
         row.ok_or(NotificationError::Setting {
             key: MAX_ATTEMPTS_SETTING,
@@ -385,7 +385,7 @@ impl<'a> Notifications<'a> {
             maxes.push(n.max_attempts.map(|m| m as i16));
             not_before.push(n.not_before);
         }
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.pool().begin_with(self.db.begin_statement()).await?;
         // WITH ORDINALITY keeps input order for the returned ids; rows lacking a max (no
         // override, no setting) are filtered out and detected by the count below.
         let ids = sqlx::query_scalar!(
@@ -420,7 +420,7 @@ impl<'a> Notifications<'a> {
     #[tracing::instrument(skip_all, fields(id = %id), err)]
     pub async fn get(&self, id: NotificationId) -> Result<Notification, NotificationError> {
         query_notification!("SELECT", "FROM notification_queue WHERE id = $1", id.0)
-            .fetch_optional(self.db.pool())
+            .fetch_optional(self.db.exec())
             .await?
             .ok_or(NotificationError::NotFound(id))
     }
@@ -440,7 +440,7 @@ impl<'a> Notifications<'a> {
             i64::from(limit),
             worker
         )
-        .fetch_all(self.db.pool())
+        .fetch_all(self.db.exec())
         .await?)
     }
 
@@ -457,7 +457,7 @@ impl<'a> Notifications<'a> {
             id.0,
             worker
         )
-        .fetch_optional(self.db.pool())
+        .fetch_optional(self.db.exec())
         .await?;
         match row {
             Some(n) => Ok(n),
@@ -505,7 +505,7 @@ impl<'a> Notifications<'a> {
             base,
             cap,
         )
-        .fetch_optional(self.db.pool())
+        .fetch_optional(self.db.exec())
         .await?;
         match row {
             Some(n) => Ok(n),
@@ -528,7 +528,7 @@ impl<'a> Notifications<'a> {
               WHERE status = 'processing' AND locked_at < now() - make_interval(secs => $1)",
             secs,
         )
-        .execute(self.db.pool())
+        .execute(self.db.exec())
         .await?;
         Ok(done.rows_affected())
     }
@@ -542,7 +542,7 @@ impl<'a> Notifications<'a> {
                SELECT status AS "status!: NotificationStatus", count(*) AS "count!"
                FROM notification_queue GROUP BY status ORDER BY status"#
         )
-        .fetch_all(self.db.pool())
+        .fetch_all(self.db.exec())
         .await?;
         Ok(rows.into_iter().map(|r| (r.status, r.count)).collect())
     }
@@ -553,7 +553,7 @@ impl<'a> Notifications<'a> {
             r#"SELECT status AS "status: NotificationStatus" FROM notification_queue WHERE id = $1"#,
             id.0
         )
-        .fetch_optional(self.db.pool())
+        .fetch_optional(self.db.exec())
         .await
         {
             Ok(Some(status)) => NotificationError::NotClaimed { id, status },

@@ -240,7 +240,7 @@ impl<'a> AuditLog<'a> {
             entry.ip.map(IpNetwork::from),
             entry.request_id,
         )
-        .fetch_one(self.db.pool())
+        .fetch_one(self.db.exec())
         .await
         .map_err(|e| match (rule_of(&e), actor_user) {
             (Some(rules::AUDIT_LOGS_ACTOR_USER_FK), Some(u)) => AuditError::UnknownActor(u),

@@ -347,7 +347,7 @@ impl<'a> OAuthClients<'a> {
             (None, None)
         };
 
-        let mut tx = begin_as(self.db.pool(), actor).await?;
+        let mut tx = begin_as(self.db, actor).await?;
         let client = query_client!(
             "INSERT INTO oauth2_clients (client_id, name, secret_hash, redirect_uris, scopes, grant_types, owner_user_id)
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING",
@@ -383,7 +383,7 @@ impl<'a> OAuthClients<'a> {
     #[tracing::instrument(skip_all, fields(client_id = %client_id), err)]
     pub async fn verify(&self, client_id: &str, secret: &SecretString) -> Result<OAuthClient, OAuthError> {
         let found = if is_valid_client_id(client_id) {
-            let mut tx = begin_as(self.db.pool(), &Actor::System).await?;
+            let mut tx = begin_as(self.db, &Actor::System).await?;
             let row = sqlx::query!(
                 r#"
                 SELECT id AS "id: OAuth2ClientRowId", client_id, name, secret_hash,
@@ -436,7 +436,7 @@ impl<'a> OAuthClients<'a> {
     /// One client visible to the actor.
     #[tracing::instrument(skip_all, fields(client_id = %client_id), err)]
     pub async fn get(&self, actor: &Actor, client_id: &str) -> Result<OAuthClient, OAuthError> {
-        let mut tx = begin_as(self.db.pool(), actor).await?;
+        let mut tx = begin_as(self.db, actor).await?;
         let client = query_client!("SELECT", "FROM oauth2_clients WHERE client_id = $1", client_id)
             .fetch_optional(&mut *tx)
             .await?;
@@ -447,7 +447,7 @@ impl<'a> OAuthClients<'a> {
     /// The clients visible to the actor (own ones; every one for admins), oldest first.
     #[tracing::instrument(skip_all, err)]
     pub async fn list(&self, actor: &Actor) -> Result<Vec<OAuthClient>, OAuthError> {
-        let mut tx = begin_as(self.db.pool(), actor).await?;
+        let mut tx = begin_as(self.db, actor).await?;
         let clients = query_client!("SELECT", "FROM oauth2_clients ORDER BY created_at, client_id")
             .fetch_all(&mut *tx)
             .await?;
@@ -458,7 +458,7 @@ impl<'a> OAuthClients<'a> {
     /// Revoke a client: it gets no tokens and never verifies again.
     #[tracing::instrument(skip_all, fields(client_id = %client_id), err)]
     pub async fn revoke(&self, actor: &Actor, client_id: &str) -> Result<OAuthClient, OAuthError> {
-        let mut tx = begin_as(self.db.pool(), actor).await?;
+        let mut tx = begin_as(self.db, actor).await?;
         let client = query_client!(
             "UPDATE oauth2_clients SET revoked_at = now() WHERE client_id = $1 AND revoked_at IS NULL RETURNING",
             "",

@@ -287,7 +287,7 @@ impl<'a> Sessions<'a> {
         let token = SessionToken::generate()?;
         let hash = token.hash();
 
-        let mut tx = begin_as(self.db.pool(), actor).await?;
+        let mut tx = begin_as(self.db, actor).await?;
         let row = sqlx::query_as!(
             SessionRow,
             r#"
@@ -332,7 +332,7 @@ impl<'a> Sessions<'a> {
     pub async fn validate(&self, token: &SessionToken) -> Result<Option<ValidSession>, SessionError> {
         let hash = token.hash();
         let row = sqlx::query_file_as!(ValidRow, "src/security/validate_session.sql", &hash[..])
-            .fetch_optional(self.db.pool())
+            .fetch_optional(self.db.exec())
             .await?;
         Ok(row.map(|r| ValidSession {
             session: Session {
@@ -358,7 +358,7 @@ impl<'a> Sessions<'a> {
     /// One session visible to the actor (active or not).
     #[tracing::instrument(skip_all, fields(session_id = %id), err)]
     pub async fn get(&self, actor: &Actor, id: SessionId) -> Result<Session, SessionError> {
-        let mut tx = begin_as(self.db.pool(), actor).await?;
+        let mut tx = begin_as(self.db, actor).await?;
         let row = sqlx::query_as!(
             SessionRow,
             r#"
@@ -381,7 +381,7 @@ impl<'a> Sessions<'a> {
     /// active.
     #[tracing::instrument(skip_all, fields(session_id = %id), err)]
     pub async fn touch(&self, actor: &Actor, id: SessionId) -> Result<OffsetDateTime, SessionError> {
-        let mut tx = begin_as(self.db.pool(), actor).await?;
+        let mut tx = begin_as(self.db, actor).await?;
         let seen = sqlx::query_scalar!(
             r#"
             UPDATE user_sessions SET last_seen_at = now()
@@ -405,7 +405,7 @@ impl<'a> Sessions<'a> {
         id: SessionId,
         reason: SessionRevokeReason,
     ) -> Result<Session, SessionError> {
-        let mut tx = begin_as(self.db.pool(), actor).await?;
+        let mut tx = begin_as(self.db, actor).await?;
         let row = sqlx::query_as!(
             SessionRow,
             r#"
@@ -446,7 +446,7 @@ impl<'a> Sessions<'a> {
         reason: SessionRevokeReason,
         keep: Option<SessionId>,
     ) -> Result<u64, SessionError> {
-        let mut tx = begin_as(self.db.pool(), actor).await?;
+        let mut tx = begin_as(self.db, actor).await?;
         let done = sqlx::query!(
             r#"
             UPDATE user_sessions SET revoked_at = now(), revoke_reason = $2
@@ -466,7 +466,7 @@ impl<'a> Sessions<'a> {
     /// The active sessions of `user_id` visible to the actor, newest first.
     #[tracing::instrument(skip_all, fields(user_id = %user_id), err)]
     pub async fn list_active(&self, actor: &Actor, user_id: UserId) -> Result<Vec<Session>, SessionError> {
-        let mut tx = begin_as(self.db.pool(), actor).await?;
+        let mut tx = begin_as(self.db, actor).await?;
         let rows = sqlx::query_as!(
             SessionRow,
             r#"
@@ -490,7 +490,7 @@ impl<'a> Sessions<'a> {
     #[tracing::instrument(skip_all, err)]
     pub async fn sweep_expired(&self, grace: Duration) -> Result<u64, SessionError> {
         let grace = grace.as_secs_f64();
-        let mut tx = begin_as(self.db.pool(), &Actor::System).await?;
+        let mut tx = begin_as(self.db, &Actor::System).await?;
         let done = sqlx::query!(
             "DELETE FROM user_sessions WHERE expires_at < now() - make_interval(secs => $1)",
             grace,

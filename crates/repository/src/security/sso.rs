@@ -256,7 +256,7 @@ impl<'a, 'k> SsoProviders<'a, 'k> {
             Some(s) => (Some(&s.ciphertext[..]), Some(&s.nonce[..]), Some(s.key_id.to_string())),
             None => (None, None, None),
         };
-        let mut tx = begin_as(self.db.pool(), actor).await?;
+        let mut tx = begin_as(self.db, actor).await?;
         let provider = query_provider!(
             "INSERT INTO sso_providers (id, name, protocol, issuer, client_id, client_secret_ciphertext,
                                         client_secret_nonce, client_secret_key_id, metadata, enabled)
@@ -287,7 +287,7 @@ impl<'a, 'k> SsoProviders<'a, 'k> {
     #[tracing::instrument(skip_all, fields(id = %id), err)]
     pub async fn get(&self, id: SsoProviderId) -> Result<SsoProvider, SsoError> {
         query_provider!("SELECT", "FROM sso_providers WHERE id = $1", id.0)
-            .fetch_optional(self.db.pool())
+            .fetch_optional(self.db.exec())
             .await?
             .ok_or_else(|| SsoError::NotFound(id.to_string()))
     }
@@ -296,7 +296,7 @@ impl<'a, 'k> SsoProviders<'a, 'k> {
     #[tracing::instrument(skip_all, fields(name = %name), err)]
     pub async fn get_by_name(&self, name: &str) -> Result<SsoProvider, SsoError> {
         query_provider!("SELECT", "FROM sso_providers WHERE name = $1", name)
-            .fetch_optional(self.db.pool())
+            .fetch_optional(self.db.exec())
             .await?
             .ok_or_else(|| SsoError::NotFound(name.to_owned()))
     }
@@ -305,7 +305,7 @@ impl<'a, 'k> SsoProviders<'a, 'k> {
     #[tracing::instrument(skip_all, err)]
     pub async fn list(&self) -> Result<Vec<SsoProvider>, SsoError> {
         Ok(query_provider!("SELECT", "FROM sso_providers ORDER BY name")
-            .fetch_all(self.db.pool())
+            .fetch_all(self.db.exec())
             .await?)
     }
 
@@ -320,7 +320,7 @@ impl<'a, 'k> SsoProviders<'a, 'k> {
             "FROM sso_providers WHERE enabled AND metadata @> $1 ORDER BY name",
             probe
         )
-        .fetch_all(self.db.pool())
+        .fetch_all(self.db.exec())
         .await?)
     }
 
@@ -328,7 +328,7 @@ impl<'a, 'k> SsoProviders<'a, 'k> {
     /// [`SsoError::NotFound`] when there is no such provider or the actor may not change it.
     #[tracing::instrument(skip_all, fields(id = %id, enabled), err)]
     pub async fn set_enabled(&self, actor: &Actor, id: SsoProviderId, enabled: bool) -> Result<SsoProvider, SsoError> {
-        let mut tx = begin_as(self.db.pool(), actor).await?;
+        let mut tx = begin_as(self.db, actor).await?;
         let provider = query_provider!(
             "UPDATE sso_providers SET enabled = $2 WHERE id = $1 RETURNING",
             "",
@@ -351,7 +351,7 @@ impl<'a, 'k> SsoProviders<'a, 'k> {
             "SELECT client_secret_ciphertext, client_secret_nonce, client_secret_key_id FROM sso_providers WHERE id = $1",
             id.0,
         )
-        .fetch_optional(self.db.pool())
+        .fetch_optional(self.db.exec())
         .await?
         .ok_or_else(|| SsoError::NotFound(id.to_string()))?;
         match (
@@ -381,7 +381,7 @@ impl<'a, 'k> SsoProviders<'a, 'k> {
             return Err(InvalidInput::new("client_secret", "must not be empty").into());
         }
         let sealed = self.keys.seal(secret.expose_secret().as_bytes(), &aad(id))?;
-        let mut tx = begin_as(self.db.pool(), actor).await?;
+        let mut tx = begin_as(self.db, actor).await?;
         let provider = query_provider!(
             "UPDATE sso_providers SET client_secret_ciphertext = $2, client_secret_nonce = $3,
                                       client_secret_key_id = $4
@@ -406,7 +406,7 @@ impl<'a, 'k> SsoProviders<'a, 'k> {
     #[tracing::instrument(skip_all, fields(id = %id), err)]
     pub async fn reencrypt(&self, id: SsoProviderId) -> Result<Option<KeyId>, SsoError> {
         let current = self.keys.current_key_id();
-        let mut tx = begin_as(self.db.pool(), &Actor::System).await?;
+        let mut tx = begin_as(self.db, &Actor::System).await?;
         let row = sqlx::query!(
             "SELECT client_secret_ciphertext, client_secret_nonce, client_secret_key_id
              FROM sso_providers WHERE id = $1 FOR UPDATE",
@@ -464,7 +464,7 @@ impl<'a, 'k> SsoProviders<'a, 'k> {
             return Err(InvalidInput::new("limit", "between 1 and 10000").into());
         }
         let current = self.keys.current_key_id().to_string();
-        let mut tx = begin_as(self.db.pool(), &Actor::System).await?;
+        let mut tx = begin_as(self.db, &Actor::System).await?;
         let rows = sqlx::query!(
             r#"
             SELECT id AS "id: SsoProviderId", client_secret_ciphertext AS "ct!", client_secret_nonce AS "nonce!",

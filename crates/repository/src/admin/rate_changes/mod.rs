@@ -65,9 +65,7 @@ impl<'a> RateChanges<'a> {
         let proposed = change
             .to_json()
             .map_err(|e| InvalidInput::new("proposed_change", e.to_string()))?;
-        let mut tx = begin_as(self.db.pool(), actor)
-            .await
-            .map_err(RateChangeError::Database)?;
+        let mut tx = begin_as(self.db, actor).await.map_err(RateChangeError::Database)?;
         let request = sqlx::query_as!(
             RateChangeRequest,
             r#"WITH me AS (SELECT app_admin_user_id() AS me_id WHERE admin_has_permission(app_user_id(), $4))
@@ -97,9 +95,7 @@ impl<'a> RateChanges<'a> {
     /// Submit a draft for review (draft → pending). Only the requester.
     #[tracing::instrument(skip_all, fields(request = %id), err)]
     pub async fn submit(&self, actor: &Actor, id: RateChangeRequestId) -> Result<RateChangeRequest, RateChangeError> {
-        let mut tx = begin_as(self.db.pool(), actor)
-            .await
-            .map_err(RateChangeError::Database)?;
+        let mut tx = begin_as(self.db, actor).await.map_err(RateChangeError::Database)?;
         let request = sqlx::query_as!(
             RateChangeRequest,
             r#"WITH me AS (SELECT app_admin_user_id() AS me_id WHERE admin_has_permission(app_user_id(), $2))
@@ -160,9 +156,7 @@ impl<'a> RateChanges<'a> {
         outcome: RateChangeStatus,
         note: Option<&str>,
     ) -> Result<RateChangeRequest, RateChangeError> {
-        let mut tx = begin_as(self.db.pool(), actor)
-            .await
-            .map_err(RateChangeError::Database)?;
+        let mut tx = begin_as(self.db, actor).await.map_err(RateChangeError::Database)?;
         let request = sqlx::query_as!(
             RateChangeRequest,
             r#"WITH me AS (SELECT app_admin_user_id() AS me_id WHERE admin_has_permission(app_user_id(), $4))
@@ -193,9 +187,7 @@ impl<'a> RateChanges<'a> {
     /// Withdraw a draft or pending request. Only the requester.
     #[tracing::instrument(skip_all, fields(request = %id), err)]
     pub async fn withdraw(&self, actor: &Actor, id: RateChangeRequestId) -> Result<RateChangeRequest, RateChangeError> {
-        let mut tx = begin_as(self.db.pool(), actor)
-            .await
-            .map_err(RateChangeError::Database)?;
+        let mut tx = begin_as(self.db, actor).await.map_err(RateChangeError::Database)?;
         let request = sqlx::query_as!(
             RateChangeRequest,
             r#"WITH me AS (SELECT app_admin_user_id() AS me_id WHERE admin_has_permission(app_user_id(), $2))
@@ -226,9 +218,7 @@ impl<'a> RateChanges<'a> {
     /// unlocked admin or the request is not approved.
     #[tracing::instrument(skip_all, fields(request = %id), err)]
     pub async fn apply(&self, actor: &Actor, id: RateChangeRequestId) -> Result<ActivatedRate, RateChangeError> {
-        let mut tx = begin_as(self.db.pool(), actor)
-            .await
-            .map_err(RateChangeError::Database)?;
+        let mut tx = begin_as(self.db, actor).await.map_err(RateChangeError::Database)?;
         let row = sqlx::query!(
             r#"SELECT r.kind AS "kind: RateChangeKind", r.status AS "status: RateChangeStatus",
                       CASE WHEN admin_has_permission(app_user_id(), $2) THEN app_admin_user_id() END
@@ -277,7 +267,7 @@ impl<'a> RateChanges<'a> {
                FROM rate_change_requests WHERE id = $1"#,
             id.0,
         )
-        .fetch_optional(self.db.pool())
+        .fetch_optional(self.db.exec())
         .await
         .map_err(RateChangeError::Database)?
         .ok_or(RateChangeError::NotFound(id))
@@ -294,7 +284,7 @@ impl<'a> RateChanges<'a> {
         let fetch = page.fetch_limit()?;
         let (at, id) = page.after.map_or(NO_CURSOR, |c| (c.at(), c.id().0));
         let requests = sqlx::query_file_as!(RateChangeRequest, "src/admin/pending_rate_changes.sql", at, id, fetch)
-            .fetch_all(self.db.pool())
+            .fetch_all(self.db.exec())
             .await
             .map_err(RateChangeError::Database)?;
         Ok(into_page(requests, page.size))
