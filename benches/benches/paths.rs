@@ -487,6 +487,7 @@ fn all(c: &mut Criterion) {
     admin_paths(c, &rt, env, p);
     analytics_paths(c, &rt, env, p);
     bulk_writes(c, &rt, env, p);
+    pgbouncer_paths(c, &rt, env, p);
     testkit_paths(c, &rt);
     if test_mode {
         scale_curve(c, &rt, &main, &main);
@@ -497,6 +498,43 @@ fn all(c: &mut Criterion) {
     }
     let (env, p) = &main;
     capacity_group(env, p, test_mode);
+}
+
+/// The same calls through PgBouncer in transaction pooling mode (the test kit's instance, in
+/// front of the bench database) with the repository's options for it
+/// (`Db::connect_via_pgbouncer`: every statement in a transaction, no statement cache), beside the
+/// direct rows of the same run (`floor/sqlx_select_1`, `quote_paths/quote_by_number`).
+fn pgbouncer_paths(c: &mut Criterion, rt: &Runtime, env: &BenchDb, p: &Params) {
+    let Some(db) = rt.block_on(async {
+        let bouncer = quotedb_testkit::pgbouncer_or_skip("the pgbouncer bench group").await?;
+        let name = env.url.rsplit('/').next().unwrap_or_default().to_owned();
+        Some(
+            Db::connect_via_pgbouncer(&bouncer.url_for(&name))
+                .await
+                .expect("connect through PgBouncer"),
+        )
+    }) else {
+        return;
+    };
+    let mut group = c.benchmark_group("pgbouncer");
+    let pool = db.pool().clone();
+    group.bench_function("select_1", |b| {
+        b.to_async(rt).iter(|| async {
+            // Simple protocol: what works through transaction pooling without a transaction.
+            sqlx::raw_sql("SELECT 1").execute(&pool).await.expect("SELECT 1")
+        })
+    });
+    let quotes = db.quotes();
+    let actor = p.customer_actor();
+    group.bench_function("quote_by_number", |b| {
+        b.to_async(rt).iter(|| async {
+            quotes
+                .get_by_number(&actor, &p.quote_number)
+                .await
+                .expect("quote by number through PgBouncer")
+        })
+    });
+    group.finish();
 }
 
 /// How long a test waits for its own database: `TestDb` with quotedb's seeded recipe (a claim of

@@ -114,6 +114,16 @@ const PATHS: &[BenchPath] = &[
         goal: Some(4.0),
     },
     BenchPath {
+        id: "pgbouncer/select_1",
+        label: "SELECT 1 through PgBouncer (transaction pooling, simple protocol)",
+        goal: None,
+    },
+    BenchPath {
+        id: "pgbouncer/quote_by_number",
+        label: "quote by number through PgBouncer (Db::connect_via_pgbouncer)",
+        goal: None,
+    },
+    BenchPath {
         id: "testkit/seeded_test_db",
         label: "a test's own seeded database (TestDb: pre-cloned claim + first connection; goal 10 ms absolute)",
         goal: None,
@@ -283,6 +293,23 @@ pub fn bench_report(print_only: bool) -> anyhow::Result<()> {
         _ => String::new(),
     };
 
+    let pgbouncer_line = match (
+        median_ns(&criterion, "pgbouncer/quote_by_number")?,
+        median_ns(&criterion, "quote_paths/quote_by_number")?,
+        median_ns(&criterion, "pgbouncer/select_1")?,
+    ) {
+        (Some(through), Some(direct), Some(select_1)) => format!(
+            "\n\nThrough PgBouncer (transaction pooling, `Db::connect_via_pgbouncer`): quote by number {} against \
+             {} direct (×{:.2}); `SELECT 1` {} against {} (×{:.2}).",
+            human(through),
+            human(direct),
+            through / direct,
+            human(select_1),
+            human(floor),
+            select_1 / floor
+        ),
+        _ => String::new(),
+    };
     let rows_line = match (
         median_ns(&criterion, "floor/sqlx_21_quote_rows")?,
         median_ns(&criterion, "floor/tokio_postgres_21_quote_rows")?,
@@ -309,7 +336,7 @@ pub fn bench_report(print_only: bool) -> anyhow::Result<()> {
         .unwrap_or_default();
     let body = format!(
         "Measured {date} on {}; bench database at scale {scale}. Floor = `SELECT 1` through the same \
-         sqlx pool ({}). Grades: A ≤1.5×, B ≤2×, C ≤4×, D ≤8×, F beyond.\n\n{table}\n{peer_line}{rows_line}\n\n\
+         sqlx pool ({}). Grades: A ≤1.5×, B ≤2×, C ≤4×, D ≤8×, F beyond.\n\n{table}\n{peer_line}{rows_line}{pgbouncer_line}\n\n\
          ### Scale curve\n\n{curve}\n### Capacity\n\n{capacity}",
         machine(),
         human(floor)
