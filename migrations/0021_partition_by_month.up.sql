@@ -351,6 +351,7 @@ DECLARE
     v_part   text;
     v_rows   bigint;
     v_cutoff timestamptz;
+    v_months timestamptz[];
 BEGIN
     IF p_now IS NULL OR NOT isfinite(p_now) THEN
         RAISE EXCEPTION 'p_now must be a finite time, got %', p_now USING ERRCODE = 'invalid_parameter_value';
@@ -374,9 +375,11 @@ BEGIN
 
         -- 1. Strays: each month with rows in the DEFAULT partition gets its partition, the rows
         --    moved into it first (attaching it over those rows would fail). The default ends empty.
-        FOR m IN EXECUTE format(
-            'SELECT DISTINCT date_trunc(''month'', occurred_at AT TIME ZONE ''UTC'') AT TIME ZONE ''UTC'' FROM public.%I ORDER BY 1',
-            v_def)
+        -- (Read into an array first: an open cursor on the default would forbid altering it.)
+        EXECUTE format(
+            'SELECT array_agg(DISTINCT date_trunc(''month'', occurred_at AT TIME ZONE ''UTC'') AT TIME ZONE ''UTC'') FROM public.%I',
+            v_def) INTO v_months;
+        FOREACH m IN ARRAY coalesce(v_months, '{}')
         LOOP
             hi := m + interval '1 month';
             v_part := format('%s_y%sm%s', t.table_name, to_char(m AT TIME ZONE 'UTC', 'YYYY'), to_char(m AT TIME ZONE 'UTC', 'MM'));
