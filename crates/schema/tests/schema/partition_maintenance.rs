@@ -138,12 +138,15 @@ async fn retention_drops_analytics_months_and_detaches_the_trails_append_only() 
     let admin = admin(&db).await;
     rows_at(&db, admin, 0).await;
     let actions = maintain(&db, 30).await;
-    let legacy: Vec<&(String, String, String)> =
-        actions.iter().filter(|(_, _, p)| p.ends_with("_legacy")).collect();
+    let legacy: Vec<&(String, String, String)> = actions.iter().filter(|(_, _, p)| p.ends_with("_legacy")).collect();
     assert_eq!(
         legacy,
         [
-            &("analytics_events".to_string(), "dropped".to_string(), "analytics_events_legacy".to_string()),
+            &(
+                "analytics_events".to_string(),
+                "dropped".to_string(),
+                "analytics_events_legacy".to_string()
+            ),
             &(
                 "admin_activity_logs".to_string(),
                 "detached".to_string(),
@@ -177,7 +180,9 @@ async fn retention_drops_analytics_months_and_detaches_the_trails_append_only() 
     .expect("setting");
     let later = maintain(&db, 31).await;
     assert!(
-        later.iter().all(|(t, a, _)| !(t == "analytics_events" && a == "dropped")),
+        later
+            .iter()
+            .all(|(t, a, _)| !(t == "analytics_events" && a == "dropped")),
         "{later:?}"
     );
 }

@@ -94,12 +94,22 @@ async fn partition_maintenance_is_the_maintenance_roles_alone() {
     let mut conn = connect(&db, APP_LOGIN).await;
     // Moving the clock would detach or drop every month: the application login cannot call it,
     // nor read the partition status, nor touch a partition directly.
-    refused(&mut conn, Some(w.attacker), "SELECT * FROM maintain_partitions('2999-01-01')").await;
+    refused(
+        &mut conn,
+        Some(w.attacker),
+        "SELECT * FROM maintain_partitions('2999-01-01')",
+    )
+    .await;
     refused(&mut conn, None, "SELECT * FROM maintain_partitions()").await;
     refused(&mut conn, None, "SELECT * FROM partition_status()").await;
     refused(&mut conn, None, "SELECT * FROM partition_ranges('analytics_events')").await;
     refused(&mut conn, None, "SELECT * FROM analytics_events_legacy").await;
-    refused(&mut conn, None, "INSERT INTO analytics_events_default (event_type, properties) VALUES ('a.b', '{}')").await;
+    refused(
+        &mut conn,
+        None,
+        "INSERT INTO analytics_events_default (event_type, properties) VALUES ('a.b', '{}')",
+    )
+    .await;
 
     // The worker login (quotedb_system) runs it; with the clock as it is, nothing to do.
     let mut worker = connect(&db, WORKER_LOGIN).await;
