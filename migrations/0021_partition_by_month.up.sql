@@ -22,275 +22,9 @@
 SET LOCAL lock_timeout = '5s';
 SET LOCAL statement_timeout = '15min';
 
-ALTER TABLE analytics_events VALIDATE CONSTRAINT analytics_events_legacy_bound;
-ALTER TABLE admin_activity_logs VALIDATE CONSTRAINT admin_activity_logs_legacy_bound;
-
-SET LOCAL lock_timeout = '2s';
-LOCK TABLE admin_activity_logs, analytics_events IN ACCESS EXCLUSIVE MODE;
-
 ------------------------------------------------------------------------------------------------
--- analytics_events
-------------------------------------------------------------------------------------------------
-
-ALTER TABLE analytics_events RENAME TO analytics_events_legacy;
-ALTER TABLE analytics_events_legacy DROP CONSTRAINT analytics_events_pkey;
-ALTER TABLE analytics_events_legacy
-    ADD CONSTRAINT analytics_events_legacy_pkey PRIMARY KEY USING INDEX analytics_events_id_occurred_at_key;
-ALTER INDEX analytics_events_event_type_occurred_at_idx RENAME TO analytics_events_legacy_event_type_occurred_at_idx;
-ALTER INDEX analytics_events_occurred_at_idx RENAME TO analytics_events_legacy_occurred_at_idx;
-ALTER INDEX analytics_events_properties_idx RENAME TO analytics_events_legacy_properties_idx;
-ALTER INDEX analytics_events_user_id_occurred_at_idx RENAME TO analytics_events_legacy_user_id_occurred_at_idx;
-ALTER INDEX analytics_events_session_id_idx RENAME TO analytics_events_legacy_session_id_idx;
-ALTER INDEX analytics_events_quote_id_occurred_at_idx RENAME TO analytics_events_legacy_quote_id_occurred_at_idx;
-
-CREATE TABLE analytics_events (
-    id          bigint GENERATED ALWAYS AS IDENTITY (SEQUENCE NAME analytics_events_id_seq_partitioned),
-    event_type  text NOT NULL
-        CONSTRAINT analytics_events_event_type_format CHECK (
-            event_type ~ '^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$' AND char_length(event_type) <= 100),
-    user_id     uuid
-        CONSTRAINT analytics_events_user_fk REFERENCES users (id) ON DELETE SET NULL,
-    session_id  uuid
-        CONSTRAINT analytics_events_session_fk REFERENCES user_sessions (id) ON DELETE SET NULL,
-    quote_id    uuid
-        CONSTRAINT analytics_events_quote_fk REFERENCES quotes (id) ON DELETE SET NULL,
-    properties  jsonb NOT NULL
-        CONSTRAINT analytics_events_properties_object CHECK (jsonb_typeof(properties) = 'object'),
-    occurred_at timestamptz NOT NULL DEFAULT now(),
-    created_at  timestamptz NOT NULL DEFAULT now(),
-    CONSTRAINT analytics_events_pkey PRIMARY KEY (id, occurred_at),
-    CONSTRAINT analytics_events_values_bounded CHECK (
-        char_length(event_type) <= 200 AND pg_column_size(properties) <= 65536
-        AND occurred_at >= '1900-01-01 00:00:00+00' AND occurred_at <= '9999-12-31 00:00:00+00'
-        AND created_at >= '1900-01-01 00:00:00+00' AND created_at <= '9999-12-31 00:00:00+00')
-) PARTITION BY RANGE (occurred_at);
-
-SELECT setval('analytics_events_id_seq_partitioned', s.last_value, s.is_called) FROM analytics_events_id_seq AS s;
-ALTER TABLE analytics_events_legacy ALTER COLUMN id DROP IDENTITY;
-ALTER SEQUENCE analytics_events_id_seq_partitioned RENAME TO analytics_events_id_seq;
-
-COMMENT ON TABLE analytics_events IS 'Product analytics event stream (append-mostly, large), partitioned by UTC month of occurred_at (analytics_events_yYYYYmMM; analytics_events_legacy holds the rows from before 0021; analytics_events_default catches strays and is kept empty by maintain_partitions(), which also drops months past analytics.retention_months).';
-COMMENT ON COLUMN analytics_events.event_type IS 'Event name as dotted snake_case (e.g. quote.viewed, quote.bound).';
-COMMENT ON COLUMN analytics_events.properties IS 'Event attributes as a JSON object.';
-COMMENT ON COLUMN analytics_events.occurred_at IS 'When the event happened (client time when reported by a client); the partition key.';
-COMMENT ON COLUMN analytics_events.created_at IS 'When the event was recorded.';
-COMMENT ON CONSTRAINT analytics_events_pkey ON analytics_events IS 'An event is identified by its id; occurred_at is part of the key because a partitioned table''s keys must contain the partition key.';
-COMMENT ON CONSTRAINT analytics_events_event_type_format ON analytics_events IS 'An event type is dotted snake_case of at most 100 characters.';
-COMMENT ON CONSTRAINT analytics_events_user_fk ON analytics_events IS 'An event may concern a user; SET NULL because analytics outlive the user, anonymised.';
-COMMENT ON CONSTRAINT analytics_events_session_fk ON analytics_events IS 'An event may come from a session; SET NULL because expired sessions are swept but events stay.';
-COMMENT ON CONSTRAINT analytics_events_quote_fk ON analytics_events IS 'An event may concern a quote; SET NULL because events outlive deleted quotes.';
-COMMENT ON CONSTRAINT analytics_events_properties_object ON analytics_events IS 'Event properties are a JSON object.';
-COMMENT ON CONSTRAINT analytics_events_values_bounded ON analytics_events IS 'Every value can be read back: numbers are not NaN or infinite; times and dates lie between 1900-01-01 and 9999-12-31; e-mail addresses are at most 254 characters, names and identifiers 200, other text 2000; arrays hold at most 50 items; JSON documents are at most 64 KiB (binary jsonb).';
-
--- On the partitioned table with no partition yet: catalog only. ATTACH below adopts the old
--- table's indexes of the same definitions instead of building new ones.
--- squawk-ignore require-concurrent-index-creation
-CREATE INDEX analytics_events_event_type_occurred_at_idx ON analytics_events (event_type, occurred_at DESC);
-COMMENT ON INDEX analytics_events_event_type_occurred_at_idx IS 'Events of a type in a time range, newest first.';
--- squawk-ignore require-concurrent-index-creation
-CREATE INDEX analytics_events_occurred_at_idx ON analytics_events USING brin (occurred_at);
-COMMENT ON INDEX analytics_events_occurred_at_idx IS 'Time-range scans over all types (rows arrive roughly in time order, so BRIN is tiny).';
--- squawk-ignore require-concurrent-index-creation
-CREATE INDEX analytics_events_properties_idx ON analytics_events USING gin (properties jsonb_path_ops);
-COMMENT ON INDEX analytics_events_properties_idx IS 'Containment filters on properties: properties @> ''{"state":"CA"}''.';
--- squawk-ignore require-concurrent-index-creation
-CREATE INDEX analytics_events_user_id_occurred_at_idx ON analytics_events (user_id, occurred_at DESC) WHERE user_id IS NOT NULL;
-COMMENT ON INDEX analytics_events_user_id_occurred_at_idx IS 'A user''s timeline; also the SET NULL when a user is deleted.';
--- squawk-ignore require-concurrent-index-creation
-CREATE INDEX analytics_events_session_id_idx ON analytics_events (session_id) WHERE session_id IS NOT NULL;
-COMMENT ON INDEX analytics_events_session_id_idx IS 'Events of a session; also the SET NULL when sessions are swept.';
--- squawk-ignore require-concurrent-index-creation
-CREATE INDEX analytics_events_quote_id_occurred_at_idx ON analytics_events (quote_id, occurred_at) WHERE quote_id IS NOT NULL;
-COMMENT ON INDEX analytics_events_quote_id_occurred_at_idx IS 'A quote''s funnel in time order; also the SET NULL when a quote is deleted.';
-
-DO $attach$
-DECLARE
-    bound text := substring(pg_get_constraintdef((SELECT c.oid FROM pg_constraint c
-                                                  WHERE c.conrelid = 'public.analytics_events_legacy'::regclass
-                                                    AND c.conname = 'analytics_events_legacy_bound'))
-                            FROM '''([^'']+)''');
-BEGIN
-    EXECUTE format('ALTER TABLE public.analytics_events ATTACH PARTITION public.analytics_events_legacy FOR VALUES FROM (MINVALUE) TO (%L)', bound);
-END
-$attach$;
-ALTER TABLE analytics_events_legacy DROP CONSTRAINT analytics_events_legacy_bound;
-COMMENT ON TABLE analytics_events_legacy IS 'Partition of analytics_events holding the rows from before the table was partitioned (0021); dropped whole once its upper bound is past analytics.retention_months.';
-CREATE TABLE analytics_events_default PARTITION OF analytics_events DEFAULT;
-COMMENT ON TABLE analytics_events_default IS 'Catch-all partition of analytics_events for months without their own partition; kept empty by maintain_partitions().';
-
-ALTER TABLE analytics_events ENABLE ROW LEVEL SECURITY;
-ALTER TABLE analytics_events FORCE ROW LEVEL SECURITY;
-CREATE POLICY analytics_events_service_select ON analytics_events FOR SELECT TO quotedb_app USING (true);
-CREATE POLICY analytics_events_service_insert ON analytics_events FOR INSERT TO quotedb_app WITH CHECK (true);
-CREATE POLICY analytics_events_system_all ON analytics_events FOR ALL TO quotedb_system USING (true) WITH CHECK (true);
-CREATE POLICY analytics_events_readonly_select ON analytics_events FOR SELECT TO quotedb_readonly USING (true);
-COMMENT ON POLICY analytics_events_service_select ON analytics_events IS 'Service data: the application''s services select it as themselves (no acting user).';
-COMMENT ON POLICY analytics_events_service_insert ON analytics_events IS 'Service data: the application''s services insert it as themselves (no acting user).';
-COMMENT ON POLICY analytics_events_system_all ON analytics_events IS 'The system role sees and changes every row.';
-COMMENT ON POLICY analytics_events_readonly_select ON analytics_events IS 'Reporting reads every row.';
-
-REVOKE ALL ON analytics_events_legacy FROM quotedb_app, quotedb_system, quotedb_readonly;
-GRANT SELECT, INSERT ON analytics_events TO quotedb_app, quotedb_system;
-GRANT SELECT ON analytics_events TO quotedb_readonly;
-GRANT USAGE ON SEQUENCE analytics_events_id_seq TO quotedb_app, quotedb_system;
-
-------------------------------------------------------------------------------------------------
--- admin_activity_logs
-------------------------------------------------------------------------------------------------
-
--- It returns the table's row type: bound to the old table, it is re-created for the new one.
-DROP FUNCTION app_high_risk_activity_page(uuid, timestamptz, bigint, bigint);
-
-ALTER TABLE admin_activity_logs RENAME TO admin_activity_logs_legacy;
-ALTER TABLE admin_activity_logs_legacy DROP CONSTRAINT admin_activity_logs_pkey;
-ALTER TABLE admin_activity_logs_legacy
-    ADD CONSTRAINT admin_activity_logs_legacy_pkey PRIMARY KEY USING INDEX admin_activity_logs_id_occurred_at_key;
-ALTER INDEX admin_activity_logs_admin_user_id_occurred_at_idx RENAME TO admin_activity_logs_legacy_admin_user_id_occurred_at_idx;
-ALTER INDEX admin_activity_logs_occurred_at_high_risk_idx RENAME TO admin_activity_logs_legacy_occurred_at_high_risk_idx;
-ALTER INDEX admin_activity_logs_resource_type_resource_id_occurred_at_idx RENAME TO admin_activity_logs_legacy_resource_idx;
-ALTER INDEX admin_activity_logs_details_idx RENAME TO admin_activity_logs_legacy_details_idx;
-ALTER INDEX admin_activity_logs_risk_factors_idx RENAME TO admin_activity_logs_legacy_risk_factors_idx;
-
-CREATE TABLE admin_activity_logs (
-    id            bigint GENERATED ALWAYS AS IDENTITY (SEQUENCE NAME admin_activity_logs_id_seq_partitioned),
-    admin_user_id uuid NOT NULL,
-    action        text NOT NULL,
-    resource_type text NOT NULL,
-    resource_id   text NULL,
-    details       jsonb NOT NULL,
-    ip            inet NULL,
-    risk_score    smallint NOT NULL,
-    risk_factors  jsonb NOT NULL,
-    occurred_at   timestamptz NOT NULL DEFAULT now(),
-    CONSTRAINT admin_activity_logs_pkey PRIMARY KEY (id, occurred_at),
-    CONSTRAINT admin_activity_logs_admin_user_fk FOREIGN KEY (admin_user_id)
-        REFERENCES admin_users (id) ON DELETE RESTRICT,
-    CONSTRAINT admin_activity_logs_action_present CHECK (btrim(action) <> ''),
-    CONSTRAINT admin_activity_logs_resource_type_present CHECK (btrim(resource_type) <> ''),
-    CONSTRAINT admin_activity_logs_risk_score_range CHECK (risk_score BETWEEN 0 AND 100),
-    CONSTRAINT admin_activity_logs_details_is_object CHECK (jsonb_typeof(details) = 'object'),
-    CONSTRAINT admin_activity_logs_risk_factors_is_array CHECK (jsonb_typeof(risk_factors) = 'array'),
-    CONSTRAINT admin_activity_logs_values_bounded CHECK (
-        char_length(action) <= 200 AND char_length(resource_type) <= 200 AND char_length(resource_id) <= 200
-        AND pg_column_size(details) <= 65536 AND pg_column_size(risk_factors) <= 65536
-        AND occurred_at >= '1900-01-01 00:00:00+00' AND occurred_at <= '9999-12-31 00:00:00+00')
-) PARTITION BY RANGE (occurred_at);
-
-SELECT setval('admin_activity_logs_id_seq_partitioned', s.last_value, s.is_called) FROM admin_activity_logs_id_seq AS s;
-ALTER TABLE admin_activity_logs_legacy ALTER COLUMN id DROP IDENTITY;
-ALTER SEQUENCE admin_activity_logs_id_seq_partitioned RENAME TO admin_activity_logs_id_seq;
-
-COMMENT ON TABLE admin_activity_logs IS 'Append-only trail of what admins did, with a risk score per action; partitioned by UTC month of occurred_at (admin_activity_logs_yYYYYmMM; admin_activity_logs_legacy holds the rows from before 0021; admin_activity_logs_default catches strays and is kept empty by maintain_partitions(), which detaches - never deletes - months past admin_activity.retention_months).';
-COMMENT ON COLUMN admin_activity_logs.resource_id IS 'Id or key of the resource acted on (text: uuids, setting keys); NULL for collection-level actions.';
-COMMENT ON COLUMN admin_activity_logs.ip IS 'Client address the action came from; NULL when it did not come over the network.';
-COMMENT ON COLUMN admin_activity_logs.risk_score IS '0 (routine) to 100 (critical); 70 and above is high risk.';
-COMMENT ON COLUMN admin_activity_logs.risk_factors IS 'JSON array of the factor names that raised the score, e.g. ["new_ip","off_hours"].';
-COMMENT ON COLUMN admin_activity_logs.occurred_at IS 'When the admin acted (the database''s time); the partition key.';
-COMMENT ON CONSTRAINT admin_activity_logs_pkey ON admin_activity_logs IS 'Each log entry has one identity; occurred_at is part of the key because a partitioned table''s keys must contain the partition key.';
-COMMENT ON CONSTRAINT admin_activity_logs_admin_user_fk ON admin_activity_logs IS
-    'The acting admin exists; RESTRICT because the trail must keep every admin it names (admins are deactivated, not deleted).';
-COMMENT ON CONSTRAINT admin_activity_logs_action_present ON admin_activity_logs IS 'Every entry names its action.';
-COMMENT ON CONSTRAINT admin_activity_logs_resource_type_present ON admin_activity_logs IS
-    'Every entry names the kind of resource acted on.';
-COMMENT ON CONSTRAINT admin_activity_logs_risk_score_range ON admin_activity_logs IS 'A risk score is between 0 and 100.';
-COMMENT ON CONSTRAINT admin_activity_logs_details_is_object ON admin_activity_logs IS 'Details are a JSON object.';
-COMMENT ON CONSTRAINT admin_activity_logs_risk_factors_is_array ON admin_activity_logs IS
-    'Risk factors are a JSON array of factor names.';
-COMMENT ON CONSTRAINT admin_activity_logs_values_bounded ON admin_activity_logs IS 'Every value can be read back: numbers are not NaN or infinite; times and dates lie between 1900-01-01 and 9999-12-31; e-mail addresses are at most 254 characters, names and identifiers 200, other text 2000; arrays hold at most 50 items; JSON documents are at most 64 KiB (binary jsonb).';
-
--- squawk-ignore require-concurrent-index-creation
-CREATE INDEX admin_activity_logs_admin_user_id_occurred_at_idx ON admin_activity_logs (admin_user_id, occurred_at DESC);
--- squawk-ignore require-concurrent-index-creation
-CREATE INDEX admin_activity_logs_occurred_at_high_risk_idx ON admin_activity_logs (occurred_at DESC, id DESC)
-    WHERE risk_score >= 70;
-COMMENT ON INDEX admin_activity_logs_occurred_at_high_risk_idx IS
-    'The high-risk review queue: entries scored 70 or more, newest first. Query with the literal predicate risk_score >= 70.';
--- squawk-ignore require-concurrent-index-creation
-CREATE INDEX admin_activity_logs_resource_type_resource_id_occurred_at_idx
-    ON admin_activity_logs (resource_type, resource_id, occurred_at DESC);
--- squawk-ignore require-concurrent-index-creation
-CREATE INDEX admin_activity_logs_details_idx ON admin_activity_logs USING gin (details jsonb_path_ops);
--- default jsonb_ops: factor lookups use key existence (risk_factors ? 'new_ip').
--- squawk-ignore require-concurrent-index-creation
-CREATE INDEX admin_activity_logs_risk_factors_idx ON admin_activity_logs USING gin (risk_factors);
-
--- Statement level, so not cloned onto partitions: the old table keeps its own (same name), the
--- monthly partitions are the owner's alone, and a detached month gets one (maintain_partitions()).
-CREATE TRIGGER admin_activity_logs_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON admin_activity_logs
-    FOR EACH STATEMENT EXECUTE FUNCTION admin_activity_logs_append_only_fn();
-COMMENT ON TRIGGER admin_activity_logs_append_only ON admin_activity_logs IS
-    'The admin activity log is append-only: UPDATE, DELETE and TRUNCATE are refused.';
-
-DO $attach$
-DECLARE
-    bound text := substring(pg_get_constraintdef((SELECT c.oid FROM pg_constraint c
-                                                  WHERE c.conrelid = 'public.admin_activity_logs_legacy'::regclass
-                                                    AND c.conname = 'admin_activity_logs_legacy_bound'))
-                            FROM '''([^'']+)''');
-BEGIN
-    EXECUTE format('ALTER TABLE public.admin_activity_logs ATTACH PARTITION public.admin_activity_logs_legacy FOR VALUES FROM (MINVALUE) TO (%L)', bound);
-END
-$attach$;
-ALTER TABLE admin_activity_logs_legacy DROP CONSTRAINT admin_activity_logs_legacy_bound;
-COMMENT ON TABLE admin_activity_logs_legacy IS 'Partition of admin_activity_logs holding the rows from before the table was partitioned (0021); detached whole once its upper bound is past admin_activity.retention_months.';
-CREATE TABLE admin_activity_logs_default PARTITION OF admin_activity_logs DEFAULT;
-COMMENT ON TABLE admin_activity_logs_default IS 'Catch-all partition of admin_activity_logs for months without their own partition; kept empty by maintain_partitions().';
-
-ALTER TABLE admin_activity_logs ENABLE ROW LEVEL SECURITY;
-ALTER TABLE admin_activity_logs FORCE ROW LEVEL SECURITY;
-CREATE POLICY admin_activity_logs_own_insert ON admin_activity_logs FOR INSERT TO quotedb_app
-    WITH CHECK (admin_user_id = (SELECT app_admin_user_id()));
-CREATE POLICY admin_activity_logs_own_select ON admin_activity_logs FOR SELECT TO quotedb_app
-    USING (admin_user_id = (SELECT app_admin_user_id()));
-CREATE POLICY admin_activity_logs_reader_select ON admin_activity_logs FOR SELECT TO quotedb_app
-    USING ((SELECT admin_has_permission(app_user_id(), 'activity:read')));
-CREATE POLICY admin_activity_logs_readonly_select ON admin_activity_logs FOR SELECT TO quotedb_readonly USING (true);
-CREATE POLICY admin_activity_logs_system_insert ON admin_activity_logs FOR INSERT TO quotedb_system WITH CHECK (true);
-CREATE POLICY admin_activity_logs_system_select ON admin_activity_logs FOR SELECT TO quotedb_system USING (true);
-COMMENT ON POLICY admin_activity_logs_own_insert ON admin_activity_logs IS 'An active admin logs actions only under their own admin id.';
-COMMENT ON POLICY admin_activity_logs_own_select ON admin_activity_logs IS 'An admin reads their own activity.';
-COMMENT ON POLICY admin_activity_logs_reader_select ON admin_activity_logs IS 'Admins holding activity:read read all activity.';
-COMMENT ON POLICY admin_activity_logs_readonly_select ON admin_activity_logs IS 'Reporting reads all activity (risk reporting).';
-COMMENT ON POLICY admin_activity_logs_system_insert ON admin_activity_logs IS 'The system actor logs on behalf of any admin.';
-COMMENT ON POLICY admin_activity_logs_system_select ON admin_activity_logs IS 'The system actor (risk jobs) reads all activity.';
-
-REVOKE ALL ON admin_activity_logs_legacy FROM quotedb_app, quotedb_system, quotedb_readonly;
-GRANT SELECT ON admin_activity_logs TO quotedb_app, quotedb_system, quotedb_readonly;
-GRANT INSERT (admin_user_id, action, resource_type, resource_id, details, ip, risk_score, risk_factors)
-    ON admin_activity_logs TO quotedb_app, quotedb_system;
-GRANT USAGE ON SEQUENCE admin_activity_logs_id_seq TO quotedb_app, quotedb_system;
-
-CREATE FUNCTION app_high_risk_activity_page(
-    p_user_id uuid,
-    p_before_at timestamptz,
-    p_before_id bigint,
-    p_limit bigint
-) RETURNS SETOF admin_activity_logs
-    LANGUAGE plpgsql
-    SET plan_cache_mode TO 'force_generic_plan'
-    AS $$
-DECLARE
-    v_user   text := current_setting('app.user_id', true);
-    v_role   text := current_setting('role');
-BEGIN
-    PERFORM set_config('role', CASE WHEN p_user_id IS NULL THEN 'quotedb_system' ELSE 'quotedb_app' END, true),
-            set_config('app.user_id', coalesce(p_user_id::text, ''), true);
-    RETURN QUERY
-        SELECT * FROM public.admin_activity_logs a
-        WHERE a.risk_score >= 70
-          AND (a.occurred_at, a.id) < (p_before_at, p_before_id)
-        ORDER BY a.occurred_at DESC, a.id DESC
-        LIMIT p_limit;
-    PERFORM set_config('app.user_id', coalesce(v_user, ''), true),
-            set_config('role', v_role, true);
-END
-$$;
-COMMENT ON FUNCTION app_high_risk_activity_page(uuid, timestamptz, bigint, bigint) IS 'A keyset page of admin activity scored 70 or more, newest first, strictly before (p_before_at, p_before_id), as the acting user p_user_id (NULL: the system actor, which only a login holding quotedb_system can be) may read it under the RLS policies; one round trip.';
-REVOKE ALL ON FUNCTION app_high_risk_activity_page(uuid, timestamptz, bigint, bigint) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION app_high_risk_activity_page(uuid, timestamptz, bigint, bigint) TO quotedb_app;
-
-------------------------------------------------------------------------------------------------
--- Partition maintenance: one call for audit_logs, analytics_events and admin_activity_logs
+-- Partition maintenance: one call for audit_logs, analytics_events and admin_activity_logs.
+-- Defined before the swap: the locks it takes are held for as short a time as can be.
 ------------------------------------------------------------------------------------------------
 
 CREATE FUNCTION partition_ranges(p_table regclass)
@@ -480,6 +214,324 @@ COMMENT ON FUNCTION partition_status(timestamptz) IS
 REVOKE ALL ON FUNCTION partition_status(timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION partition_status(timestamptz) TO quotedb_system, quotedb_readonly;
 
+------------------------------------------------------------------------------------------------
+-- The swap
+------------------------------------------------------------------------------------------------
+
+ALTER TABLE analytics_events VALIDATE CONSTRAINT analytics_events_legacy_bound;
+ALTER TABLE admin_activity_logs VALIDATE CONSTRAINT admin_activity_logs_legacy_bound;
+
+SET LOCAL lock_timeout = '2s';
+LOCK TABLE admin_activity_logs, analytics_events IN ACCESS EXCLUSIVE MODE;
+
+------------------------------------------------------------------------------------------------
+-- analytics_events
+------------------------------------------------------------------------------------------------
+
+-- the partitioned successor takes the name in this transaction:
+-- squawk-ignore renaming-table
+ALTER TABLE analytics_events RENAME TO analytics_events_legacy;
+-- replaced in this transaction: the primary key by (id, occurred_at), the bound by the partition constraint:
+-- squawk-ignore ban-drop-constraint
+ALTER TABLE analytics_events_legacy DROP CONSTRAINT analytics_events_pkey;
+ALTER TABLE analytics_events_legacy
+    ADD CONSTRAINT analytics_events_legacy_pkey PRIMARY KEY USING INDEX analytics_events_id_occurred_at_key;
+-- the name passes to the partitioned successor in this transaction:
+-- squawk-ignore renaming-object
+ALTER INDEX analytics_events_event_type_occurred_at_idx RENAME TO analytics_events_legacy_event_type_occurred_at_idx;
+-- the name passes to the partitioned successor in this transaction:
+-- squawk-ignore renaming-object
+ALTER INDEX analytics_events_occurred_at_idx RENAME TO analytics_events_legacy_occurred_at_idx;
+-- the name passes to the partitioned successor in this transaction:
+-- squawk-ignore renaming-object
+ALTER INDEX analytics_events_properties_idx RENAME TO analytics_events_legacy_properties_idx;
+-- the name passes to the partitioned successor in this transaction:
+-- squawk-ignore renaming-object
+ALTER INDEX analytics_events_user_id_occurred_at_idx RENAME TO analytics_events_legacy_user_id_occurred_at_idx;
+-- the name passes to the partitioned successor in this transaction:
+-- squawk-ignore renaming-object
+ALTER INDEX analytics_events_session_id_idx RENAME TO analytics_events_legacy_session_id_idx;
+-- the name passes to the partitioned successor in this transaction:
+-- squawk-ignore renaming-object
+ALTER INDEX analytics_events_quote_id_occurred_at_idx RENAME TO analytics_events_legacy_quote_id_occurred_at_idx;
+
+CREATE TABLE analytics_events (
+    id          bigint GENERATED ALWAYS AS IDENTITY (SEQUENCE NAME analytics_events_id_seq_partitioned),
+    event_type  text NOT NULL
+        CONSTRAINT analytics_events_event_type_format CHECK (
+            event_type ~ '^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$' AND char_length(event_type) <= 100),
+    user_id     uuid
+        CONSTRAINT analytics_events_user_fk REFERENCES users (id) ON DELETE SET NULL,
+    session_id  uuid
+        CONSTRAINT analytics_events_session_fk REFERENCES user_sessions (id) ON DELETE SET NULL,
+    quote_id    uuid
+        CONSTRAINT analytics_events_quote_fk REFERENCES quotes (id) ON DELETE SET NULL,
+    properties  jsonb NOT NULL
+        CONSTRAINT analytics_events_properties_object CHECK (jsonb_typeof(properties) = 'object'),
+    occurred_at timestamptz NOT NULL DEFAULT now(),
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT analytics_events_pkey PRIMARY KEY (id, occurred_at),
+    CONSTRAINT analytics_events_values_bounded CHECK (
+        char_length(event_type) <= 200 AND pg_column_size(properties) <= 65536
+        AND occurred_at >= '1900-01-01 00:00:00+00' AND occurred_at <= '9999-12-31 00:00:00+00'
+        AND created_at >= '1900-01-01 00:00:00+00' AND created_at <= '9999-12-31 00:00:00+00')
+) PARTITION BY RANGE (occurred_at);
+
+SELECT setval('analytics_events_id_seq_partitioned', s.last_value, s.is_called) FROM analytics_events_id_seq AS s;
+-- the identity moved to the partitioned successor, its sequence continuing from the same value:
+-- squawk-ignore ban-alter-identity
+ALTER TABLE analytics_events_legacy ALTER COLUMN id DROP IDENTITY;
+-- the identity sequence keeps its name:
+-- squawk-ignore renaming-object
+ALTER SEQUENCE analytics_events_id_seq_partitioned RENAME TO analytics_events_id_seq;
+
+COMMENT ON TABLE analytics_events IS 'Product analytics event stream (append-mostly, large), partitioned by UTC month of occurred_at (analytics_events_yYYYYmMM; analytics_events_legacy holds the rows from before 0021; analytics_events_default catches strays and is kept empty by maintain_partitions(), which also drops months past analytics.retention_months).';
+COMMENT ON COLUMN analytics_events.event_type IS 'Event name as dotted snake_case (e.g. quote.viewed, quote.bound).';
+COMMENT ON COLUMN analytics_events.properties IS 'Event attributes as a JSON object.';
+COMMENT ON COLUMN analytics_events.occurred_at IS 'When the event happened (client time when reported by a client); the partition key.';
+COMMENT ON COLUMN analytics_events.created_at IS 'When the event was recorded.';
+COMMENT ON CONSTRAINT analytics_events_pkey ON analytics_events IS 'An event is identified by its id; occurred_at is part of the key because a partitioned table''s keys must contain the partition key.';
+COMMENT ON CONSTRAINT analytics_events_event_type_format ON analytics_events IS 'An event type is dotted snake_case of at most 100 characters.';
+COMMENT ON CONSTRAINT analytics_events_user_fk ON analytics_events IS 'An event may concern a user; SET NULL because analytics outlive the user, anonymised.';
+COMMENT ON CONSTRAINT analytics_events_session_fk ON analytics_events IS 'An event may come from a session; SET NULL because expired sessions are swept but events stay.';
+COMMENT ON CONSTRAINT analytics_events_quote_fk ON analytics_events IS 'An event may concern a quote; SET NULL because events outlive deleted quotes.';
+COMMENT ON CONSTRAINT analytics_events_properties_object ON analytics_events IS 'Event properties are a JSON object.';
+COMMENT ON CONSTRAINT analytics_events_values_bounded ON analytics_events IS 'Every value can be read back: numbers are not NaN or infinite; times and dates lie between 1900-01-01 and 9999-12-31; e-mail addresses are at most 254 characters, names and identifiers 200, other text 2000; arrays hold at most 50 items; JSON documents are at most 64 KiB (binary jsonb).';
+
+-- On the partitioned table with no partition yet: catalog only. ATTACH below adopts the old
+-- table's indexes of the same definitions instead of building new ones.
+-- squawk-ignore require-concurrent-index-creation
+CREATE INDEX analytics_events_event_type_occurred_at_idx ON analytics_events (event_type, occurred_at DESC);
+COMMENT ON INDEX analytics_events_event_type_occurred_at_idx IS 'Events of a type in a time range, newest first.';
+-- squawk-ignore require-concurrent-index-creation
+CREATE INDEX analytics_events_occurred_at_idx ON analytics_events USING brin (occurred_at);
+COMMENT ON INDEX analytics_events_occurred_at_idx IS 'Time-range scans over all types (rows arrive roughly in time order, so BRIN is tiny).';
+-- squawk-ignore require-concurrent-index-creation
+CREATE INDEX analytics_events_properties_idx ON analytics_events USING gin (properties jsonb_path_ops);
+COMMENT ON INDEX analytics_events_properties_idx IS 'Containment filters on properties: properties @> ''{"state":"CA"}''.';
+-- squawk-ignore require-concurrent-index-creation
+CREATE INDEX analytics_events_user_id_occurred_at_idx ON analytics_events (user_id, occurred_at DESC) WHERE user_id IS NOT NULL;
+COMMENT ON INDEX analytics_events_user_id_occurred_at_idx IS 'A user''s timeline; also the SET NULL when a user is deleted.';
+-- squawk-ignore require-concurrent-index-creation
+CREATE INDEX analytics_events_session_id_idx ON analytics_events (session_id) WHERE session_id IS NOT NULL;
+COMMENT ON INDEX analytics_events_session_id_idx IS 'Events of a session; also the SET NULL when sessions are swept.';
+-- squawk-ignore require-concurrent-index-creation
+CREATE INDEX analytics_events_quote_id_occurred_at_idx ON analytics_events (quote_id, occurred_at) WHERE quote_id IS NOT NULL;
+COMMENT ON INDEX analytics_events_quote_id_occurred_at_idx IS 'A quote''s funnel in time order; also the SET NULL when a quote is deleted.';
+
+DO $attach$
+DECLARE
+    bound text := substring(pg_get_constraintdef((SELECT c.oid FROM pg_constraint c
+                                                  WHERE c.conrelid = 'public.analytics_events_legacy'::regclass
+                                                    AND c.conname = 'analytics_events_legacy_bound'))
+                            FROM '''([^'']+)''');
+BEGIN
+    EXECUTE format('ALTER TABLE public.analytics_events ATTACH PARTITION public.analytics_events_legacy FOR VALUES FROM (MINVALUE) TO (%L)', bound);
+END
+$attach$;
+-- replaced in this transaction: the primary key by (id, occurred_at), the bound by the partition constraint:
+-- squawk-ignore ban-drop-constraint
+ALTER TABLE analytics_events_legacy DROP CONSTRAINT analytics_events_legacy_bound;
+COMMENT ON TABLE analytics_events_legacy IS 'Partition of analytics_events holding the rows from before the table was partitioned (0021); dropped whole once its upper bound is past analytics.retention_months.';
+CREATE TABLE analytics_events_default PARTITION OF analytics_events DEFAULT;
+COMMENT ON TABLE analytics_events_default IS 'Catch-all partition of analytics_events for months without their own partition; kept empty by maintain_partitions().';
+
+ALTER TABLE analytics_events ENABLE ROW LEVEL SECURITY;
+ALTER TABLE analytics_events FORCE ROW LEVEL SECURITY;
+CREATE POLICY analytics_events_service_select ON analytics_events FOR SELECT TO quotedb_app USING (true);
+CREATE POLICY analytics_events_service_insert ON analytics_events FOR INSERT TO quotedb_app WITH CHECK (true);
+CREATE POLICY analytics_events_system_all ON analytics_events FOR ALL TO quotedb_system USING (true) WITH CHECK (true);
+CREATE POLICY analytics_events_readonly_select ON analytics_events FOR SELECT TO quotedb_readonly USING (true);
+COMMENT ON POLICY analytics_events_service_select ON analytics_events IS 'Service data: the application''s services select it as themselves (no acting user).';
+COMMENT ON POLICY analytics_events_service_insert ON analytics_events IS 'Service data: the application''s services insert it as themselves (no acting user).';
+COMMENT ON POLICY analytics_events_system_all ON analytics_events IS 'The system role sees and changes every row.';
+COMMENT ON POLICY analytics_events_readonly_select ON analytics_events IS 'Reporting reads every row.';
+
+REVOKE ALL ON analytics_events_legacy FROM quotedb_app, quotedb_system, quotedb_readonly;
+GRANT SELECT, INSERT ON analytics_events TO quotedb_app, quotedb_system;
+GRANT SELECT ON analytics_events TO quotedb_readonly;
+GRANT USAGE ON SEQUENCE analytics_events_id_seq TO quotedb_app, quotedb_system;
+
+------------------------------------------------------------------------------------------------
+-- admin_activity_logs
+------------------------------------------------------------------------------------------------
+
+-- It returns the table's row type: bound to the old table, it is re-created for the new one.
+-- re-created below for the new row type: same signature, grants and comment:
+-- squawk-ignore ban-drop-function
+DROP FUNCTION app_high_risk_activity_page(uuid, timestamptz, bigint, bigint);
+
+-- the partitioned successor takes the name in this transaction:
+-- squawk-ignore renaming-table
+ALTER TABLE admin_activity_logs RENAME TO admin_activity_logs_legacy;
+-- replaced in this transaction: the primary key by (id, occurred_at), the bound by the partition constraint:
+-- squawk-ignore ban-drop-constraint
+ALTER TABLE admin_activity_logs_legacy DROP CONSTRAINT admin_activity_logs_pkey;
+ALTER TABLE admin_activity_logs_legacy
+    ADD CONSTRAINT admin_activity_logs_legacy_pkey PRIMARY KEY USING INDEX admin_activity_logs_id_occurred_at_key;
+-- the name passes to the partitioned successor in this transaction:
+-- squawk-ignore renaming-object
+ALTER INDEX admin_activity_logs_admin_user_id_occurred_at_idx RENAME TO admin_activity_logs_legacy_admin_user_id_occurred_at_idx;
+-- the name passes to the partitioned successor in this transaction:
+-- squawk-ignore renaming-object
+ALTER INDEX admin_activity_logs_occurred_at_high_risk_idx RENAME TO admin_activity_logs_legacy_occurred_at_high_risk_idx;
+-- the name passes to the partitioned successor in this transaction:
+-- squawk-ignore renaming-object
+ALTER INDEX admin_activity_logs_resource_type_resource_id_occurred_at_idx RENAME TO admin_activity_logs_legacy_resource_idx;
+-- the name passes to the partitioned successor in this transaction:
+-- squawk-ignore renaming-object
+ALTER INDEX admin_activity_logs_details_idx RENAME TO admin_activity_logs_legacy_details_idx;
+-- the name passes to the partitioned successor in this transaction:
+-- squawk-ignore renaming-object
+ALTER INDEX admin_activity_logs_risk_factors_idx RENAME TO admin_activity_logs_legacy_risk_factors_idx;
+
+CREATE TABLE admin_activity_logs (
+    id            bigint GENERATED ALWAYS AS IDENTITY (SEQUENCE NAME admin_activity_logs_id_seq_partitioned),
+    admin_user_id uuid NOT NULL,
+    action        text NOT NULL,
+    resource_type text NOT NULL,
+    resource_id   text NULL,
+    details       jsonb NOT NULL,
+    ip            inet NULL,
+    -- the type of the table that becomes its first partition (ATTACH requires it):
+    -- squawk-ignore prefer-bigint-over-smallint
+    risk_score    smallint NOT NULL,
+    risk_factors  jsonb NOT NULL,
+    occurred_at   timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT admin_activity_logs_pkey PRIMARY KEY (id, occurred_at),
+    CONSTRAINT admin_activity_logs_admin_user_fk FOREIGN KEY (admin_user_id)
+        REFERENCES admin_users (id) ON DELETE RESTRICT,
+    CONSTRAINT admin_activity_logs_action_present CHECK (btrim(action) <> ''),
+    CONSTRAINT admin_activity_logs_resource_type_present CHECK (btrim(resource_type) <> ''),
+    CONSTRAINT admin_activity_logs_risk_score_range CHECK (risk_score BETWEEN 0 AND 100),
+    CONSTRAINT admin_activity_logs_details_is_object CHECK (jsonb_typeof(details) = 'object'),
+    CONSTRAINT admin_activity_logs_risk_factors_is_array CHECK (jsonb_typeof(risk_factors) = 'array'),
+    CONSTRAINT admin_activity_logs_values_bounded CHECK (
+        char_length(action) <= 200 AND char_length(resource_type) <= 200 AND char_length(resource_id) <= 200
+        AND pg_column_size(details) <= 65536 AND pg_column_size(risk_factors) <= 65536
+        AND occurred_at >= '1900-01-01 00:00:00+00' AND occurred_at <= '9999-12-31 00:00:00+00')
+) PARTITION BY RANGE (occurred_at);
+
+SELECT setval('admin_activity_logs_id_seq_partitioned', s.last_value, s.is_called) FROM admin_activity_logs_id_seq AS s;
+-- the identity moved to the partitioned successor, its sequence continuing from the same value:
+-- squawk-ignore ban-alter-identity
+ALTER TABLE admin_activity_logs_legacy ALTER COLUMN id DROP IDENTITY;
+-- the identity sequence keeps its name:
+-- squawk-ignore renaming-object
+ALTER SEQUENCE admin_activity_logs_id_seq_partitioned RENAME TO admin_activity_logs_id_seq;
+
+COMMENT ON TABLE admin_activity_logs IS 'Append-only trail of what admins did, with a risk score per action; partitioned by UTC month of occurred_at (admin_activity_logs_yYYYYmMM; admin_activity_logs_legacy holds the rows from before 0021; admin_activity_logs_default catches strays and is kept empty by maintain_partitions(), which detaches - never deletes - months past admin_activity.retention_months).';
+COMMENT ON COLUMN admin_activity_logs.resource_id IS 'Id or key of the resource acted on (text: uuids, setting keys); NULL for collection-level actions.';
+COMMENT ON COLUMN admin_activity_logs.ip IS 'Client address the action came from; NULL when it did not come over the network.';
+COMMENT ON COLUMN admin_activity_logs.risk_score IS '0 (routine) to 100 (critical); 70 and above is high risk.';
+COMMENT ON COLUMN admin_activity_logs.risk_factors IS 'JSON array of the factor names that raised the score, e.g. ["new_ip","off_hours"].';
+COMMENT ON COLUMN admin_activity_logs.occurred_at IS 'When the admin acted (the database''s time); the partition key.';
+COMMENT ON CONSTRAINT admin_activity_logs_pkey ON admin_activity_logs IS 'Each log entry has one identity; occurred_at is part of the key because a partitioned table''s keys must contain the partition key.';
+COMMENT ON CONSTRAINT admin_activity_logs_admin_user_fk ON admin_activity_logs IS
+    'The acting admin exists; RESTRICT because the trail must keep every admin it names (admins are deactivated, not deleted).';
+COMMENT ON CONSTRAINT admin_activity_logs_action_present ON admin_activity_logs IS 'Every entry names its action.';
+COMMENT ON CONSTRAINT admin_activity_logs_resource_type_present ON admin_activity_logs IS
+    'Every entry names the kind of resource acted on.';
+COMMENT ON CONSTRAINT admin_activity_logs_risk_score_range ON admin_activity_logs IS 'A risk score is between 0 and 100.';
+COMMENT ON CONSTRAINT admin_activity_logs_details_is_object ON admin_activity_logs IS 'Details are a JSON object.';
+COMMENT ON CONSTRAINT admin_activity_logs_risk_factors_is_array ON admin_activity_logs IS
+    'Risk factors are a JSON array of factor names.';
+COMMENT ON CONSTRAINT admin_activity_logs_values_bounded ON admin_activity_logs IS 'Every value can be read back: numbers are not NaN or infinite; times and dates lie between 1900-01-01 and 9999-12-31; e-mail addresses are at most 254 characters, names and identifiers 200, other text 2000; arrays hold at most 50 items; JSON documents are at most 64 KiB (binary jsonb).';
+
+-- squawk-ignore require-concurrent-index-creation
+CREATE INDEX admin_activity_logs_admin_user_id_occurred_at_idx ON admin_activity_logs (admin_user_id, occurred_at DESC);
+-- squawk-ignore require-concurrent-index-creation
+CREATE INDEX admin_activity_logs_occurred_at_high_risk_idx ON admin_activity_logs (occurred_at DESC, id DESC)
+    WHERE risk_score >= 70;
+COMMENT ON INDEX admin_activity_logs_occurred_at_high_risk_idx IS
+    'The high-risk review queue: entries scored 70 or more, newest first. Query with the literal predicate risk_score >= 70.';
+-- squawk-ignore require-concurrent-index-creation
+CREATE INDEX admin_activity_logs_resource_type_resource_id_occurred_at_idx
+    ON admin_activity_logs (resource_type, resource_id, occurred_at DESC);
+-- squawk-ignore require-concurrent-index-creation
+CREATE INDEX admin_activity_logs_details_idx ON admin_activity_logs USING gin (details jsonb_path_ops);
+-- default jsonb_ops: factor lookups use key existence (risk_factors ? 'new_ip').
+-- squawk-ignore require-concurrent-index-creation
+CREATE INDEX admin_activity_logs_risk_factors_idx ON admin_activity_logs USING gin (risk_factors);
+
+-- Statement level, so not cloned onto partitions: the old table keeps its own (same name), the
+-- monthly partitions are the owner's alone, and a detached month gets one (maintain_partitions()).
+CREATE TRIGGER admin_activity_logs_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON admin_activity_logs
+    FOR EACH STATEMENT EXECUTE FUNCTION admin_activity_logs_append_only_fn();
+COMMENT ON TRIGGER admin_activity_logs_append_only ON admin_activity_logs IS
+    'The admin activity log is append-only: UPDATE, DELETE and TRUNCATE are refused.';
+
+DO $attach$
+DECLARE
+    bound text := substring(pg_get_constraintdef((SELECT c.oid FROM pg_constraint c
+                                                  WHERE c.conrelid = 'public.admin_activity_logs_legacy'::regclass
+                                                    AND c.conname = 'admin_activity_logs_legacy_bound'))
+                            FROM '''([^'']+)''');
+BEGIN
+    EXECUTE format('ALTER TABLE public.admin_activity_logs ATTACH PARTITION public.admin_activity_logs_legacy FOR VALUES FROM (MINVALUE) TO (%L)', bound);
+END
+$attach$;
+-- replaced in this transaction: the primary key by (id, occurred_at), the bound by the partition constraint:
+-- squawk-ignore ban-drop-constraint
+ALTER TABLE admin_activity_logs_legacy DROP CONSTRAINT admin_activity_logs_legacy_bound;
+COMMENT ON TABLE admin_activity_logs_legacy IS 'Partition of admin_activity_logs holding the rows from before the table was partitioned (0021); detached whole once its upper bound is past admin_activity.retention_months.';
+CREATE TABLE admin_activity_logs_default PARTITION OF admin_activity_logs DEFAULT;
+COMMENT ON TABLE admin_activity_logs_default IS 'Catch-all partition of admin_activity_logs for months without their own partition; kept empty by maintain_partitions().';
+
+ALTER TABLE admin_activity_logs ENABLE ROW LEVEL SECURITY;
+ALTER TABLE admin_activity_logs FORCE ROW LEVEL SECURITY;
+CREATE POLICY admin_activity_logs_own_insert ON admin_activity_logs FOR INSERT TO quotedb_app
+    WITH CHECK (admin_user_id = (SELECT app_admin_user_id()));
+CREATE POLICY admin_activity_logs_own_select ON admin_activity_logs FOR SELECT TO quotedb_app
+    USING (admin_user_id = (SELECT app_admin_user_id()));
+CREATE POLICY admin_activity_logs_reader_select ON admin_activity_logs FOR SELECT TO quotedb_app
+    USING ((SELECT admin_has_permission(app_user_id(), 'activity:read')));
+CREATE POLICY admin_activity_logs_readonly_select ON admin_activity_logs FOR SELECT TO quotedb_readonly USING (true);
+CREATE POLICY admin_activity_logs_system_insert ON admin_activity_logs FOR INSERT TO quotedb_system WITH CHECK (true);
+CREATE POLICY admin_activity_logs_system_select ON admin_activity_logs FOR SELECT TO quotedb_system USING (true);
+COMMENT ON POLICY admin_activity_logs_own_insert ON admin_activity_logs IS 'An active admin logs actions only under their own admin id.';
+COMMENT ON POLICY admin_activity_logs_own_select ON admin_activity_logs IS 'An admin reads their own activity.';
+COMMENT ON POLICY admin_activity_logs_reader_select ON admin_activity_logs IS 'Admins holding activity:read read all activity.';
+COMMENT ON POLICY admin_activity_logs_readonly_select ON admin_activity_logs IS 'Reporting reads all activity (risk reporting).';
+COMMENT ON POLICY admin_activity_logs_system_insert ON admin_activity_logs IS 'The system actor logs on behalf of any admin.';
+COMMENT ON POLICY admin_activity_logs_system_select ON admin_activity_logs IS 'The system actor (risk jobs) reads all activity.';
+
+REVOKE ALL ON admin_activity_logs_legacy FROM quotedb_app, quotedb_system, quotedb_readonly;
+GRANT SELECT ON admin_activity_logs TO quotedb_app, quotedb_system, quotedb_readonly;
+GRANT INSERT (admin_user_id, action, resource_type, resource_id, details, ip, risk_score, risk_factors)
+    ON admin_activity_logs TO quotedb_app, quotedb_system;
+GRANT USAGE ON SEQUENCE admin_activity_logs_id_seq TO quotedb_app, quotedb_system;
+
+CREATE FUNCTION app_high_risk_activity_page(
+    p_user_id uuid,
+    p_before_at timestamptz,
+    p_before_id bigint,
+    p_limit bigint
+) RETURNS SETOF admin_activity_logs
+    LANGUAGE plpgsql
+    SET plan_cache_mode TO 'force_generic_plan'
+    AS $$
+DECLARE
+    v_user   text := current_setting('app.user_id', true);
+    v_role   text := current_setting('role');
+BEGIN
+    PERFORM set_config('role', CASE WHEN p_user_id IS NULL THEN 'quotedb_system' ELSE 'quotedb_app' END, true),
+            set_config('app.user_id', coalesce(p_user_id::text, ''), true);
+    RETURN QUERY
+        SELECT * FROM public.admin_activity_logs a
+        WHERE a.risk_score >= 70
+          AND (a.occurred_at, a.id) < (p_before_at, p_before_id)
+        ORDER BY a.occurred_at DESC, a.id DESC
+        LIMIT p_limit;
+    PERFORM set_config('app.user_id', coalesce(v_user, ''), true),
+            set_config('role', v_role, true);
+END
+$$;
+COMMENT ON FUNCTION app_high_risk_activity_page(uuid, timestamptz, bigint, bigint) IS 'A keyset page of admin activity scored 70 or more, newest first, strictly before (p_before_at, p_before_id), as the acting user p_user_id (NULL: the system actor, which only a login holding quotedb_system can be) may read it under the RLS policies; one round trip.';
+REVOKE ALL ON FUNCTION app_high_risk_activity_page(uuid, timestamptz, bigint, bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION app_high_risk_activity_page(uuid, timestamptz, bigint, bigint) TO quotedb_app;
+
+-- The months ahead of the two tables (and of audit_logs, if due).
 SELECT count(*) FROM maintain_partitions();
 
 SELECT hand_objects_to_owner();
