@@ -531,7 +531,27 @@ COMMENT ON FUNCTION app_high_risk_activity_page(uuid, timestamptz, bigint, bigin
 REVOKE ALL ON FUNCTION app_high_risk_activity_page(uuid, timestamptz, bigint, bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION app_high_risk_activity_page(uuid, timestamptz, bigint, bigint) TO quotedb_app;
 
--- The months ahead of the two tables (and of audit_logs, if due).
-SELECT count(*) FROM maintain_partitions();
+-- The next three months of the two tables (the default of partitions.months_ahead). Not
+-- maintain_partitions(): a deploy must not apply retention (detach or drop months) on its way;
+-- the scheduler's first run does.
+DO $ahead$
+DECLARE
+    t      text;
+    m      timestamptz;
+    hi     timestamptz;
+    v_part text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['analytics_events', 'admin_activity_logs'] LOOP
+        FOR i IN 0 .. 3 LOOP
+            m := (date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') + make_interval(months => i);
+            hi := m + interval '1 month';
+            CONTINUE WHEN EXISTS (SELECT 1 FROM public.partition_ranges(format('public.%I', t)::regclass) AS p
+                                  WHERE NOT p.is_default AND p.range_from < hi AND p.range_to > m);
+            v_part := format('%s_y%sm%s', t, to_char(m AT TIME ZONE 'UTC', 'YYYY'), to_char(m AT TIME ZONE 'UTC', 'MM'));
+            EXECUTE format('CREATE TABLE public.%I PARTITION OF public.%I FOR VALUES FROM (%L) TO (%L)', v_part, t, m, hi);
+        END LOOP;
+    END LOOP;
+END
+$ahead$;
 
 SELECT hand_objects_to_owner();
