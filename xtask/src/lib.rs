@@ -157,6 +157,11 @@ pub async fn db_status() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A row of `partition_status()`: table, partitions, runway to (date), runway months, default rows.
+type StatusRow = (String, i32, Option<String>, Option<i32>, i64);
+/// A row of `maintain_partitions()`: table, action, partition, from, to (dates), rows.
+type ActionRow = (String, String, String, Option<String>, Option<String>, Option<i64>);
+
 /// `partition_status()` of a database (0021 on): per partitioned table, its runway (the upper
 /// bound of its newest partition, in whole months after the current one) and the rows its DEFAULT
 /// partition caught (0 when healthy).
@@ -168,7 +173,7 @@ pub async fn print_partition_status(conn: &mut PgConnection) -> anyhow::Result<(
         println!("partitions: partition_status() missing (migrations before 0021)");
         return Ok(());
     }
-    let rows: Vec<(String, i32, Option<String>, Option<i32>, i64)> = sqlx::query_as(
+    let rows: Vec<StatusRow> = sqlx::query_as(
         "SELECT table_name, partitions, to_char(runway_to AT TIME ZONE 'UTC', 'YYYY-MM-DD'), runway_months, default_rows
          FROM partition_status()",
     )
@@ -199,7 +204,7 @@ pub async fn print_partition_status(conn: &mut PgConnection) -> anyhow::Result<(
 pub async fn maintain(now: Option<time::OffsetDateTime>) -> anyhow::Result<()> {
     let mut conn = dev_connection().await?;
     let mut tx = conn.begin_with("BEGIN; SET LOCAL ROLE quotedb_system").await?;
-    let actions: Vec<(String, String, String, Option<String>, Option<String>, Option<i64>)> = sqlx::query_as(
+    let actions: Vec<ActionRow> = sqlx::query_as(
         "SELECT table_name, action, partition_name,
                 CASE WHEN isfinite(range_from) THEN to_char(range_from AT TIME ZONE 'UTC', 'YYYY-MM-DD') END,
                 CASE WHEN isfinite(range_to) THEN to_char(range_to AT TIME ZONE 'UTC', 'YYYY-MM-DD') END,
