@@ -150,7 +150,83 @@ pub async fn db_status() -> anyhow::Result<()> {
     for (name, template) in dbs {
         println!("  {name}{}", if template { " (template)" } else { "" });
     }
+    if server.database_exists(&dev_database_name()).await? {
+        let mut dev = dev_connection().await?;
+        print_partition_status(&mut dev).await?;
+    }
     Ok(())
+}
+
+/// A row of `partition_status()`: table, partitions, runway to (date), runway months, default rows.
+type StatusRow = (String, i32, Option<String>, Option<i32>, i64);
+/// A row of `maintain_partitions()`: table, action, partition, from, to (dates), rows.
+type ActionRow = (String, String, String, Option<String>, Option<String>, Option<i64>);
+
+/// `partition_status()` of a database (0021 on): per partitioned table, its runway (the upper
+/// bound of its newest partition, in whole months after the current one) and the rows its DEFAULT
+/// partition caught (0 when healthy).
+pub async fn print_partition_status(conn: &mut PgConnection) -> anyhow::Result<()> {
+    let has_it: bool = sqlx::query_scalar("SELECT to_regprocedure('public.partition_status(timestamptz)') IS NOT NULL")
+        .fetch_one(&mut *conn)
+        .await?;
+    if !has_it {
+        println!("partitions: partition_status() missing (migrations before 0021)");
+        return Ok(());
+    }
+    let rows: Vec<StatusRow> = sqlx::query_as(
+        "SELECT table_name, partitions, to_char(runway_to AT TIME ZONE 'UTC', 'YYYY-MM-DD'), runway_months, default_rows
+         FROM partition_status()",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    println!("partitions (dev database):");
+    println!(
+        "  {:<22} {:>10} {:>12} {:>14} {:>12}",
+        "table", "partitions", "runway to", "runway months", "default rows"
+    );
+    for (table, partitions, to, months, default_rows) in rows {
+        let warn = if default_rows > 0 || months.unwrap_or(0) < 1 {
+            "  <- run `cargo xtask maintain`"
+        } else {
+            ""
+        };
+        println!(
+            "  {table:<22} {partitions:>10} {:>12} {:>14} {default_rows:>12}{warn}",
+            to.unwrap_or_else(|| "-".into()),
+            months.map_or_else(|| "-".into(), |m| m.to_string()),
+        );
+    }
+    Ok(())
+}
+
+/// Run `maintain_partitions()` on the dev database as the system role (what the platform's
+/// scheduler does through `Db::maintenance().run`), print its actions and the status after.
+pub async fn maintain(now: Option<time::OffsetDateTime>) -> anyhow::Result<()> {
+    let mut conn = dev_connection().await?;
+    let mut tx = conn.begin_with("BEGIN; SET LOCAL ROLE quotedb_system").await?;
+    let actions: Vec<ActionRow> = sqlx::query_as(
+        "SELECT table_name, action, partition_name,
+                CASE WHEN isfinite(range_from) THEN to_char(range_from AT TIME ZONE 'UTC', 'YYYY-MM-DD') END,
+                CASE WHEN isfinite(range_to) THEN to_char(range_to AT TIME ZONE 'UTC', 'YYYY-MM-DD') END,
+                row_count
+         FROM maintain_partitions(coalesce($1, now()))",
+    )
+    .bind(now)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    if actions.is_empty() {
+        println!("maintain: nothing to do");
+    }
+    for (table, action, partition, from, to, rows) in actions {
+        println!(
+            "maintain: {table}: {action} {partition} [{} .. {}){}",
+            from.unwrap_or_else(|| "MINVALUE".into()),
+            to.unwrap_or_else(|| "MAXVALUE".into()),
+            rows.map_or_else(String::new, |r| format!(", {r} rows"))
+        );
+    }
+    print_partition_status(&mut conn).await
 }
 
 /// A connection to the dev database (which must exist: `cargo xtask db-reset` creates it).

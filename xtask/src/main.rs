@@ -57,8 +57,16 @@ enum Command {
     DbStart,
     /// Stop the project-local PostgreSQL cluster.
     DbStop,
-    /// Where the server comes from, whether it runs, and which databases quotedb has on it.
+    /// Where the server comes from, whether it runs, which databases quotedb has on it, and the
+    /// dev database's partitions: each partitioned table's runway and DEFAULT partition rows.
     DbStatus,
+    /// Partition maintenance on the dev database as the system role (maintain_partitions():
+    /// partitions ahead, strays out of the DEFAULT partitions, retention); prints what it did.
+    Maintain {
+        /// Run with the clock at this time (YYYY-MM-DD or RFC 3339) instead of now().
+        #[arg(long)]
+        now: Option<String>,
+    },
     /// Compare a live database's schema with the migrations at the version it applied: what was
     /// changed by hand (+ only live, - only in the migrations); exits non-zero on any difference.
     Drift {
@@ -201,6 +209,7 @@ fn run() -> anyhow::Result<()> {
             Command::DbStart => xtask::db_start().await?,
             Command::DbStop => xtask::db_stop()?,
             Command::DbStatus => xtask::db_status().await?,
+            Command::Maintain { now } => xtask::maintain(now.as_deref().map(parse_anchor).transpose()?).await?,
             Command::DbClean => xtask::db_clean().await?,
             Command::Compat { against } => {
                 let server = quotedb_testkit::server().await?;

@@ -2,7 +2,8 @@
 //! admin code use to read and write quotedb, instead of writing SQL.
 //!
 //! - One handle, [`Db`], around a `PgPool`, with one accessor per aggregate:
-//!   [`Db::users`], [`Db::quotes`], [`Db::rating`], [`Db::security`], [`Db::realtime`], [`Db::admin`].
+//!   [`Db::users`], [`Db::quotes`], [`Db::rating`], [`Db::security`], [`Db::realtime`], [`Db::admin`],
+//!   [`Db::maintenance`].
 //! - Every query is checked at compile time by sqlx against the migrated schema (`.sqlx/` holds
 //!   the offline metadata).
 //! - Calls on row-level-secured tables take an [`Actor`] and run as the non-owner role
@@ -18,6 +19,7 @@
 pub mod actor;
 pub mod admin;
 pub mod error;
+pub mod maintenance;
 pub mod page;
 mod pooling;
 pub mod quotes;
@@ -231,6 +233,11 @@ impl Db {
     /// Admin: roles and permissions, admin users, activity, settings, dashboards, rate changes.
     pub fn admin(&self) -> admin::Admin<'_> {
         admin::Admin::new(self)
+    }
+
+    /// Maintenance for the platform's scheduler (system role): partitions ahead, strays, retention.
+    pub fn maintenance(&self) -> maintenance::Maintenance<'_> {
+        maintenance::Maintenance::new(self)
     }
 }
 

@@ -254,6 +254,12 @@ pub mod settings {
     pub const NOTIFICATION_MAX_ATTEMPTS: &str = "notifications.max_attempts";
     /// Months of audit log partitions kept attached (24). Number.
     pub const AUDIT_RETENTION_MONTHS: &str = "audit.retention_months";
+    /// Months of analytics_events partitions kept; older months are dropped (13). Number.
+    pub const ANALYTICS_RETENTION_MONTHS: &str = "analytics.retention_months";
+    /// Months of admin_activity_logs partitions kept attached; older months are detached (24). Number.
+    pub const ADMIN_ACTIVITY_RETENTION_MONTHS: &str = "admin_activity.retention_months";
+    /// Months ahead `maintain_partitions()` keeps partitions ready (3, between 0 and 36). Number.
+    pub const PARTITIONS_MONTHS_AHEAD: &str = "partitions.months_ahead";
     /// Consecutive failed admin logins before the account locks (5). Number.
     pub const ADMIN_MAX_FAILED_LOGINS: &str = "admin.max_failed_logins";
     /// Minutes an admin account stays locked (30). Number.
@@ -268,6 +274,9 @@ pub mod settings {
         (SESSION_LIFETIME_HOURS, false),
         (NOTIFICATION_MAX_ATTEMPTS, false),
         (AUDIT_RETENTION_MONTHS, false),
+        (ANALYTICS_RETENTION_MONTHS, false),
+        (ADMIN_ACTIVITY_RETENTION_MONTHS, false),
+        (PARTITIONS_MONTHS_AHEAD, false),
         (ADMIN_MAX_FAILED_LOGINS, false),
         (ADMIN_LOCKOUT_MINUTES, false),
         (ADMIN_IP_ALLOWLIST, true),

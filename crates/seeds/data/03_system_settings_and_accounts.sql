@@ -7,6 +7,9 @@
 --   sessions.lifetime_hours       number   720   lifetime of a user session (30 days)
 --   notifications.max_attempts    number   5     delivery attempts before a notification is dead
 --   audit.retention_months        number   24    months of audit_logs partitions kept attached
+--   analytics.retention_months    number   13    months of analytics_events partitions kept (older: dropped)
+--   admin_activity.retention_months number 24    months of admin_activity_logs partitions kept attached
+--   partitions.months_ahead       number   3     months of partitions maintain_partitions() creates ahead
 --   admin.max_failed_logins       number   5     consecutive failed admin logins before the lock
 --   admin.lockout_minutes         number   30    how long that lock lasts
 --   security.admin_ip_allowlist   array    networks admin sign-in is accepted from (SENSITIVE)
@@ -31,6 +34,15 @@ VALUES
      false),
     ('audit.retention_months', '24', 'number',
      'Months of audit_logs partitions kept attached; older months are detached by the retention step.',
+     false),
+    ('analytics.retention_months', '13', 'number',
+     'Months of analytics_events partitions kept; maintain_partitions() drops the months wholly older than the current month minus this.',
+     false),
+    ('admin_activity.retention_months', '24', 'number',
+     'Months of admin_activity_logs partitions kept attached; maintain_partitions() detaches (never deletes) older months for archiving.',
+     false),
+    ('partitions.months_ahead', '3', 'number',
+     'Months after the current one for which maintain_partitions() keeps partitions of audit_logs, analytics_events and admin_activity_logs ready (0-36).',
      false),
     ('admin.max_failed_logins', '5', 'number',
      'Consecutive failed admin logins after which the admin account is locked (admin_users.locked_until).',

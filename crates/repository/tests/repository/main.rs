@@ -9,6 +9,7 @@
 mod common;
 
 mod admin;
+mod maintenance;
 mod pgbouncer;
 mod pricing_props;
 mod quotes;

@@ -149,8 +149,8 @@ pub const KNOWN_VIOLATIONS: &[(&str, &str)] = &[
         "FK (user_id, session_id) -> user_sessions (user_id, id) ON DELETE SET NULL (session_id)",
     ),
     (
-        "analytics_events: PRIMARY KEY analytics_events_pkey (id) lacks user_id",
-        "PRIMARY KEY (user_id, id)",
+        "analytics_events: PRIMARY KEY analytics_events_pkey (id, occurred_at) lacks user_id",
+        "PRIMARY KEY (user_id, id, occurred_at)",
     ),
     (
         "analytics_events: distribution column user_id is nullable",

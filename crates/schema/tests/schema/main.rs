@@ -13,6 +13,7 @@ mod distribution;
 mod enums;
 mod hostile_login;
 mod migrations;
+mod partition_maintenance;
 mod quotes_rules;
 mod rate_changes;
 mod rating_rules;

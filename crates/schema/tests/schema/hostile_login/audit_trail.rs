@@ -203,4 +203,33 @@ async fn refused_or_missing(conn: &mut PgConnection, user: Uuid, sql: &str) {
         matches!(code.as_deref(), Some("42501" | "23514" | "22023" | "42883")),
         "{sql}: {err}"
     );
+
+#[tokio::test]
+async fn partition_maintenance_is_the_maintenance_roles_alone() {
+    let db = TestDb::seeded(&quotedb_schema::MIGRATOR, quotedb_seeds::REFERENCE).await;
+    let w = world(&db).await;
+    let mut conn = connect(&db, APP_LOGIN).await;
+    // Moving the clock would detach or drop every month: the application login cannot call it,
+    // nor read the partition status, nor touch a partition directly.
+    refused(
+        &mut conn,
+        Some(w.attacker),
+        "SELECT * FROM maintain_partitions('2999-01-01')",
+    )
+    .await;
+    refused(&mut conn, None, "SELECT * FROM maintain_partitions()").await;
+    refused(&mut conn, None, "SELECT * FROM partition_status()").await;
+    refused(&mut conn, None, "SELECT * FROM partition_ranges('analytics_events')").await;
+    refused(&mut conn, None, "SELECT * FROM analytics_events_legacy").await;
+    refused(
+        &mut conn,
+        None,
+        "INSERT INTO analytics_events_default (event_type, properties) VALUES ('a.b', '{}')",
+    )
+    .await;
+
+    // The worker login (quotedb_system) runs it; with the clock as it is, nothing to do.
+    let mut worker = connect(&db, WORKER_LOGIN).await;
+    let ran = attempt(&mut worker, None, "SELECT * FROM maintain_partitions()").await;
+    assert!(matches!(ran, Ok(0)), "nothing to do: {ran:?}");
 }

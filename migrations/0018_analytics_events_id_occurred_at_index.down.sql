@@ -1,0 +1,2 @@
+-- 0018 (down): drop the index built for the partitioning.
+DROP INDEX analytics_events_id_occurred_at_key;
