@@ -203,6 +203,7 @@ async fn refused_or_missing(conn: &mut PgConnection, user: Uuid, sql: &str) {
         matches!(code.as_deref(), Some("42501" | "23514" | "22023" | "42883")),
         "{sql}: {err}"
     );
+}
 
 #[tokio::test]
 async fn partition_maintenance_is_the_maintenance_roles_alone() {
