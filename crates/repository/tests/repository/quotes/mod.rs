@@ -22,7 +22,7 @@ fn in_days(days: i64) -> time::Date {
 
 /// Collision (no limit, 500 deductible) and bodily injury (100k limit) in the test state's
 /// 1.2 territory, effective next week.
-fn new_quote(customer: UserId, agent: Option<UserId>) -> NewQuote {
+pub(crate) fn new_quote(customer: UserId, agent: Option<UserId>) -> NewQuote {
     NewQuote {
         customer_id: customer,
         agent_id: agent,
