@@ -261,51 +261,32 @@ async fn measure_replica_lag_and_read_your_writes_waits() {
         .await
         .expect("connect");
 
-    // Wait until replay reaches each write's token, polling as fast as the round trip allows.
-    let cycles = 200;
-    let mut waits = Vec::with_capacity(cycles);
-    let mut routed_waits = Vec::with_capacity(cycles);
-    let mut served = 0;
-    for _ in 0..cycles {
-        create(&db, customer).await;
-        let token = db.read_token().await.expect("token");
-        let start = Instant::now();
-        loop {
-            let replayed: bool = sqlx::query_scalar("SELECT pg_last_wal_replay_lsn() >= $1::text::pg_lsn")
-                .bind(token.to_string())
-                .fetch_one(&mut on_replica)
-                .await
-                .expect("replay lsn");
-            if replayed {
-                break;
-            }
-        }
-        waits.push(start.elapsed());
-        // The same through the router (its probe and poll interval included), for the next write.
-        create(&db, customer).await;
-        let token = db.read_token().await.expect("token");
-        let start = Instant::now();
-        if db.after(token).read_route().await.is_some() {
-            served += 1;
-        }
-        routed_waits.push(start.elapsed());
-    }
-    let pct = |v: &mut Vec<Duration>, p: f64| {
-        v.sort();
-        v[((v.len() as f64 - 1.0) * p).round() as usize]
-    };
-    eprintln!(
-        "read-your-writes, wait until replay >= token (busy poll), {cycles} create cycles: p50 {:?} p99 {:?} max {:?}",
-        pct(&mut waits, 0.5),
-        pct(&mut waits, 0.99),
-        pct(&mut waits, 1.0)
-    );
-    eprintln!(
-        "read-your-writes through the router (ReplicaOptions::default()): p50 {:?} p99 {:?} max {:?}; {served}/{cycles} on the replica",
-        pct(&mut routed_waits, 0.5),
-        pct(&mut routed_waits, 0.99),
-        pct(&mut routed_waits, 1.0)
-    );
+    ryw_waits(
+        &db,
+        customer,
+        &mut on_replica,
+        "synchronous_commit = off (the test cluster's)",
+    )
+    .await;
+    // The same with commits flushed before they return, as a durable primary does.
+    let sync_primary = PgPoolOptions::new()
+        .max_connections(4)
+        .connect_with(
+            tdb.pool()
+                .connect_options()
+                .as_ref()
+                .clone()
+                .options([("synchronous_commit", "on")]),
+        )
+        .await
+        .expect("primary, synchronous commits");
+    let replica_pool = PgPoolOptions::new()
+        .max_connections(4)
+        .connect(&replica.url_for(tdb.name()).await.expect("url"))
+        .await
+        .expect("replica");
+    let sync_db = Db::with_replicas(sync_primary, vec![replica_pool], options);
+    ryw_waits(&sync_db, customer, &mut on_replica, "synchronous_commit = on").await;
 
     // A burst of writes, then the lag the primary reports.
     let burst = 200;
@@ -334,5 +315,55 @@ async fn measure_replica_lag_and_read_your_writes_waits() {
         "after a burst of {burst} quote creations ({burst_time:?}): replay lag {} bytes, replay_lag {} s; caught up {caught_up:?} later",
         bytes.map_or("?".into(), |b| b.to_string()),
         seconds.map_or("null (idle)".into(), |s| format!("{s:.6}"))
+    );
+}
+
+/// Read-your-writes waits over 200 create cycles: until replay reaches the token (busy poll on
+/// `on_replica`), and through the router.
+async fn ryw_waits(db: &Db, customer: UserId, on_replica: &mut PgConnection, label: &str) {
+    // Wait until replay reaches each write's token, polling as fast as the round trip allows.
+    let cycles = 200;
+    let mut waits = Vec::with_capacity(cycles);
+    let mut routed_waits = Vec::with_capacity(cycles);
+    let mut served = 0;
+    for _ in 0..cycles {
+        create(db, customer).await;
+        let token = db.read_token().await.expect("token");
+        let start = Instant::now();
+        loop {
+            let replayed: bool = sqlx::query_scalar("SELECT pg_last_wal_replay_lsn() >= $1::text::pg_lsn")
+                .bind(token.to_string())
+                .fetch_one(&mut *on_replica)
+                .await
+                .expect("replay lsn");
+            if replayed {
+                break;
+            }
+        }
+        waits.push(start.elapsed());
+        // The same through the router (its probe and poll interval included), for the next write.
+        create(db, customer).await;
+        let token = db.read_token().await.expect("token");
+        let start = Instant::now();
+        if db.after(token).read_route().await.is_some() {
+            served += 1;
+        }
+        routed_waits.push(start.elapsed());
+    }
+    let pct = |v: &mut Vec<Duration>, p: f64| {
+        v.sort();
+        v[((v.len() as f64 - 1.0) * p).round() as usize]
+    };
+    eprintln!(
+        "[{label}] read-your-writes, wait until replay >= token (busy poll), {cycles} create cycles: p50 {:?} p99 {:?} max {:?}",
+        pct(&mut waits, 0.5),
+        pct(&mut waits, 0.99),
+        pct(&mut waits, 1.0)
+    );
+    eprintln!(
+        "[{label}] read-your-writes through the router (ReplicaOptions::default()): p50 {:?} p99 {:?} max {:?}; {served}/{cycles} on the replica",
+        pct(&mut routed_waits, 0.5),
+        pct(&mut routed_waits, 0.99),
+        pct(&mut routed_waits, 1.0)
     );
 }
