@@ -63,7 +63,7 @@ impl Db {
     }
 
     /// Wrap an existing pool with a reference data cache of the caller's choosing (see
-    /// [`reference`]; e.g. [`reference::ReferenceOptions::unlistened`] behind a
+    /// [`mod@reference`]; e.g. [`reference::ReferenceOptions::unlistened`] behind a
     /// transaction-pooling PgBouncer, where `LISTEN` cannot work).
     pub fn with_reference_options(pool: PgPool, options: reference::ReferenceOptions) -> Self {
         Self {
