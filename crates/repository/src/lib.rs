@@ -166,6 +166,13 @@ impl Db {
         replica::ReadTarget { db: self, route }
     }
 
+    /// What this handle knows of each replica (in the order given to [`Db::with_replicas`]):
+    /// marked down or not and why, lag and replay position at the last probe. Empty without
+    /// replicas. For monitoring; makes no round trip.
+    pub fn replica_status(&self) -> Vec<replica::ReplicaStatus> {
+        self.replicas.as_ref().map(|r| r.status()).unwrap_or_default()
+    }
+
     /// Where a read with this handle's consistency would go now: `Some(n)` for replica `n`
     /// (in the order given to [`Db::with_replicas`]), `None` for the primary. For monitoring
     /// and tests; the routed calls decide for themselves.

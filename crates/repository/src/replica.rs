@@ -124,6 +124,21 @@ pub enum Consistency {
     Primary,
 }
 
+/// What a handle knows of one replica (from its last probe), for monitoring: [`Db::replica_status`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplicaStatus {
+    /// Out of rotation until this long from now (unreachable, timed out, or not a standby).
+    pub down_for: Option<Duration>,
+    /// Why it was last marked down.
+    pub last_error: Option<String>,
+    /// Its replay lag at the last probe.
+    pub lag: Option<Duration>,
+    /// Its replay position at the last probe.
+    pub replayed: Option<ReadToken>,
+    /// How long ago the last probe was.
+    pub probed_ago: Option<Duration>,
+}
+
 /// What the last probe of a replica found.
 #[derive(Debug, Clone, Copy)]
 struct Seen {
@@ -137,6 +152,7 @@ struct Node {
     pool: PgPool,
     seen: Mutex<Option<Seen>>,
     down_until: Mutex<Option<Instant>>,
+    last_error: Mutex<Option<String>>,
 }
 
 /// The replicas of a [`Db`], shared by its clones.
@@ -167,6 +183,7 @@ impl Replicas {
                     pool,
                     seen: Mutex::new(None),
                     down_until: Mutex::new(None),
+                    last_error: Mutex::new(None),
                 })
                 .collect(),
             options,
@@ -182,9 +199,27 @@ impl Replicas {
         &self.nodes[n].pool
     }
 
-    pub(crate) fn mark_down(&self, n: usize) {
+    pub(crate) fn mark_down(&self, n: usize, why: String) {
         *lock(&self.nodes[n].down_until) = Some(Instant::now() + self.options.down_for);
         *lock(&self.nodes[n].seen) = None;
+        *lock(&self.nodes[n].last_error) = Some(why);
+    }
+
+    pub(crate) fn status(&self) -> Vec<ReplicaStatus> {
+        let now = Instant::now();
+        self.nodes
+            .iter()
+            .map(|node| {
+                let seen = *lock(&node.seen);
+                ReplicaStatus {
+                    down_for: lock(&node.down_until).and_then(|until| until.checked_duration_since(now)),
+                    last_error: lock(&node.last_error).clone(),
+                    lag: seen.map(|s| s.lag),
+                    replayed: seen.map(|s| ReadToken(s.replayed)),
+                    probed_ago: seen.map(|s| s.at.elapsed()),
+                }
+            })
+            .collect()
     }
 
     fn is_down(&self, n: usize) -> bool {
@@ -208,17 +243,17 @@ impl Replicas {
             }
             Ok(Ok(None)) => {
                 tracing::warn!(replica = n, "not a standby (promoted?): skipped");
-                self.mark_down(n);
+                self.mark_down(n, "not a standby (promoted?)".into());
                 None
             }
             Ok(Err(e)) => {
                 tracing::warn!(replica = n, error = %e, "replica unreachable: marked down");
-                self.mark_down(n);
+                self.mark_down(n, format!("probe failed: {e}"));
                 None
             }
             Err(_) => {
                 tracing::warn!(replica = n, "replica probe timed out: marked down");
-                self.mark_down(n);
+                self.mark_down(n, format!("probe timed out ({:?})", self.options.probe_timeout));
                 None
             }
         }
@@ -325,7 +360,7 @@ impl ReadTarget<'_> {
             Some(down) => {
                 tracing::debug!(replica = n, error = %err, "replica read failed: reading the primary");
                 if down {
-                    replicas.mark_down(n);
+                    replicas.mark_down(n, format!("read failed: {err}"));
                 }
                 true
             }

@@ -456,7 +456,12 @@ impl LocalCluster {
             }
             fs::create_dir_all(&dir).map_err(|e| Error::Cluster(e.to_string()))?;
             if let Some(who) = who {
-                chown_tree(&self.dir.join("standbys"), who)?;
+                // The standbys directory itself and this standby's: never the other standbys'
+                // (running servers, whose files come and go).
+                let standbys = self.dir.join("standbys");
+                std::os::unix::fs::chown(&standbys, Some(who.uid), Some(who.gid))
+                    .map_err(|e| Error::Cluster(format!("cannot chown {}: {e}", standbys.display())))?;
+                chown_tree(&dir, who)?;
             }
             if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
                 return Err(Error::Cluster(format!("a standby name is [A-Za-z0-9_]+, not {name:?}")));

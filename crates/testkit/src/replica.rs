@@ -20,8 +20,10 @@ use tokio::sync::OnceCell;
 use crate::cluster::LocalCluster;
 use crate::{Backend, Error, Server, server};
 
-/// How long [`Replica::url_for`] waits for the standby to replay a database's creation.
-const CATCH_UP: Duration = Duration::from_secs(60);
+/// How long [`Replica::url_for`] waits for the standby to replay a database's creation. Long: a
+/// standby replays all the cluster's WAL in one process, and while a test binary creates and
+/// drops a database per test on two busy cores it can fall a minute or more behind.
+const CATCH_UP: Duration = Duration::from_secs(300);
 
 /// A hot standby of the test server.
 #[derive(Debug, Clone)]
