@@ -204,6 +204,20 @@ impl LocalCluster {
                 fs::remove_dir_all(&data)
                     .map_err(|e| Error::Cluster(format!("cannot remove a half-made cluster: {e}")))?;
             }
+            // Standbys of a cluster that is gone can never stream from the new one.
+            let standbys = dir.join("standbys");
+            if standbys.exists() {
+                let old = Self {
+                    dir: dir.to_path_buf(),
+                    bindir: bindir.to_path_buf(),
+                    port: 0,
+                };
+                for (_, standby) in old.standbys() {
+                    let _ = standby.stop();
+                }
+                fs::remove_dir_all(&standbys)
+                    .map_err(|e| Error::Cluster(format!("cannot remove the old cluster's standbys: {e}")))?;
+            }
             fs::create_dir_all(&data).map_err(|e| Error::Cluster(e.to_string()))?;
             if let Some(who) = who {
                 chown_tree(dir, who)?;
