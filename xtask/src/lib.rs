@@ -45,22 +45,33 @@ pub async fn db_reset(server: &Server, name: &str) -> anyhow::Result<String> {
     Ok(url)
 }
 
-/// Start the local cluster (or say that DATABASE_URL is in charge).
-pub async fn db_start() -> anyhow::Result<()> {
+/// Start the local cluster (or say that DATABASE_URL is in charge), and its shared streaming
+/// replica: created with `replica` (see [`quotedb_testkit::replica`]), else started if it was
+/// created before.
+pub async fn db_start(replica: bool) -> anyhow::Result<()> {
     let server = quotedb_testkit::server().await?;
     match server.backend() {
-        Backend::LocalCluster(c) => eprintln!(
-            "xtask: local cluster running in {} on 127.0.0.1:{}",
-            c.dir().display(),
-            c.port()
-        ),
+        Backend::LocalCluster(c) => {
+            eprintln!(
+                "xtask: local cluster running in {} on 127.0.0.1:{}",
+                c.dir().display(),
+                c.port()
+            );
+            if replica || c.open_standby(REPLICA).is_some() {
+                let standby = quotedb_testkit::replica().await?;
+                eprintln!("xtask: streaming replica running: {}", standby.admin_url());
+            }
+        }
         Backend::DatabaseUrl => eprintln!("xtask: DATABASE_URL is set; nothing to start"),
         Backend::Container => eprintln!("xtask: using a testcontainers PostgreSQL (lives as long as this process)"),
     }
     Ok(())
 }
 
-/// Stop the local cluster if it exists.
+/// The name of the shared standby of the local cluster (`target/quotedb-pg/standbys/replica`).
+pub const REPLICA: &str = "replica";
+
+/// Stop the local cluster's standbys, then the cluster, if it exists.
 pub fn db_stop() -> anyhow::Result<()> {
     let Some(bindir) = quotedb_testkit::cluster::find_bindir() else {
         bail!("no PostgreSQL server binaries found: there is no local cluster to stop");
@@ -68,12 +79,69 @@ pub fn db_stop() -> anyhow::Result<()> {
     let dir = quotedb_testkit::cluster::default_dir();
     match quotedb_testkit::cluster::LocalCluster::open(&dir, &bindir) {
         Some(c) => {
+            for (name, standby) in c.standbys() {
+                standby.stop()?;
+                eprintln!("xtask: standby {name} in {} stopped", standby.dir().display());
+            }
             c.stop()?;
             eprintln!("xtask: local cluster in {} stopped", dir.display());
         }
         None => eprintln!("xtask: no local cluster in {}", dir.display()),
     }
     Ok(())
+}
+
+/// One standby of the local cluster, as `db-status` shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StandbyStatus {
+    /// Its name (`replica` for the shared one).
+    pub name: String,
+    /// Its port on 127.0.0.1.
+    pub port: u16,
+    /// Whether its server runs.
+    pub running: bool,
+    /// Its walsender's state on the primary (`streaming`, `catchup`, …); None: not connected.
+    pub state: Option<String>,
+    /// Replay lag in bytes: the primary's WAL insert position minus the standby's replay position.
+    pub lag_bytes: Option<i64>,
+    /// Replay lag in seconds as the primary measures it (`pg_stat_replication.replay_lag`; None
+    /// when idle: nothing left to replay).
+    pub lag_seconds: Option<f64>,
+}
+
+/// The standbys of the local cluster with their replication state, read from
+/// `pg_stat_replication` on the (running) primary. Empty without a local cluster.
+pub async fn standby_status() -> anyhow::Result<Vec<StandbyStatus>> {
+    let server = quotedb_testkit::server().await?;
+    let Backend::LocalCluster(cluster) = server.backend() else {
+        return Ok(Vec::new());
+    };
+    let mut conn = server.admin_connection().await?;
+    let mut found = Vec::new();
+    for (name, standby) in cluster.standbys() {
+        let row: Option<(String, Option<i64>, Option<f64>)> = sqlx::query_as(
+            "SELECT state, pg_wal_lsn_diff(pg_current_wal_insert_lsn(), replay_lsn)::int8, \
+                    extract(epoch FROM replay_lag)::float8 \
+             FROM pg_stat_replication WHERE application_name = $1",
+        )
+        .bind(format!("quotedb_{name}"))
+        .fetch_optional(&mut conn)
+        .await?;
+        let (state, lag_bytes, lag_seconds) = match row {
+            Some((state, bytes, seconds)) => (Some(state), bytes, seconds),
+            None => (None, None, None),
+        };
+        found.push(StandbyStatus {
+            port: standby.port(),
+            running: standby.running()?,
+            name,
+            state,
+            lag_bytes,
+            lag_seconds,
+        });
+    }
+    conn.close().await?;
+    Ok(found)
 }
 
 /// Drop the templates, pre-cloned, bench and idle test databases that the current migrations and
@@ -147,6 +215,24 @@ pub async fn db_status() -> anyhow::Result<()> {
     .fetch_all(&mut conn)
     .await?;
     println!("dev database: {}", server.url_for(&dev_database_name()));
+    for standby in standby_status().await? {
+        let lag = match (standby.lag_bytes, standby.lag_seconds) {
+            (Some(bytes), seconds) => format!(
+                ", replay lag {bytes} bytes, {}",
+                seconds.map_or("0 s (idle)".to_string(), |s| format!("{s:.3} s"))
+            ),
+            _ => String::new(),
+        };
+        println!(
+            "standby {}: {}, port {}, {}{lag}; postgres://postgres@127.0.0.1:{}/{}",
+            standby.name,
+            if standby.running { "running" } else { "stopped" },
+            standby.port,
+            standby.state.as_deref().unwrap_or("not streaming"),
+            standby.port,
+            dev_database_name()
+        );
+    }
     for (name, template) in dbs {
         println!("  {name}{}", if template { " (template)" } else { "" });
     }

@@ -53,9 +53,15 @@ enum MigrateAction {
 enum Command {
     /// Drop and recreate the dev database (terminating its connections), migrated and seeded; prints its URL.
     DbReset,
-    /// Start the project-local PostgreSQL cluster (no-op with DATABASE_URL).
-    DbStart,
-    /// Stop the project-local PostgreSQL cluster.
+    /// Start the project-local PostgreSQL cluster (no-op with DATABASE_URL), and its streaming
+    /// replica if it has one.
+    DbStart {
+        /// Also create (pg_basebackup, first time) and start a streaming replica (hot standby) of
+        /// the cluster on its own port.
+        #[arg(long)]
+        replica: bool,
+    },
+    /// Stop the project-local PostgreSQL cluster and its replicas.
     DbStop,
     /// Where the server comes from, whether it runs, which databases quotedb has on it, and the
     /// dev database's partitions: each partitioned table's runway and DEFAULT partition rows.
@@ -206,7 +212,7 @@ fn run() -> anyhow::Result<()> {
                 let url = xtask::db_reset(server, &xtask::dev_database_name()).await?;
                 println!("{url}");
             }
-            Command::DbStart => xtask::db_start().await?,
+            Command::DbStart { replica } => xtask::db_start(replica).await?,
             Command::DbStop => xtask::db_stop()?,
             Command::DbStatus => xtask::db_status().await?,
             Command::Maintain { now } => xtask::maintain(now.as_deref().map(parse_anchor).transpose()?).await?,

@@ -65,8 +65,16 @@ impl Actor {
 
 /// Begin a transaction as `actor` (role `quotedb_app` with `app.user_id` set, or `quotedb_system`).
 pub(crate) async fn begin_as(db: &crate::Db, actor: &Actor) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
-    db.pool()
-        .begin_with(sqlx::AssertSqlSafe(actor.begin_statement(db.transaction_pooling())))
+    begin_as_on(db.pool(), actor, db.transaction_pooling()).await
+}
+
+/// [`begin_as`] on a pool of the caller's choosing (a replica's, for a routed read).
+pub(crate) async fn begin_as_on(
+    pool: &sqlx::PgPool,
+    actor: &Actor,
+    transaction_pooling: bool,
+) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+    pool.begin_with(sqlx::AssertSqlSafe(actor.begin_statement(transaction_pooling)))
         .await
 }
 

@@ -93,7 +93,8 @@ pub(crate) use retryable_errors;
 /// connection, so the caller sees no failure once the server is back.
 macro_rules! read_retrying {
     ($db:expr, |$conn:ident| $body:expr) => {{
-        let db: &crate::Db = &$db;
+        // A `Db`, or a replica::ReadTarget (the same methods).
+        let db = &$db;
         let first = match db.pool().acquire().await {
             Ok(mut pooled) => crate::error::read_on!(db, &mut *pooled, |$conn| $body),
             Err(e) => Err(e),
@@ -141,7 +142,7 @@ pub(crate) use read_on;
 macro_rules! read_as_retrying {
     ($db:expr, $actor:expr, |$tx:ident| $body:expr) => {{
         let first: Result<_, sqlx::Error> = async {
-            let mut $tx = crate::actor::begin_as(&$db, $actor).await?;
+            let mut $tx = crate::actor::begin_as_on($db.pool(), $actor, $db.transaction_pooling()).await?;
             let out = $body.await?;
             $tx.commit().await?;
             Ok(out)

@@ -15,6 +15,9 @@
 //!   nothing behind (one transaction per operation).
 //! - Every list pages the same way ([`page`]): a [`PageRequest`] in, a [`Page`] out, continued
 //!   with its opaque [`Cursor`]; one size limit for all ([`page::MAX_PAGE_SIZE`]).
+//! - Optionally, streaming replicas ([`Db::with_replicas`]): the staleness-tolerant reads listed
+//!   in [`replica`] go to a replica, with read-your-writes through a [`ReadToken`]
+//!   ([`Db::read_token`], [`Db::after`]); everything else goes to the primary.
 
 pub mod actor;
 pub mod admin;
@@ -26,6 +29,7 @@ pub mod quotes;
 pub mod rating;
 pub mod realtime;
 pub mod reference;
+pub mod replica;
 pub mod security;
 pub mod users;
 
@@ -37,6 +41,7 @@ pub use page::{Cursor, Page, PageRequest};
 pub use quotedb_domain::ids::{self, *};
 pub use quotedb_domain::types::{self, Email, QuoteNumber, StateCode, Vin, Zip};
 pub use quotedb_schema as schema;
+pub use replica::{Consistency, ReadToken, ReplicaOptions};
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection as _, PgConnection, PgPool};
@@ -50,6 +55,11 @@ pub struct Db {
     /// Behind a transaction-pooling PgBouncer: every statement in a transaction, `DEALLOCATE
     /// ALL` at each `BEGIN` (see [`Db::connect_via_pgbouncer`]).
     transaction_pooling: bool,
+    /// Streaming replicas for the routed reads ([`replica`]), shared by the clones; None: every
+    /// read goes to the primary.
+    replicas: Option<std::sync::Arc<replica::Replicas>>,
+    /// What this handle's routed reads must see ([`Db::after`], [`Db::on_primary`]).
+    consistency: Consistency,
 }
 
 impl Db {
@@ -59,13 +69,124 @@ impl Db {
     }
 
     /// Wrap an existing pool with a reference data cache of the caller's choosing (see
-    /// [`reference`](mod@reference); e.g. [`reference::ReferenceOptions::unlistened`] behind a
+    /// [`mod@reference`]; e.g. [`reference::ReferenceOptions::unlistened`] behind a
     /// transaction-pooling PgBouncer, where `LISTEN` cannot work).
     pub fn with_reference_options(pool: PgPool, options: reference::ReferenceOptions) -> Self {
         Self {
             pool,
             reference: std::sync::Arc::new(reference::ReferenceCache::new(options)),
             transaction_pooling: false,
+            replicas: None,
+            consistency: Consistency::Eventual,
+        }
+    }
+
+    /// The primary's pool plus streaming replicas' pools: the reads listed in [`replica`] go to
+    /// a replica that is up, lags at most [`ReplicaOptions::max_lag`] and (for a handle from
+    /// [`Db::after`]) has replayed the caller's writes; everything else goes to `primary`. With
+    /// no replicas this is [`Db::new`]. Give the replica pools a short acquire timeout: a read
+    /// waits that long for a replica that went away before it reads the primary
+    /// ([`Db::connect_with_replicas`] uses [`ReplicaOptions::probe_timeout`]).
+    pub fn with_replicas(primary: PgPool, replicas: Vec<PgPool>, options: ReplicaOptions) -> Self {
+        let mut db = Self::new(primary);
+        if !replicas.is_empty() {
+            db.replicas = Some(std::sync::Arc::new(replica::Replicas::new(replicas, options)));
+        }
+        db
+    }
+
+    /// [`Db::connect`] to the primary, plus lazily connected pools on the replicas (a replica
+    /// that is down does not fail this: it is skipped until it is back).
+    pub async fn connect_with_replicas(
+        primary: &str,
+        replicas: &[&str],
+        options: ReplicaOptions,
+    ) -> Result<Self, ConnectError> {
+        let db = Self::connect(primary).await?;
+        let mut pools = Vec::with_capacity(replicas.len());
+        for url in replicas {
+            let connect: PgConnectOptions = url.parse().map_err(|source| ConnectError {
+                target: redacted(url),
+                source,
+            })?;
+            pools.push(
+                Self::pool_options()
+                    .min_connections(0)
+                    .acquire_timeout(options.probe_timeout)
+                    .connect_lazy_with(connect),
+            );
+        }
+        Ok(Self::with_replicas(db.pool, pools, options))
+    }
+
+    /// The replica options, when this handle has replicas.
+    pub fn replica_options(&self) -> Option<ReplicaOptions> {
+        self.replicas.as_ref().map(|r| r.options())
+    }
+
+    /// A token for what has been written so far (the primary's WAL insert position): take it
+    /// after a write and read through [`Db::after`] to see that write (read-your-writes). One
+    /// round trip to the primary.
+    pub async fn read_token(&self) -> Result<ReadToken, sqlx::Error> {
+        let lsn: String = sqlx::query_scalar("SELECT pg_current_wal_insert_lsn()::text")
+            .fetch_one(&self.pool)
+            .await?;
+        lsn.parse()
+            .map_err(|e: replica::BadReadToken| sqlx::Error::Decode(e.into()))
+    }
+
+    /// This handle, whose routed reads see everything written before `token` was taken: on a
+    /// replica that has replayed up to it (waiting at most [`ReplicaOptions::max_wait`]), else on
+    /// the primary. Cheap (a clone).
+    pub fn after(&self, token: ReadToken) -> Self {
+        let mut db = self.clone();
+        db.consistency = match self.consistency {
+            Consistency::AtLeast(older) => Consistency::AtLeast(older.max(token)),
+            Consistency::Primary => Consistency::Primary,
+            Consistency::Eventual => Consistency::AtLeast(token),
+        };
+        db
+    }
+
+    /// This handle, with every read on the primary. Cheap (a clone).
+    pub fn on_primary(&self) -> Self {
+        let mut db = self.clone();
+        db.consistency = Consistency::Primary;
+        db
+    }
+
+    /// What this handle's routed reads must see.
+    pub fn consistency(&self) -> Consistency {
+        self.consistency
+    }
+
+    pub(crate) fn replicas(&self) -> Option<&replica::Replicas> {
+        self.replicas.as_deref()
+    }
+
+    /// Where a routed read goes now (see [`replica`]).
+    pub(crate) async fn read_target(&self) -> replica::ReadTarget<'_> {
+        let route = match &self.replicas {
+            Some(replicas) => replicas.route(self.consistency).await,
+            None => replica::Route::Primary,
+        };
+        replica::ReadTarget { db: self, route }
+    }
+
+    /// What this handle knows of each replica (in the order given to [`Db::with_replicas`]):
+    /// marked down or not and why, lag and replay position at the last probe. Empty without
+    /// replicas. For monitoring; makes no round trip.
+    pub fn replica_status(&self) -> Vec<replica::ReplicaStatus> {
+        self.replicas.as_ref().map(|r| r.status()).unwrap_or_default()
+    }
+
+    /// Where a read with this handle's consistency would go now: `Some(n)` for replica `n`
+    /// (in the order given to [`Db::with_replicas`]), `None` for the primary. For monitoring
+    /// and tests; the routed calls decide for themselves.
+    pub async fn read_route(&self) -> Option<usize> {
+        match self.read_target().await.route {
+            replica::Route::Replica(n) => Some(n),
+            replica::Route::Primary => None,
         }
     }
 
@@ -115,6 +236,8 @@ impl Db {
             pool,
             reference: std::sync::Arc::new(cache),
             transaction_pooling: true,
+            replicas: None,
+            consistency: Consistency::Eventual,
         }
     }
 

@@ -100,7 +100,7 @@ impl<'a> Maintenance<'a> {
     /// it changed, nothing when all was in order.
     #[tracing::instrument(skip_all, err)]
     pub async fn run(&self, now: Option<OffsetDateTime>) -> Result<Vec<PartitionChange>, MaintenanceError> {
-        let mut tx = begin_as(self.db.pool(), &Actor::System).await?;
+        let mut tx = begin_as(self.db, &Actor::System).await?;
         let rows = sqlx::query!(
             r#"SELECT table_name AS "table_name!", action AS "action!", partition_name AS "partition_name!",
                       CASE WHEN isfinite(range_from) THEN range_from END AS range_from,
@@ -128,7 +128,7 @@ impl<'a> Maintenance<'a> {
     /// Each partitioned table's runway and DEFAULT partition rows at `now` (`None`: `now()`).
     #[tracing::instrument(skip_all, err)]
     pub async fn status(&self, now: Option<OffsetDateTime>) -> Result<Vec<PartitionStatus>, MaintenanceError> {
-        let mut tx = begin_as(self.db.pool(), &Actor::System).await?;
+        let mut tx = begin_as(self.db, &Actor::System).await?;
         let rows = sqlx::query!(
             r#"SELECT table_name AS "table_name!", partitions AS "partitions!",
                       CASE WHEN isfinite(runway_to) THEN runway_to END AS runway_to, runway_months,

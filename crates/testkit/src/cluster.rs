@@ -204,6 +204,20 @@ impl LocalCluster {
                 fs::remove_dir_all(&data)
                     .map_err(|e| Error::Cluster(format!("cannot remove a half-made cluster: {e}")))?;
             }
+            // Standbys of a cluster that is gone can never stream from the new one.
+            let standbys = dir.join("standbys");
+            if standbys.exists() {
+                let old = Self {
+                    dir: dir.to_path_buf(),
+                    bindir: bindir.to_path_buf(),
+                    port: 0,
+                };
+                for (_, standby) in old.standbys() {
+                    let _ = standby.stop();
+                }
+                fs::remove_dir_all(&standbys)
+                    .map_err(|e| Error::Cluster(format!("cannot remove the old cluster's standbys: {e}")))?;
+            }
             fs::create_dir_all(&data).map_err(|e| Error::Cluster(e.to_string()))?;
             if let Some(who) = who {
                 chown_tree(dir, who)?;
@@ -310,7 +324,8 @@ impl LocalCluster {
 
     fn start(&self, who: Option<RunAs>) -> Result<(), Error> {
         eprintln!(
-            "quotedb-testkit: starting the local PostgreSQL cluster on 127.0.0.1:{}",
+            "quotedb-testkit: starting the local PostgreSQL cluster in {} on 127.0.0.1:{}",
+            self.dir.display(),
             self.port
         );
         let log = self.dir.join("server.log");
@@ -375,6 +390,239 @@ impl LocalCluster {
     pub fn running(&self) -> Result<bool, Error> {
         let out = run(self.pg_ctl().arg("status"), run_as()?, &self.dir)?;
         Ok(out.status.success())
+    }
+}
+
+/// Standby settings appended to the copied `postgresql.conf`: a hot standby needs less memory
+/// than the primary (`max_connections` must stay ≥ the primary's, so it is not lowered).
+const STANDBY_SETTINGS: &str = "\
+# quotedb local standby (testkit): a hot standby of the local cluster
+hot_standby = on
+hot_standby_feedback = on
+shared_buffers = 32MB
+";
+
+/// The `pg_hba.conf` line that lets a standby on loopback stream from the primary.
+const REPLICATION_HBA: &str = "host    replication     all             127.0.0.1/32            trust";
+
+impl LocalCluster {
+    /// The directory of the standby `name` of this cluster: `<cluster dir>/standbys/<name>`
+    /// (removed with the cluster).
+    pub fn standby_dir(&self, name: &str) -> PathBuf {
+        self.dir.join("standbys").join(name)
+    }
+
+    /// The standby `name` of this cluster, without creating or starting it (for status and stop).
+    pub fn open_standby(&self, name: &str) -> Option<Self> {
+        Self::open(&self.standby_dir(name), &self.bindir)
+    }
+
+    /// The standbys this cluster has (created, running or not), by name.
+    pub fn standbys(&self) -> Vec<(String, Self)> {
+        let mut found: Vec<(String, Self)> = fs::read_dir(self.dir.join("standbys"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| {
+                let name = e.file_name().to_str()?.to_string();
+                let standby = self.open_standby(&name)?;
+                Some((name, standby))
+            })
+            .collect();
+        found.sort_by(|a, b| a.0.cmp(&b.0));
+        found
+    }
+
+    /// A hot standby of this (running) cluster, streaming from it: created with
+    /// `pg_basebackup -R -X stream` on first use (its own port, in [`LocalCluster::standby_dir`])
+    /// and started, as the same unprivileged user as the primary. With `slot`, the standby
+    /// streams through the physical replication slot `quotedb_<name>`, so the primary keeps the
+    /// WAL a stopped standby still needs (the long-lived standby of `cargo xtask db-start
+    /// --replica` and the test kit); without, a standby that stays stopped while the primary
+    /// checkpoints may fall too far behind to catch up (short-lived standbys of one test).
+    ///
+    /// The primary is made able to stream first, idempotently: a `host replication` entry for
+    /// 127.0.0.1 in `pg_hba.conf` (initdb's `--auth=trust` writes one; a reload otherwise);
+    /// `wal_level = replica` and `max_wal_senders = 10` are PostgreSQL's defaults, which the
+    /// cluster's settings keep. The primary lists the standby as `quotedb_<name>` in
+    /// `pg_stat_replication` (its `cluster_name`). `name` must be a plain identifier.
+    pub fn ensure_standby(&self, name: &str, slot: bool) -> Result<Self, Error> {
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.dir.join("cluster.lock"))
+            .map_err(|e| Error::Cluster(format!("cannot open the cluster lock: {e}")))?;
+        lock.lock()
+            .map_err(|e| Error::Cluster(format!("cannot lock the cluster: {e}")))?;
+        let who = run_as()?;
+        let dir = self.standby_dir(name);
+        let data = dir.join("data");
+        self.prepare_for_replication(who)?;
+        if !data.join("PG_VERSION").is_file() {
+            eprintln!(
+                "quotedb-testkit: creating standby {name} of the local cluster in {}",
+                dir.display()
+            );
+            if data.exists() {
+                fs::remove_dir_all(&data)
+                    .map_err(|e| Error::Cluster(format!("cannot remove a half-made standby: {e}")))?;
+            }
+            fs::create_dir_all(&dir).map_err(|e| Error::Cluster(e.to_string()))?;
+            if let Some(who) = who {
+                // The standbys directory itself and this standby's: never the other standbys'
+                // (running servers, whose files come and go).
+                let standbys = self.dir.join("standbys");
+                std::os::unix::fs::chown(&standbys, Some(who.uid), Some(who.gid))
+                    .map_err(|e| Error::Cluster(format!("cannot chown {}: {e}", standbys.display())))?;
+                chown_tree(&dir, who)?;
+            }
+            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return Err(Error::Cluster(format!("a standby name is [A-Za-z0-9_]+, not {name:?}")));
+            }
+            let slot_name = format!("quotedb_{name}");
+            let mut cmd = Command::new(self.bindir.join("pg_basebackup"));
+            cmd.arg("-D")
+                .arg(&data)
+                .args([
+                    "-R",
+                    "-X",
+                    "stream",
+                    "-c",
+                    "fast",
+                    "--no-sync",
+                    "-h",
+                    "127.0.0.1",
+                    "-U",
+                    "postgres",
+                ])
+                .arg("-p")
+                .arg(self.port.to_string());
+            if slot {
+                // A slot left by an earlier standby of that name (its directory was removed).
+                self.psql(
+                    who,
+                    &format!(
+                        "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots \
+                         WHERE slot_name = '{slot_name}' AND NOT active"
+                    ),
+                )?;
+                cmd.args(["-C", "-S", &slot_name]);
+            }
+            let out = run(&mut cmd, who, &dir)?;
+            if !out.status.success() {
+                let _ = fs::remove_dir_all(&data);
+                return Err(Error::Cluster(format!(
+                    "pg_basebackup failed: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                )));
+            }
+            let port = free_port()?;
+            let mut conf = OpenOptions::new()
+                .append(true)
+                .open(data.join("postgresql.conf"))
+                .map_err(|e| Error::Cluster(e.to_string()))?;
+            // cluster_name is the application_name the primary lists it under (pg_stat_replication).
+            writeln!(conf, "{STANDBY_SETTINGS}cluster_name = 'quotedb_{name}'\nport = {port}")
+                .map_err(|e| Error::Cluster(e.to_string()))?;
+            fs::write(dir.join("port"), port.to_string()).map_err(|e| Error::Cluster(e.to_string()))?;
+            if let Some(who) = who {
+                chown_tree(&dir, who)?;
+            }
+        }
+        let standby = Self::open(&dir, &self.bindir)
+            .ok_or_else(|| Error::Cluster(format!("{} has no readable port file", dir.display())))?;
+        if !standby.is_running(who)? {
+            standby.start(who)?;
+        }
+        drop(lock);
+        Ok(standby)
+    }
+
+    /// Stop the standby `name` and delete its directory (and its slot, if it had one).
+    pub fn remove_standby(&self, name: &str) -> Result<(), Error> {
+        let dir = self.standby_dir(name);
+        if let Some(standby) = Self::open(&dir, &self.bindir) {
+            standby.stop()?;
+        }
+        if dir.exists() {
+            // A server that just stopped may still be removing its last files: try again, once.
+            if fs::remove_dir_all(&dir).is_err() {
+                std::thread::sleep(std::time::Duration::from_millis(200));
+                fs::remove_dir_all(&dir)
+                    .map_err(|e| Error::Cluster(format!("cannot remove {}: {e}", dir.display())))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Make the (running) primary ready to stream, idempotently: the `host replication` entry
+    /// for 127.0.0.1 in `pg_hba.conf` if it has none, and `wal_writer_delay = 10ms` (ALTER
+    /// SYSTEM). The cluster commits asynchronously (`synchronous_commit = off`), and a walsender
+    /// only sends WAL that has been flushed: with the default 200 ms writer delay a standby would
+    /// see a commit up to 600 ms late; at 10 ms it sees it within milliseconds, as it would behind
+    /// a primary that commits synchronously.
+    fn prepare_for_replication(&self, who: Option<RunAs>) -> Result<(), Error> {
+        if self.psql(who, "SHOW wal_writer_delay")? != "10ms" {
+            self.psql(who, "ALTER SYSTEM SET wal_writer_delay = '10ms'")?;
+            self.psql(who, "SELECT pg_reload_conf()")?;
+        }
+        let hba = self.data().join("pg_hba.conf");
+        let text =
+            fs::read_to_string(&hba).map_err(|e| Error::Cluster(format!("cannot read {}: {e}", hba.display())))?;
+        let allowed = text.lines().any(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            f.len() >= 4 && f[0] == "host" && f[1] == "replication" && f[3] == "127.0.0.1/32"
+        });
+        if allowed {
+            return Ok(());
+        }
+        let mut file = OpenOptions::new()
+            .append(true)
+            .open(&hba)
+            .map_err(|e| Error::Cluster(e.to_string()))?;
+        writeln!(file, "{REPLICATION_HBA}").map_err(|e| Error::Cluster(e.to_string()))?;
+        let out = run(self.pg_ctl().arg("reload"), who, &self.dir)?;
+        if !out.status.success() {
+            return Err(Error::Cluster(format!(
+                "pg_ctl reload failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )));
+        }
+        Ok(())
+    }
+
+    /// Run one SQL statement with `psql` against this cluster's maintenance database.
+    fn psql(&self, who: Option<RunAs>, sql: &str) -> Result<String, Error> {
+        let out = run(
+            Command::new(self.bindir.join("psql"))
+                .args([
+                    "-X",
+                    "-q",
+                    "-At",
+                    "-v",
+                    "ON_ERROR_STOP=1",
+                    "-h",
+                    "127.0.0.1",
+                    "-U",
+                    "postgres",
+                    "-d",
+                    "postgres",
+                ])
+                .arg("-p")
+                .arg(self.port.to_string())
+                .arg("-c")
+                .arg(sql),
+            who,
+            &self.dir,
+        )?;
+        if !out.status.success() {
+            return Err(Error::Cluster(format!(
+                "psql failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )));
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
     }
 }
 

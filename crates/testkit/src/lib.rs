@@ -28,17 +28,24 @@
 //! (see `ready.rs`): a test gets its database in a few milliseconds. A passing test's database is
 //! dropped; a failing test's database is kept and its URL printed (also kept when
 //! `QUOTEDB_KEEP_DB=1`). [`Server::sweep`] removes what older recipes and kept tests left.
+//!
+//! [`replica`] is a streaming replica (hot standby) of the server for read routing tests: on the
+//! project-local cluster it is created with `pg_basebackup` on first use; with `DATABASE_URL` it
+//! is `QUOTEDB_REPLICA_URL`, or absent ([`Error::NoReplica`]). [`TestDb::replica_url`] is the
+//! test's database on it.
 
 pub mod cluster;
 pub mod pgbouncer;
 mod ready;
 mod recipe;
+mod replica;
 mod server;
 pub mod snapshot;
 mod testdb;
 
 pub use pgbouncer::{PgBouncer, pgbouncer, pgbouncer_or_skip};
 pub use recipe::{BoxError, BuildFuture, Recipe};
+pub use replica::{Replica, dedicated_replica, replica};
 pub use server::{Backend, Server, quote_ident, resolve, server};
 pub use testdb::TestDb;
 
@@ -68,6 +75,9 @@ pub enum Error {
          3. a Docker engine, with the testkit feature `containers` (testcontainers' PostgreSQL){container_note}"
     )]
     NoServer { container_note: String },
+    /// No streaming replica of the test server can be had (a test that needs one skips).
+    #[error("no streaming replica: {0}")]
+    NoReplica(String),
     /// A statement against the server failed.
     #[error("database error: {0}")]
     Sqlx(#[from] sqlx::Error),

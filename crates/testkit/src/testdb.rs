@@ -154,6 +154,12 @@ impl TestDb {
         crate::pgbouncer_or_skip(&what).await.map(|b| b.url_for(&self.name))
     }
 
+    /// The URL of this database on the shared streaming replica ([`crate::replica`]), once the
+    /// replica has replayed its creation. [`Error::NoReplica`] when there is no replica.
+    pub async fn replica_url(&self) -> Result<String, Error> {
+        crate::replica().await?.url_for(&self.name).await
+    }
+
     /// The server this database lives on.
     pub fn server(&self) -> &'static Server {
         self.server

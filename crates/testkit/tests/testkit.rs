@@ -463,3 +463,54 @@ async fn a_test_database_is_reachable_through_pgbouncer() {
     });
     assert_eq!(pool_mode.as_deref(), Some("transaction"));
 }
+
+#[tokio::test]
+async fn a_test_database_is_readable_on_the_replica_and_writes_reach_it() {
+    let replica = match quotedb_testkit::replica().await {
+        Ok(replica) => replica,
+        Err(Error::NoReplica(why)) => {
+            eprintln!("skipped: {why}");
+            return;
+        }
+        Err(e) => panic!("{e}"),
+    };
+    let db = TestDb::seeded(&MIGRATOR, SEEDS).await;
+    let url = db.replica_url().await.expect("the database on the replica");
+    assert!(url.ends_with(&format!("/{}", db.name())), "{url}");
+    let mut standby = sqlx::PgConnection::connect(&url).await.expect("connect to the replica");
+    let (in_recovery, things): (bool, i64) =
+        sqlx::query_as("SELECT pg_is_in_recovery(), (SELECT count(*) FROM things)")
+            .fetch_one(&mut standby)
+            .await
+            .expect("read on the replica");
+    assert!(in_recovery, "the replica is a standby");
+    assert_eq!(things, 3, "the seeds replicated");
+    // A write on the primary reaches it once replayed; the replica refuses writes.
+    sqlx::query("INSERT INTO things VALUES ('d', 'fourth')")
+        .execute(db.pool())
+        .await
+        .expect("insert on the primary");
+    let lsn: String = sqlx::query_scalar("SELECT pg_current_wal_insert_lsn()::text")
+        .fetch_one(db.pool())
+        .await
+        .expect("lsn");
+    let waited = replica
+        .wait_for_replay(&lsn, Duration::from_secs(60))
+        .await
+        .expect("replayed");
+    let things: i64 = sqlx::query_scalar("SELECT count(*) FROM things")
+        .fetch_one(&mut standby)
+        .await
+        .expect("read again");
+    assert_eq!(things, 4, "replayed after {waited:?}");
+    let refused = sqlx::query("INSERT INTO things VALUES ('e', 'fifth')")
+        .execute(&mut standby)
+        .await
+        .expect_err("a standby is read-only");
+    assert_eq!(
+        refused.as_database_error().and_then(|d| d.code()).as_deref(),
+        Some("25006"),
+        "{refused}"
+    );
+    standby.close().await.expect("close");
+}

@@ -4,3 +4,4 @@ mod compat;
 mod db_reset;
 mod migrate;
 mod rehearse;
+mod replica;

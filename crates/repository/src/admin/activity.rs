@@ -365,8 +365,9 @@ impl<'a> Activity<'a> {
     ) -> Result<Page<ActivityEntry>, ActivityError> {
         let fetch = page.fetch_limit()?;
         let (at, id) = page.after.map_or(NO_CURSOR, |c| (c.at(), c.id().0));
-        // One round trip: the function switches to quotedb_app and sets the actor itself.
-        let rows = sqlx::query_file_as!(
+        // One round trip, replica-routed (see `crate::replica`): the function switches to
+        // quotedb_app and sets the actor itself.
+        let rows = crate::replica::routed_read!(self.db, |conn| sqlx::query_file_as!(
             Row,
             "src/admin/high_risk_page.sql",
             actor.user_id() as Option<UserId>,
@@ -374,8 +375,7 @@ impl<'a> Activity<'a> {
             id,
             fetch
         )
-        .fetch_all(self.db.exec())
-        .await
+        .fetch_all(conn))
         .map_err(ActivityError::Database)?;
         Ok(entries_page(rows, page.size))
     }

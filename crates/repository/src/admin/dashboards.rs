@@ -122,18 +122,16 @@ impl<'a> Dashboards<'a> {
     /// The acting admin's dashboards: the default first, then by name.
     #[tracing::instrument(skip_all, err)]
     pub async fn list(&self, actor: &Actor) -> Result<Vec<Dashboard>, DashboardError> {
-        let mut tx = begin_as(self.db, actor).await.map_err(DashboardError::Database)?;
-        let list = sqlx::query_as!(
+        // A replica-routed read (see `crate::replica`).
+        let list = crate::replica::routed_read_as!(self.db, actor, |tx| sqlx::query_as!(
             Dashboard,
             r#"SELECT id AS "id: DashboardId", admin_user_id AS "admin_user_id: AdminUserId", name, layout,
                       is_default, created_at, updated_at
                FROM admin_dashboards WHERE admin_user_id = app_admin_user_id()
                ORDER BY is_default DESC, name"#,
         )
-        .fetch_all(&mut *tx)
-        .await
+        .fetch_all(&mut *tx))
         .map_err(DashboardError::Database)?;
-        tx.commit().await.map_err(DashboardError::Database)?;
         Ok(list)
     }
 

@@ -29,6 +29,7 @@ use crate::error::{InvalidInput, is_retryable, read_as_retrying, read_retrying, 
 use crate::ids::{QuoteId, QuoteVersionId, UserId};
 use crate::page::{Page, PageRequest, into_page};
 use crate::rating::{Eligibility, RatingInput, current_context, database_context, price};
+use crate::replica::routed_read;
 use crate::types::{QuoteNumber, StateCode, Zip};
 
 /// How often [`Quotes::create`] retries after a quote number collision (`quotes_number_unique`).
@@ -268,8 +269,9 @@ impl<'a> Quotes<'a> {
         page: &PageRequest<QuoteId>,
     ) -> Result<Page<Quote>, QuoteError> {
         let fetch = page.fetch_limit()?;
-        // One round trip: the function switches to quotedb_app and sets the actor itself.
-        let rows = read_retrying!(self.db, |conn| sqlx::query_file_as!(
+        // One round trip (on a replica: see `crate::replica`): the function switches to
+        // quotedb_app and sets the actor itself.
+        let rows = routed_read!(self.db, |conn| sqlx::query_file_as!(
             QuoteRow,
             "src/quotes/list_for_customer.sql",
             actor.user_id() as Option<UserId>,
@@ -292,8 +294,9 @@ impl<'a> Quotes<'a> {
         page: &PageRequest<QuoteId>,
     ) -> Result<Page<Quote>, QuoteError> {
         let fetch = page.fetch_limit()?;
-        // One round trip: the function switches to the actor's role and sets the actor itself.
-        let rows = read_retrying!(self.db, |conn| sqlx::query_file_as!(
+        // One round trip (on a replica: see `crate::replica`): the function switches to the
+        // actor's role and sets the actor itself.
+        let rows = routed_read!(self.db, |conn| sqlx::query_file_as!(
             QuoteRow,
             "src/quotes/list_for_agent.sql",
             actor.user_id() as Option<UserId>,

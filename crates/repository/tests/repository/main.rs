@@ -15,6 +15,7 @@ mod pricing_props;
 mod quotes;
 mod rating;
 mod realtime;
+mod replica;
 mod security;
 mod tidy;
 mod users;

@@ -283,10 +283,16 @@ impl<'a> RateChanges<'a> {
     ) -> Result<Page<RateChangeRequest>, RateChangeError> {
         let fetch = page.fetch_limit()?;
         let (at, id) = page.after.map_or(NO_CURSOR, |c| (c.at(), c.id().0));
-        let requests = sqlx::query_file_as!(RateChangeRequest, "src/admin/pending_rate_changes.sql", at, id, fetch)
-            .fetch_all(self.db.exec())
-            .await
-            .map_err(RateChangeError::Database)?;
+        // Replica-routed (see `crate::replica`).
+        let requests = crate::replica::routed_read!(self.db, |conn| sqlx::query_file_as!(
+            RateChangeRequest,
+            "src/admin/pending_rate_changes.sql",
+            at,
+            id,
+            fetch
+        )
+        .fetch_all(conn))
+        .map_err(RateChangeError::Database)?;
         Ok(into_page(requests, page.size))
     }
 }
