@@ -104,7 +104,37 @@ pub async fn explain(url: &str, sql: &str, params: &[String], mode: PlanMode) ->
     if plans.is_empty() {
         return Err("auto_explain reported no plan (is auto_explain installed with the server?)".into());
     }
-    Ok(summarize(plans))
+    with_partition_roots(url, summarize(plans)).await
+}
+
+/// A partitioned table's plan names the indexes of its partitions (`<partition>_<columns>_idx`):
+/// each is also listed under the partitioned index it belongs to (`pg_partition_root`), the
+/// name a path declares.
+async fn with_partition_roots(url: &str, mut summary: PlanSummary) -> Result<PlanSummary, BoxError> {
+    if summary.indexes.is_empty() {
+        return Ok(summary);
+    }
+    let (client, connection) = tokio_postgres::connect(url, NoTls).await?;
+    let driver = tokio::spawn(connection);
+    let rows = client
+        .query(
+            "SELECT i, pg_partition_root(to_regclass(i))::text FROM unnest($1::text[]) AS i",
+            &[&summary.indexes],
+        )
+        .await?;
+    drop(client);
+    driver.await??;
+    for row in rows {
+        let (index, root): (String, Option<String>) = (row.get(0), row.get(1));
+        let Some(root) = root.filter(|r| *r != index) else {
+            continue;
+        };
+        if summary.ordered_indexes.contains(&index) {
+            summary.ordered_indexes.push(root.clone());
+        }
+        summary.indexes.push(root);
+    }
+    Ok(summary)
 }
 
 /// The plans `auto_explain` logs while `sql` runs for `params` in `mode`, nested statements
