@@ -32,25 +32,27 @@
 --   audit_logs_entity_id_format   ^\S{1,200}$            -> no whitespace, 1-200 characters
 --   audit_logs_request_id_format  ^[A-Za-z0-9._:-]{1,128}$ -> only those characters, 1-128 of them
 --
--- Each is dropped and re-added NOT VALID (recursing to every partition), then validated: a scan
--- of audit_logs, which the old identical rule guarantees to pass, under the ACCESS EXCLUSIVE lock
--- the ADD took (this migration's transaction holds it): ~0.1 s per 100,000 rows measured on the
--- bench database; appends wait that long.
+-- Each is dropped and re-added NOT VALID (recursing to every partition): new rows are checked at
+-- once; 0022 validates them in its own transaction (SHARE UPDATE EXCLUSIVE: appends go on during
+-- the scan, which the old identical rule guarantees to pass).
 --
--- Online apart from that validation scan. Reversible: the down migration drops the function and
+-- Online: catalog changes under a brief lock, no scan here. Reversible: the down migration drops the function and
 -- restores the rules' previous expressions.
 
 SET LOCAL lock_timeout = '5s';
+SET LOCAL statement_timeout = '1min';
 
+-- Replaced by the same rule, same name, in the next statement:
+-- squawk-ignore ban-drop-constraint
 ALTER TABLE audit_logs DROP CONSTRAINT audit_logs_entity_id_format;
 ALTER TABLE audit_logs ADD CONSTRAINT audit_logs_entity_id_format
     CHECK (entity_id !~ '\s' AND char_length(entity_id) BETWEEN 1 AND 200) NOT VALID;
-ALTER TABLE audit_logs VALIDATE CONSTRAINT audit_logs_entity_id_format;
 COMMENT ON CONSTRAINT audit_logs_entity_id_format ON audit_logs IS 'An audited entity id is 1-200 characters without whitespace.';
+-- Replaced by the same rule, same name, in the next statement:
+-- squawk-ignore ban-drop-constraint
 ALTER TABLE audit_logs DROP CONSTRAINT audit_logs_request_id_format;
 ALTER TABLE audit_logs ADD CONSTRAINT audit_logs_request_id_format
     CHECK (request_id ~ '^[A-Za-z0-9._:-]+$' AND char_length(request_id) <= 128) NOT VALID;
-ALTER TABLE audit_logs VALIDATE CONSTRAINT audit_logs_request_id_format;
 COMMENT ON CONSTRAINT audit_logs_request_id_format ON audit_logs IS 'A request id is 1-128 letters, digits, dots, underscores, colons or hyphens.';
 
 CREATE FUNCTION append_audit_logs(
