@@ -445,12 +445,19 @@ impl ReferenceCache {
     }
 }
 
-/// The generation as the transaction sees it (after its own changes, the bumped one): what
-/// [`ReferenceCache::written`] takes after the commit.
-pub(crate) async fn generation_in(tx: &mut sqlx::PgConnection) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar!("SELECT generation FROM reference_data_generation")
-        .fetch_one(tx)
-        .await
+/// Commit a transaction that changed reference data through this handle, and tell its cache the
+/// generation the change committed as (read inside the transaction, after the change: the bumped
+/// one), so no older snapshot is served from now on (read your writes).
+pub(crate) async fn commit_change(
+    db: &crate::Db,
+    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+) -> Result<(), sqlx::Error> {
+    let generation = sqlx::query_scalar!("SELECT generation FROM reference_data_generation")
+        .fetch_one(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    db.reference().written(generation);
+    Ok(())
 }
 
 /// Marks the cache as not listening when the listening task ends for any reason, including

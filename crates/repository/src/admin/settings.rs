@@ -259,11 +259,9 @@ impl<'a> Settings<'a> {
                 None => SettingError::Forbidden(key.to_string()),
             });
         };
-        let generation = crate::reference::generation_in(&mut tx)
+        crate::reference::commit_change(self.db, tx)
             .await
             .map_err(SettingError::Database)?;
-        tx.commit().await.map_err(SettingError::Database)?;
-        self.db.reference().written(generation);
         Ok(setting)
     }
 
@@ -289,11 +287,9 @@ impl<'a> Settings<'a> {
                 SettingError::NotFound(key.to_string())
             });
         }
-        let generation = crate::reference::generation_in(&mut tx)
+        crate::reference::commit_change(self.db, tx)
             .await
             .map_err(SettingError::Database)?;
-        tx.commit().await.map_err(SettingError::Database)?;
-        self.db.reference().written(generation);
         Ok(())
     }
 }

@@ -242,11 +242,9 @@ impl<'a> RateChanges<'a> {
             .fetch_one(&mut *tx)
             .await
             .map_err(RateChangeError::from_db)?;
-        let generation = crate::reference::generation_in(&mut tx)
+        crate::reference::commit_change(self.db, tx)
             .await
             .map_err(RateChangeError::Database)?;
-        tx.commit().await.map_err(RateChangeError::Database)?;
-        self.db.reference().written(generation);
         Ok(match row.kind {
             RateChangeKind::BaseRate => ActivatedRate::BaseRate(BaseRateId(rate)),
             RateChangeKind::TerritoryFactor => ActivatedRate::TerritoryFactor(TerritoryFactorId(rate)),
