@@ -128,9 +128,29 @@ pub const ROUTINES: &[(&str, &[&str], &str)] = &[
         "EXISTS quotes q WHERE q.id = quote_coverages.quote_id: add q.customer_id = quote_coverages.customer_id",
     ),
     (
+        "policy quote_coverages.quote_coverages_via_quote_insert",
+        &["quote_coverages", "quotes"],
+        "EXISTS quotes q WHERE q.id = quote_coverages.quote_id: add q.customer_id = quote_coverages.customer_id",
+    ),
+    (
+        "policy quote_coverages.quote_coverages_via_quote_select",
+        &["quote_coverages", "quotes"],
+        "EXISTS quotes q WHERE q.id = quote_coverages.quote_id: add q.customer_id = quote_coverages.customer_id",
+    ),
+    (
         "policy quote_coverages.quote_coverages_via_quote_update",
         &["quote_coverages", "quotes"],
         "EXISTS quotes q WHERE q.id = quote_coverages.quote_id: add q.customer_id = quote_coverages.customer_id",
+    ),
+    (
+        "policy quote_versions.quote_versions_via_quote_insert",
+        &["quote_versions", "quotes"],
+        "EXISTS quotes q WHERE q.id = quote_versions.quote_id: add q.customer_id = quote_versions.customer_id",
+    ),
+    (
+        "policy quote_versions.quote_versions_via_quote_select",
+        &["quote_versions", "quotes"],
+        "EXISTS quotes q WHERE q.id = quote_versions.quote_id: add q.customer_id = quote_versions.customer_id",
     ),
 ];
 
@@ -186,11 +206,27 @@ pub const KNOWN_VIOLATIONS: &[(&str, &str)] = &[
     ),
     (
         "policy quote_coverages.quote_coverages_via_quote_delete: reads quote_coverages, quotes but never names customer_id",
-        "USING quote_is_visible(customer_id, quote_id), like the select and insert policies",
+        "EXISTS quotes q WHERE q.customer_id = quote_coverages.customer_id AND q.id = quote_coverages.quote_id (colocated, shard-local)",
+    ),
+    (
+        "policy quote_coverages.quote_coverages_via_quote_insert: reads quote_coverages, quotes but never names customer_id",
+        "EXISTS quotes q WHERE q.customer_id = quote_coverages.customer_id AND q.id = quote_coverages.quote_id (colocated, shard-local)",
+    ),
+    (
+        "policy quote_coverages.quote_coverages_via_quote_select: reads quote_coverages, quotes but never names customer_id",
+        "EXISTS quotes q WHERE q.customer_id = quote_coverages.customer_id AND q.id = quote_coverages.quote_id (colocated, shard-local)",
     ),
     (
         "policy quote_coverages.quote_coverages_via_quote_update: reads quote_coverages, quotes but never names customer_id",
-        "USING quote_is_visible(customer_id, quote_id), like the select and insert policies",
+        "EXISTS quotes q WHERE q.customer_id = quote_coverages.customer_id AND q.id = quote_coverages.quote_id (colocated, shard-local)",
+    ),
+    (
+        "policy quote_versions.quote_versions_via_quote_insert: reads quote_versions, quotes but never names customer_id",
+        "EXISTS quotes q WHERE q.customer_id = quote_versions.customer_id AND q.id = quote_versions.quote_id (colocated, shard-local)",
+    ),
+    (
+        "policy quote_versions.quote_versions_via_quote_select: reads quote_versions, quotes but never names customer_id",
+        "EXISTS quotes q WHERE q.customer_id = quote_versions.customer_id AND q.id = quote_versions.quote_id (colocated, shard-local)",
     ),
     (
         "quote_coverages: FOREIGN KEY quote_coverages_quote_fk (quote_id) -> quotes (id) does not pair customer_id with customer_id",

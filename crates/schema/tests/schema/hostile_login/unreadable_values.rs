@@ -13,11 +13,12 @@ async fn values_nobody_can_read_back_are_refused() {
         // NaN passed `>= 0` and broke every later read of the row.
         (
             format!(
-                "WITH q AS (INSERT INTO public.quotes (customer_id, state_code, zip, effective_date, expires_at, metadata)
-                            VALUES ('{}', 'CA', '90001', current_date, now() + interval '1 day', '{{}}') RETURNING id)
+                "INSERT INTO public.quotes (id, customer_id, state_code, zip, effective_date, expires_at, metadata)
+                 VALUES ('{q}', '{}', 'CA', '90001', current_date, now() + interval '1 day', '{{}}');
                  INSERT INTO quote_coverages (quote_id, coverage_type, limit_amount, deductible, premium)
-                 SELECT id, 'collision', NULL, 0, 'NaN' FROM q",
-                w.victim
+                 VALUES ('{q}', 'collision', NULL, 0, 'NaN')",
+                w.victim,
+                q = Uuid::new_v4()
             ),
             "quote_coverages_values_bounded",
         ),

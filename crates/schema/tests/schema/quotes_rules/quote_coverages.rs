@@ -141,3 +141,60 @@ async fn a_rated_quotes_cover_is_frozen_and_only_its_premiums_change() {
         assert_eq!(violated_rule(&err), Some("quote_coverages_editable"), "{change}: {err}");
     }
 }
+
+/// quote_coverages_editable is checked once per statement (migration 0023): one statement that
+/// touches a draft's lines and a rated quote's cover is refused as a whole, the draft's change
+/// included.
+#[tokio::test]
+async fn one_statement_over_a_draft_and_a_rated_quote_is_refused_whole() {
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
+    let draft = draft_quote(db.pool()).await;
+    let rated = draft_quote(db.pool()).await;
+    for q in [draft, rated] {
+        try_coverage(db.pool(), q, "collision", None, "500", None)
+            .await
+            .expect("coverage");
+    }
+    rate(db.pool(), rated, "1000.00").await.expect("rate");
+    let result = sqlx::query("UPDATE quote_coverages SET deductible = 750 WHERE quote_id = ANY($1)")
+        .bind(vec![draft, rated])
+        .execute(db.pool())
+        .await;
+    assert_violates(result, rules::QUOTE_COVERAGES_EDITABLE);
+    let deductibles: Vec<String> =
+        sqlx::query_scalar("SELECT deductible::text FROM quote_coverages WHERE quote_id = ANY($1)")
+            .bind(vec![draft, rated])
+            .fetch_all(db.pool())
+            .await
+            .expect("read lines");
+    assert_eq!(deductibles, ["500.00", "500.00"], "nothing changed");
+}
+
+/// Old and new lines are paired by id: giving a rated quote's line a new id changes its cover.
+#[tokio::test]
+async fn a_rated_quotes_line_keeps_its_id() {
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
+    let q = draft_quote(db.pool()).await;
+    try_coverage(db.pool(), q, "collision", None, "500", None)
+        .await
+        .expect("coverage");
+    exec(db.pool(), "UPDATE quote_coverages SET id = gen_random_uuid() WHERE quote_id = $1", q)
+        .await
+        .expect("a draft's line may be re-keyed");
+    rate(db.pool(), q, "1000.00").await.expect("rate");
+    assert_violates(
+        exec(db.pool(), "UPDATE quote_coverages SET id = gen_random_uuid() WHERE quote_id = $1", q).await,
+        rules::QUOTE_COVERAGES_EDITABLE,
+    );
+}
+
+/// A line is added to a rated quote only by the transaction that created (or rated) it.
+#[tokio::test]
+async fn a_line_cannot_be_added_to_a_rated_quote_later() {
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
+    let q = rated_quote(db.pool()).await;
+    assert_violates(
+        try_coverage(db.pool(), q, "rental", Some("900"), "0", None).await,
+        rules::QUOTE_COVERAGES_EDITABLE,
+    );
+}

@@ -46,13 +46,35 @@ async fn a_version_cannot_be_added_before_the_quote_is_bumped() {
     );
 }
 
+/// The foreign key runs before quote_versions_contiguous (a statement trigger, migration 0023).
 #[tokio::test]
 async fn a_version_for_an_unknown_quote_is_refused() {
     let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     assert_violates(
         insert_version(db.pool(), Uuid::new_v4(), 1, "100.00", "{}", "{}").await,
-        rules::QUOTE_VERSIONS_CONTIGUOUS,
+        rules::QUOTE_VERSIONS_QUOTE_FK,
     );
+}
+
+/// One statement inserting two versions of a quote: only one of them can be its current version.
+#[tokio::test]
+async fn two_versions_in_one_statement_are_refused() {
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
+    let q = rated_quote(db.pool()).await;
+    let mut tx = db.pool().begin().await.expect("begin");
+    sqlx::query("UPDATE quotes SET premium = 1100, current_version = 2 WHERE id = $1")
+        .bind(q)
+        .execute(&mut *tx)
+        .await
+        .expect("bump to 2");
+    let result = sqlx::query(
+        "INSERT INTO quote_versions (quote_id, version, premium, rating_inputs, breakdown)
+         VALUES ($1, 2, 1100, '{}', '{}'), ($1, 3, 1100, '{}', '{}')",
+    )
+    .bind(q)
+    .execute(&mut *tx)
+    .await;
+    assert_violates(result, rules::QUOTE_VERSIONS_CONTIGUOUS);
 }
 
 #[tokio::test]
