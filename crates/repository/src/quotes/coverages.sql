@@ -1,12 +1,11 @@
--- The coverage lines of a quote the acting user can see. quote_coverages has no row level
--- security of its own: the join through quotes (which has) is what scopes it. A visible quote
--- without lines gives one row of NULLs (so "no lines" and "not visible" stay distinguishable).
-SELECT q.id AS "quote_id!: QuoteId",
+-- The coverage lines of a quote the acting user can see, in ONE round trip: app_quote_coverages
+-- (migration 0024) sets the actor and joins through quotes, whose RLS policies decide. A visible
+-- quote without lines gives one row of NULLs (so "no lines" and "not visible" stay
+-- distinguishable).
+--   $1 acting user (NULL = the system actor), $2 quote id.
+SELECT c.quote_id AS "quote_id!: QuoteId",
        c.coverage_type AS "coverage_type?: CoverageType",
        c.limit_amount AS "limit_amount?",
        c.deductible AS "deductible?",
        c.premium AS "premium?"
-FROM quotes q
-LEFT JOIN quote_coverages c ON c.quote_id = q.id
-WHERE q.id = $1
-ORDER BY c.coverage_type
+FROM app_quote_coverages($1, $2) c

@@ -1,4 +1,7 @@
--- One quote by id, as the acting user sees it (row level security filters: invisible = no row).
+-- One quote by id, as the acting user sees it, in ONE round trip: app_quote_by_id (migration 0024)
+-- runs the lookup as quotedb_app with the actor set, so quotes' RLS policies decide (invisible =
+-- no row).
+--   $1 acting user (NULL = the system actor), $2 quote id.
 SELECT q.id AS "id!: QuoteId",
        q.quote_number AS "quote_number!",
        q.customer_id AS "customer_id!: UserId",
@@ -14,5 +17,4 @@ SELECT q.id AS "id!: QuoteId",
        q.metadata AS "metadata!",
        q.created_at AS "created_at!",
        q.updated_at AS "updated_at!"
-FROM quotes q
-WHERE q.id = $1
+FROM app_quote_by_id($1, $2) q

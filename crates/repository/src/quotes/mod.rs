@@ -21,11 +21,11 @@ use quotedb_schema::quotes::{CoverageType, QuoteStatus, rules};
 use rust_decimal::Decimal;
 use serde_json::Value as JsonValue;
 
-use self::model::{QuoteRow, RatingInputsRecord};
+use self::model::{CoverageRow, QuoteRow, RatingInputsRecord, VersionRow};
 use self::validate::validate_new_quote;
 use crate::Db;
 use crate::actor::{Actor, begin_as};
-use crate::error::{InvalidInput, is_retryable, read_as_retrying, read_retrying, rule_of};
+use crate::error::{InvalidInput, is_retryable, read_retrying, rule_of};
 use crate::ids::{QuoteId, QuoteVersionId, UserId};
 use crate::page::{Page, PageRequest, into_page};
 use crate::rating::{Eligibility, RatingInput, current_context, database_context, price};
@@ -182,12 +182,14 @@ impl<'a> Quotes<'a> {
     /// or is not visible to the actor.
     #[tracing::instrument(skip_all, fields(quote = %id), err)]
     pub async fn get(&self, actor: &Actor, id: QuoteId) -> Result<Quote, QuoteError> {
-        let row = read_as_retrying!(self.db, actor, |tx| sqlx::query_file_as!(
+        // One round trip: the function switches to quotedb_app and sets the actor itself.
+        let row = read_retrying!(self.db, |conn| sqlx::query_file_as!(
             QuoteRow,
             "src/quotes/get_by_id.sql",
+            actor.user_id() as Option<UserId>,
             id.0
         )
-        .fetch_optional(&mut *tx))?;
+        .fetch_optional(conn))?;
         row.map(Quote::from).ok_or(QuoteError::NotFound(QuoteKey::Id(id)))
     }
 
@@ -210,11 +212,13 @@ impl<'a> Quotes<'a> {
     /// The coverage lines of a quote visible to `actor`, in coverage type order.
     #[tracing::instrument(skip_all, fields(quote = %id), err)]
     pub async fn coverages(&self, actor: &Actor, id: QuoteId) -> Result<Vec<QuoteCoverage>, QuoteError> {
-        let mut tx = begin_as(self.db, actor).await?;
-        let rows = sqlx::query_file!("src/quotes/coverages.sql", id.0)
-            .fetch_all(&mut *tx)
-            .await?;
-        tx.commit().await?;
+        let rows = read_retrying!(self.db, |conn| sqlx::query_file_as!(
+            CoverageRow,
+            "src/quotes/coverages.sql",
+            actor.user_id() as Option<UserId>,
+            id.0
+        )
+        .fetch_all(conn))?;
         if rows.is_empty() {
             return Err(QuoteError::NotFound(QuoteKey::Id(id)));
         }
@@ -234,11 +238,13 @@ impl<'a> Quotes<'a> {
     /// The rating snapshots of a quote visible to `actor`, version 1 first.
     #[tracing::instrument(skip_all, fields(quote = %id), err)]
     pub async fn versions(&self, actor: &Actor, id: QuoteId) -> Result<Vec<QuoteVersion>, QuoteError> {
-        let mut tx = begin_as(self.db, actor).await?;
-        let rows = sqlx::query_file!("src/quotes/versions.sql", id.0)
-            .fetch_all(&mut *tx)
-            .await?;
-        tx.commit().await?;
+        let rows = read_retrying!(self.db, |conn| sqlx::query_file_as!(
+            VersionRow,
+            "src/quotes/versions.sql",
+            actor.user_id() as Option<UserId>,
+            id.0
+        )
+        .fetch_all(conn))?;
         if rows.is_empty() {
             return Err(QuoteError::NotFound(QuoteKey::Id(id)));
         }

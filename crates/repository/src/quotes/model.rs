@@ -96,6 +96,28 @@ pub(super) struct QuoteRow {
     pub(super) updated_at: OffsetDateTime,
 }
 
+/// One row of `coverages.sql`: a line, or NULLs for a visible quote without lines.
+pub(super) struct CoverageRow {
+    #[allow(dead_code, reason = "selected to tell a visible quote without lines from an invisible one")]
+    pub(super) quote_id: QuoteId,
+    pub(super) coverage_type: Option<CoverageType>,
+    pub(super) limit_amount: Option<Decimal>,
+    pub(super) deductible: Option<Decimal>,
+    pub(super) premium: Option<Decimal>,
+}
+
+/// One row of `versions.sql`: a version, or NULLs for a visible quote never rated.
+pub(super) struct VersionRow {
+    #[allow(dead_code, reason = "selected to tell a visible quote never rated from an invisible one")]
+    pub(super) quote_id: QuoteId,
+    pub(super) id: Option<QuoteVersionId>,
+    pub(super) version: Option<i32>,
+    pub(super) premium: Option<Decimal>,
+    pub(super) rating_inputs: Option<JsonValue>,
+    pub(super) breakdown: Option<JsonValue>,
+    pub(super) created_at: Option<OffsetDateTime>,
+}
+
 impl From<QuoteRow> for Quote {
     fn from(r: QuoteRow) -> Self {
         // Text columns are checked by quotes_number_format / quotes_zip_format / quotes_state_fk.

@@ -103,6 +103,16 @@ pub const ROUTINES: &[(&str, &[&str], &str)] = &[
         "reads one quote by p_quote_id and its coverage lines by c.quote_id = q.id: add p_customer_id and c.customer_id = q.customer_id (colocated); create_distributed_function by p_customer_id",
     ),
     (
+        "function app_quote_coverages",
+        &["quote_coverages", "quotes"],
+        "reads one quote by p_quote_id and its lines by c.quote_id = q.id: add p_customer_id and c.customer_id = q.customer_id (colocated); create_distributed_function by p_customer_id",
+    ),
+    (
+        "function app_quote_versions",
+        &["quote_versions", "quotes"],
+        "reads one quote by p_quote_id and its versions by v.quote_id = q.id: add p_customer_id and v.customer_id = q.customer_id (colocated); create_distributed_function by p_customer_id",
+    ),
+    (
         "function app_rerate_quote",
         &["quote_coverages", "quote_versions", "quotes"],
         "updates one quote by p_quote_id, inserts its version and updates its lines by quote id: add p_customer_id to the key of each (colocated, one shard); create_distributed_function by p_customer_id",
@@ -187,6 +197,14 @@ pub const KNOWN_VIOLATIONS: &[(&str, &str)] = &[
     (
         "function app_quote_for_rating: reads quote_coverages, quotes but never names customer_id",
         "Take p_customer_id (routing argument) and read WHERE q.customer_id = p_customer_id AND q.id = p_quote_id, the lines by (customer_id, quote_id)",
+    ),
+    (
+        "function app_quote_coverages: reads quote_coverages, quotes but never names customer_id",
+        "Take p_customer_id (routing argument) and read WHERE q.customer_id = p_customer_id AND q.id = p_quote_id, the lines by (customer_id, quote_id)",
+    ),
+    (
+        "function app_quote_versions: reads quote_versions, quotes but never names customer_id",
+        "Take p_customer_id (routing argument) and read WHERE q.customer_id = p_customer_id AND q.id = p_quote_id, the versions by (customer_id, quote_id)",
     ),
     (
         "function quote_versions_contiguous_fn: reads quote_versions, quotes but never names customer_id",

@@ -168,4 +168,14 @@ async fn the_one_round_trip_rerate_and_pages_keep_a_claimed_user_to_their_own_qu
         .await,
         Ok(0)
     ));
+    // The one-round-trip reads by id (0024): the victim's quote, lines and versions stay hidden.
+    for read in ["app_quote_by_id", "app_quote_coverages", "app_quote_versions"] {
+        let sql = format!("SELECT * FROM {read}('{}', '{}')", w.attacker, w.victim_quote);
+        assert!(matches!(attempt(&mut conn, me, &sql).await, Ok(0)), "{sql}");
+        // The victim's own id, claimed by the attacker's login, is what the platform vouches for:
+        // the function is only as strong as the actor it is given (see docs/security.md), so
+        // this checks the scoping, not the claim.
+        let sql = format!("SELECT * FROM {read}('{}', '{}')", w.victim, w.victim_quote);
+        assert!(matches!(attempt(&mut conn, me, &sql).await, Ok(n) if n >= 1), "{sql}");
+    }
 }

@@ -54,6 +54,9 @@ async fn the_application_login_cannot_make_itself_the_system() {
         ),
         "SELECT * FROM app_high_risk_activity_page(NULL, 'infinity', 0, 10)".to_string(),
         format!("SELECT * FROM app_quote_for_rating(NULL, '{}')", w.victim_quote),
+        format!("SELECT * FROM app_quote_by_id(NULL, '{}')", w.victim_quote),
+        format!("SELECT * FROM app_quote_coverages(NULL, '{}')", w.victim_quote),
+        format!("SELECT * FROM app_quote_versions(NULL, '{}')", w.victim_quote),
         format!(
             "SELECT * FROM app_agent_quotes_page(NULL, '{}', NULL, NULL, 10)",
             w.victim
