@@ -9,7 +9,6 @@ DROP TRIGGER quote_coverages_editable_on_insert ON quote_coverages;
 DROP FUNCTION quote_coverages_editable_delete_fn();
 DROP FUNCTION quote_coverages_editable_update_fn();
 DROP FUNCTION quote_coverages_editable_insert_fn();
-DROP FUNCTION quote_coverages_editable_refuse(uuid, text);
 
 CREATE FUNCTION quote_coverages_editable_fn() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER

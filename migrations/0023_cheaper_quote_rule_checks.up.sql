@@ -70,15 +70,14 @@ AS $fn$
         || substr('0123456789ABCDEFGHJKLMNPQRSTUVWXYZ', 1 + floor(random() * 34)::int, 1)
 $fn$;
 
--- quote_versions_contiguous, once per statement.
+-- quote_versions_contiguous, once per statement; no SET search_path, like the functions below.
 DROP TRIGGER quote_versions_contiguous ON quote_versions;
 
 CREATE OR REPLACE FUNCTION quote_versions_contiguous_fn() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path = pg_catalog, public, pg_temp
 AS $fn$
 DECLARE
-    v_quote   uuid;
+    v_quote   pg_catalog.uuid;
     v_version integer;
     v_current integer;
     v_max     integer;
@@ -107,8 +106,8 @@ BEGIN
         RAISE EXCEPTION USING
             ERRCODE = 'check_violation',
             CONSTRAINT = 'quote_versions_contiguous',
-            MESSAGE = format('quote %s: version %s is not the next version', v_quote, v_version),
-            DETAIL = format('latest version is %s and quotes.current_version is %s; expected %s = current_version',
+            MESSAGE = pg_catalog.format('quote %s: version %s is not the next version', v_quote, v_version),
+            DETAIL = pg_catalog.format('latest version is %s and quotes.current_version is %s; expected %s = current_version',
                             v_max, v_current, v_max + 1),
             HINT = 'bump quotes.current_version (WHERE current_version = expected) before inserting the version';
     END IF;
@@ -133,48 +132,38 @@ DROP FUNCTION quote_coverages_editable_fn();
 
 
 -- Three functions, one per event: a trigger names only the transition tables of its event, and
--- static queries keep their plans (EXECUTE would plan on every call). Each reads as the owner: a
+-- static queries keep their plans (EXECUTE would plan on every call). Like the other rule triggers
+-- of the write path (0007) they carry no SET search_path (a GUC save, set and restore per call):
+-- relations and types are schema-qualified, the transition tables are found before any relation
+-- of that name, and pg_temp is never searched for functions or operators. Each reads as the owner: a
 -- caller's row level security must not hide the quote from the rule. A quote that is gone (its own
 -- deletion cascading here) or unknown (the foreign key reports it) has no row and passes.
 -- Closed quotes: nothing changes. Rated quotes: a line is added only by the transaction that
 -- created the quote (the create path), never removed, and only its premium changes (re-rating);
 -- its cover (type, limit, deductible) was priced and stays.
-CREATE FUNCTION quote_coverages_editable_refuse(p_quote uuid, p_problem text) RETURNS void
-    LANGUAGE plpgsql
-    SET search_path = pg_catalog, public, pg_temp
-AS $fn$
-BEGIN
-    RAISE EXCEPTION USING
-        ERRCODE = 'check_violation',
-        CONSTRAINT = 'quote_coverages_editable',
-        MESSAGE = format('coverages of quote %s cannot change: %s', p_quote, p_problem),
-        DETAIL = 'coverage lines change freely while the quote is a draft; once rated only their premiums change (re-rating); closed quotes never change';
-END
-$fn$;
-COMMENT ON FUNCTION quote_coverages_editable_refuse(uuid, text) IS
-    'Raises the quote_coverages_editable violation (called by the three trigger functions of the rule).';
-REVOKE ALL ON FUNCTION quote_coverages_editable_refuse(uuid, text) FROM PUBLIC;
-
 CREATE FUNCTION quote_coverages_editable_insert_fn() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path = pg_catalog, public, pg_temp
 AS $fn$
 DECLARE
-    v_quote   uuid;
-    v_problem text;
+    v_quote   pg_catalog.uuid;
+    v_problem pg_catalog.text;
 BEGIN
     SELECT q.id,
-           CASE WHEN q.status NOT IN ('draft', 'rated') THEN format('quote is %s', q.status)
+           CASE WHEN q.status NOT IN ('draft', 'rated') THEN pg_catalog.format('quote is %s', q.status)
                 ELSE 'lines are added to a rated quote only when it is created' END
       INTO v_quote, v_problem
     FROM public.quotes q
     WHERE q.id IN (SELECT n.quote_id FROM new_lines n)
       AND (q.status NOT IN ('draft', 'rated')
-           OR (q.status = 'rated' AND q.xmin <> xid(pg_current_xact_id())))
+           OR (q.status = 'rated' AND q.xmin OPERATOR(pg_catalog.<>) pg_catalog.xid(pg_catalog.pg_current_xact_id())))
     ORDER BY q.status = 'rated', q.id
     LIMIT 1;
     IF FOUND THEN
-        PERFORM quote_coverages_editable_refuse(v_quote, v_problem);
+        RAISE EXCEPTION USING
+            ERRCODE = 'check_violation',
+            CONSTRAINT = 'quote_coverages_editable',
+            MESSAGE = pg_catalog.format('coverages of quote %s cannot change: %s', v_quote, v_problem),
+            DETAIL = 'coverage lines change freely while the quote is a draft; once rated only their premiums change (re-rating); closed quotes never change';
     END IF;
     RETURN NULL;
 END
@@ -182,11 +171,10 @@ $fn$;
 
 CREATE FUNCTION quote_coverages_editable_update_fn() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path = pg_catalog, public, pg_temp
 AS $fn$
 DECLARE
-    v_quote   uuid;
-    v_problem text;
+    v_quote   pg_catalog.uuid;
+    v_problem pg_catalog.text;
 BEGIN
     -- Old and new lines are paired by id: an unpaired line (its id changed) changed its cover.
     WITH moved AS (
@@ -199,7 +187,7 @@ BEGIN
         FULL JOIN new_lines n ON n.id = o.id
     )
     SELECT q.id,
-           CASE WHEN q.status NOT IN ('draft', 'rated') THEN format('quote is %s', q.status)
+           CASE WHEN q.status NOT IN ('draft', 'rated') THEN pg_catalog.format('quote is %s', q.status)
                 ELSE 'the cover of a rated quote was priced: only the premium changes, by re-rating' END
       INTO v_quote, v_problem
     FROM moved m
@@ -208,7 +196,11 @@ BEGIN
     ORDER BY q.status = 'rated', q.id
     LIMIT 1;
     IF FOUND THEN
-        PERFORM quote_coverages_editable_refuse(v_quote, v_problem);
+        RAISE EXCEPTION USING
+            ERRCODE = 'check_violation',
+            CONSTRAINT = 'quote_coverages_editable',
+            MESSAGE = pg_catalog.format('coverages of quote %s cannot change: %s', v_quote, v_problem),
+            DETAIL = 'coverage lines change freely while the quote is a draft; once rated only their premiums change (re-rating); closed quotes never change';
     END IF;
     RETURN NULL;
 END
@@ -216,15 +208,14 @@ $fn$;
 
 CREATE FUNCTION quote_coverages_editable_delete_fn() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path = pg_catalog, public, pg_temp
 AS $fn$
 DECLARE
-    v_quote   uuid;
-    v_problem text;
+    v_quote   pg_catalog.uuid;
+    v_problem pg_catalog.text;
 BEGIN
     SELECT q.id,
            CASE WHEN q.status = 'rated' THEN 'a rated quote keeps its lines'
-                ELSE format('quote is %s', q.status) END
+                ELSE pg_catalog.format('quote is %s', q.status) END
       INTO v_quote, v_problem
     FROM public.quotes q
     WHERE q.id IN (SELECT o.quote_id FROM old_lines o)
@@ -232,7 +223,11 @@ BEGIN
     ORDER BY q.status = 'rated', q.id
     LIMIT 1;
     IF FOUND THEN
-        PERFORM quote_coverages_editable_refuse(v_quote, v_problem);
+        RAISE EXCEPTION USING
+            ERRCODE = 'check_violation',
+            CONSTRAINT = 'quote_coverages_editable',
+            MESSAGE = pg_catalog.format('coverages of quote %s cannot change: %s', v_quote, v_problem),
+            DETAIL = 'coverage lines change freely while the quote is a draft; once rated only their premiums change (re-rating); closed quotes never change';
     END IF;
     RETURN NULL;
 END
