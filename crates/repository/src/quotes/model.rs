@@ -98,7 +98,10 @@ pub(super) struct QuoteRow {
 
 /// One row of `coverages.sql`: a line, or NULLs for a visible quote without lines.
 pub(super) struct CoverageRow {
-    #[allow(dead_code, reason = "selected to tell a visible quote without lines from an invisible one")]
+    #[allow(
+        dead_code,
+        reason = "selected to tell a visible quote without lines from an invisible one"
+    )]
     pub(super) quote_id: QuoteId,
     pub(super) coverage_type: Option<CoverageType>,
     pub(super) limit_amount: Option<Decimal>,
@@ -108,7 +111,10 @@ pub(super) struct CoverageRow {
 
 /// One row of `versions.sql`: a version, or NULLs for a visible quote never rated.
 pub(super) struct VersionRow {
-    #[allow(dead_code, reason = "selected to tell a visible quote never rated from an invisible one")]
+    #[allow(
+        dead_code,
+        reason = "selected to tell a visible quote never rated from an invisible one"
+    )]
     pub(super) quote_id: QuoteId,
     pub(super) id: Option<QuoteVersionId>,
     pub(super) version: Option<i32>,

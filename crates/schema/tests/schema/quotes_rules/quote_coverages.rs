@@ -178,12 +178,21 @@ async fn a_rated_quotes_line_keeps_its_id() {
     try_coverage(db.pool(), q, "collision", None, "500", None)
         .await
         .expect("coverage");
-    exec(db.pool(), "UPDATE quote_coverages SET id = gen_random_uuid() WHERE quote_id = $1", q)
-        .await
-        .expect("a draft's line may be re-keyed");
+    exec(
+        db.pool(),
+        "UPDATE quote_coverages SET id = gen_random_uuid() WHERE quote_id = $1",
+        q,
+    )
+    .await
+    .expect("a draft's line may be re-keyed");
     rate(db.pool(), q, "1000.00").await.expect("rate");
     assert_violates(
-        exec(db.pool(), "UPDATE quote_coverages SET id = gen_random_uuid() WHERE quote_id = $1", q).await,
+        exec(
+            db.pool(),
+            "UPDATE quote_coverages SET id = gen_random_uuid() WHERE quote_id = $1",
+            q,
+        )
+        .await,
         rules::QUOTE_COVERAGES_EDITABLE,
     );
 }

@@ -188,6 +188,45 @@ async fn a_quote_agent_must_have_the_agent_role() {
     assert_violates(result, rules::QUOTES_AGENT_IS_AGENT);
 }
 
+/// The parties are checked once per INSERT statement (migration 0025): one bad row among good
+/// ones refuses the whole statement, and nothing is inserted.
+#[tokio::test]
+async fn one_bad_party_refuses_a_multi_row_insert_whole() {
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
+    let c = customer(db.pool()).await;
+    let a = agent(db.pool()).await;
+    try_quote(db.pool(), c, &[]).await.expect("the state exists");
+    let before: i64 = sqlx::query_scalar("SELECT count(*) FROM quotes")
+        .fetch_one(db.pool())
+        .await
+        .expect("count");
+    let result = sqlx::query(
+        "INSERT INTO quotes (customer_id, agent_id, state_code, zip, effective_date, expires_at, metadata)
+         VALUES ($1, $2, 'CA', '90001', current_date + 7, now() + interval '30 days', '{}'),
+                ($1, $1, 'CA', '90001', current_date + 7, now() + interval '30 days', '{}')",
+    )
+    .bind(c)
+    .bind(a)
+    .execute(db.pool())
+    .await;
+    assert_violates(result, rules::QUOTES_AGENT_IS_AGENT);
+    let result = sqlx::query(
+        "INSERT INTO quotes (customer_id, state_code, zip, effective_date, expires_at, metadata)
+         VALUES ($1, 'CA', '90001', current_date + 7, now() + interval '30 days', '{}'),
+                ($2, 'CA', '90001', current_date + 7, now() + interval '30 days', '{}')",
+    )
+    .bind(c)
+    .bind(a)
+    .execute(db.pool())
+    .await;
+    assert_violates(result, rules::QUOTES_CUSTOMER_IS_CUSTOMER);
+    let after: i64 = sqlx::query_scalar("SELECT count(*) FROM quotes")
+        .fetch_one(db.pool())
+        .await
+        .expect("count");
+    assert_eq!(after, before, "nothing was inserted");
+}
+
 #[tokio::test]
 async fn a_quote_for_a_customer_assigned_to_an_agent_is_accepted() {
     let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
