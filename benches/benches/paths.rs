@@ -442,6 +442,12 @@ fn bulk_writes(c: &mut Criterion, rt: &Runtime, env: &BenchDb, p: &Params) {
     group.finish();
 }
 
+/// Whether the only filter given is `scale_curve` (`cargo bench … -- scale_curve`).
+fn scale_curve_only() -> bool {
+    let filters: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    filters.len() == 1 && filters[0] == "scale_curve"
+}
+
 /// The same three paths at two scales 10× apart: the ratio shows whether they stay logarithmic.
 fn scale_curve(c: &mut Criterion, rt: &Runtime, small: &(BenchDb, Params), large: &(BenchDb, Params)) {
     let mut group = c.benchmark_group("scale_curve");
@@ -479,8 +485,12 @@ fn all(c: &mut Criterion) {
     let main_scale = bench_scale(test_mode);
     let main = setup(&rt, main_scale);
     let (env, p) = &main;
-    rt.block_on(quotedb_benches::record_index_paths(env, p))
-        .unwrap_or_else(|e| panic!("index paths: {e}"));
+    // A scale-curve-only run (`-- scale_curve`, e.g. with QUOTEDB_BENCH_SCALE=100) leaves the
+    // main run's record of index paths (and its scale) alone.
+    if !scale_curve_only() {
+        rt.block_on(quotedb_benches::record_index_paths(env, p))
+            .unwrap_or_else(|e| panic!("index paths: {e}"));
+    }
     floor(c, &rt, env, p);
     quote_paths(c, &rt, env, p);
     rate_paths(c, &rt, env, p);
@@ -494,6 +504,8 @@ fn all(c: &mut Criterion) {
     } else {
         let small_scale = (main_scale / 10.0).max(TEST_SCALE / 10.0);
         let small = setup(&rt, small_scale);
+        quotedb_benches::record_scale_curve(small_scale, main_scale)
+            .unwrap_or_else(|e| panic!("scale curve record: {e}"));
         scale_curve(c, &rt, &small, &main);
     }
     let (env, p) = &main;

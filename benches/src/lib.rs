@@ -195,6 +195,20 @@ pub async fn record_index_paths(env: &BenchDb, p: &params::Params) -> Result<(),
     Ok(())
 }
 
+/// Record the two scales of the `scale_curve` group in `target/criterion/quotedb-scale-curve.json`
+/// (`cargo xtask bench-report` labels the curve with them: 1 → 10 in a default run, 10 → 100 with
+/// `QUOTEDB_BENCH_SCALE=100 cargo bench -p quotedb-benches --bench paths -- scale_curve`).
+pub fn record_scale_curve(small: f64, large: f64) -> Result<(), BoxError> {
+    let dir = criterion_dir();
+    std::fs::create_dir_all(&dir)?;
+    let doc = serde_json::json!({ "small": format!("{small}"), "large": format!("{large}") });
+    std::fs::write(
+        dir.join("quotedb-scale-curve.json"),
+        serde_json::to_string_pretty(&doc)?,
+    )?;
+    Ok(())
+}
+
 /// `target/criterion` (under `CARGO_TARGET_DIR` when set), where criterion and the benches' own
 /// result files live.
 pub fn criterion_dir() -> std::path::PathBuf {

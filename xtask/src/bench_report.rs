@@ -261,10 +261,22 @@ pub fn bench_report(print_only: bool) -> anyhow::Result<()> {
             human(ns)
         )?;
     }
+    let scales: serde_json::Value = std::fs::read_to_string(criterion.join("quotedb-scale-curve.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or(serde_json::Value::Null);
+    let scale_of = |key: &str| {
+        scales
+            .get(key)
+            .and_then(serde_json::Value::as_str)
+            .map_or_else(|| format!("{key} scale"), |s| format!("scale {s}"))
+    };
     let mut curve = String::new();
     writeln!(
         curve,
-        "| path | small scale | large scale (10×) | large ÷ small (goal ≤1.2×) |"
+        "| path | {} | {} | large ÷ small (goal ≤1.2×) |",
+        scale_of("small"),
+        scale_of("large")
     )?;
     writeln!(curve, "|---|---:|---:|---:|")?;
     for (label, small, large) in CURVE {
@@ -337,7 +349,9 @@ pub fn bench_report(print_only: bool) -> anyhow::Result<()> {
     let body = format!(
         "Measured {date} on {}; bench database at scale {scale}. Floor = `SELECT 1` through the same \
          sqlx pool ({}). Grades: A ≤1.5×, B ≤2×, C ≤4×, D ≤8×, F beyond.\n\n{table}\n{peer_line}{rows_line}{pgbouncer_line}\n\n\
-         ### Scale curve\n\n{curve}\n### Capacity\n\n{capacity}",
+         ### Scale curve\n\nThe same paths on two bench databases 10× apart, in one run (a scale-curve-only run, \
+         `QUOTEDB_BENCH_SCALE=100 cargo bench -p quotedb-benches --bench paths -- scale_curve`, measures 10 → 100 \
+         and leaves the rest of the report as it was).\n\n{curve}\n### Capacity\n\n{capacity}",
         machine(),
         human(floor)
     );

@@ -60,6 +60,9 @@ pub struct Db {
     replicas: Option<std::sync::Arc<replica::Replicas>>,
     /// What this handle's routed reads must see ([`Db::after`], [`Db::on_primary`]).
     consistency: Consistency,
+    /// The frozen terms of rated quotes, so a re-rate of a quote re-rated before is one round
+    /// trip (`quotes::terms`); shared by the clones.
+    frozen_terms: std::sync::Arc<quotes::FrozenTerms>,
 }
 
 impl Db {
@@ -78,6 +81,7 @@ impl Db {
             transaction_pooling: false,
             replicas: None,
             consistency: Consistency::Eventual,
+            frozen_terms: std::sync::Arc::default(),
         }
     }
 
@@ -238,6 +242,7 @@ impl Db {
             transaction_pooling: true,
             replicas: None,
             consistency: Consistency::Eventual,
+            frozen_terms: std::sync::Arc::default(),
         }
     }
 
@@ -279,6 +284,10 @@ impl Db {
     /// (cache disabled, listener not connected, or an error: calls then read the database).
     pub async fn warm_reference_cache(&self) -> bool {
         self.reference.warm(&self.pool, Duration::from_secs(5)).await
+    }
+
+    pub(crate) fn frozen_terms(&self) -> &quotes::FrozenTerms {
+        &self.frozen_terms
     }
 
     pub(crate) fn reference(&self) -> &std::sync::Arc<reference::ReferenceCache> {

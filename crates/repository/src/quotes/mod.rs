@@ -11,10 +11,12 @@
 
 mod error;
 mod model;
+mod terms;
 mod validate;
 
 pub use error::{QuoteError, QuoteKey};
 pub use model::{CoverageRequest, NewQuote, Quote, QuoteCoverage, QuoteVersion, RatedQuote};
+pub(crate) use terms::FrozenTerms;
 pub use validate::MAX_EFFECTIVE_DAYS_AHEAD;
 
 use quotedb_schema::quotes::{CoverageType, QuoteStatus, rules};
@@ -22,6 +24,7 @@ use rust_decimal::Decimal;
 use serde_json::Value as JsonValue;
 
 use self::model::{CoverageRow, QuoteRow, RatingInputsRecord, VersionRow};
+use self::terms::RatingTerms;
 use self::validate::validate_new_quote;
 use crate::Db;
 use crate::actor::{Actor, begin_as};
@@ -38,19 +41,6 @@ const NUMBER_ATTEMPTS: usize = 5;
 fn to_json<T: serde::Serialize>(value: &T) -> Result<JsonValue, QuoteError> {
     // Serialising our own plain data types cannot fail; kept as a typed error all the same.
     serde_json::to_value(value).map_err(|e| QuoteError::Database(sqlx::Error::Encode(Box::new(e))))
-}
-
-/// What a re-rate prices from (`load_for_rating.sql`).
-struct RatingTerms {
-    #[allow(dead_code)] // selected to keep the row's identity in the query; not needed after
-    id: QuoteId,
-    state_code: String,
-    zip: String,
-    effective_date: time::Date,
-    current_version: i32,
-    coverage_types: Vec<CoverageType>,
-    limit_amounts: Vec<Option<Decimal>>,
-    deductibles: Vec<Decimal>,
 }
 
 /// The quotes API, from [`Db::quotes`].
@@ -317,10 +307,12 @@ impl<'a> Quotes<'a> {
 
     /// Re-rate a quote: resolve today's rates for its state, ZIP, effective date and coverage
     /// lines, price with `eligibility`, and record a new immutable version — only if the quote
-    /// is still at `expected_version` (optimistic concurrency). Two round trips: the quote's
-    /// terms (as the actor), then one statement that bumps `current_version` (`WHERE
-    /// current_version = expected`), inserts the version and updates the line premiums; the rates
-    /// come from the reference data cache.
+    /// is still at `expected_version` (optimistic concurrency). One statement bumps
+    /// `current_version` (`WHERE current_version = expected`), inserts the version and updates the
+    /// line premiums; the rates come from the reference data cache. Before it, the quote's terms
+    /// are read as the actor (a second round trip) unless this process has re-rated the quote
+    /// before: a rated quote's terms never change, so they are kept (`quotes::terms`), and the
+    /// statement still decides visibility, permission and the version.
     ///
     /// Errors: [`QuoteError::NotFound`] (not visible), [`QuoteError::Conflict`] (rated by
     /// someone else since `expected_version`), [`QuoteError::Forbidden`] (visible but not
@@ -354,24 +346,32 @@ impl<'a> Quotes<'a> {
         eligibility: &Eligibility,
         cached: bool,
     ) -> Result<RatedQuote, QuoteError> {
-        // Round trip 1: the terms to price, as the actor (a read: retried on a fresh connection
-        // when the pooled one was dead).
-        let current = read_retrying!(self.db, |conn| sqlx::query_file_as!(
-            RatingTerms,
-            "src/quotes/load_for_rating.sql",
-            actor.user_id() as Option<UserId>,
-            id.0
-        )
-        .fetch_optional(conn))?
-        .ok_or(QuoteError::NotFound(QuoteKey::Id(id)))?;
-        if current.current_version != expected_version {
-            return Err(QuoteError::Conflict {
-                expected: expected_version,
-            });
-        }
-        let state = StateCode::from_db(current.state_code);
-        let zip = Zip::from_db(current.zip);
-        let types = current.coverage_types;
+        // The terms to price: kept from an earlier re-rate once they are frozen (see
+        // `terms`), else round trip 1, as the actor (a read: retried on a fresh connection when
+        // the pooled one was dead). The write below checks visibility and the version either way.
+        let current = match self.db.frozen_terms().get(id) {
+            Some(kept) if expected_version >= 1 => kept,
+            _ => {
+                let loaded = read_retrying!(self.db, |conn| sqlx::query_file_as!(
+                    RatingTerms,
+                    "src/quotes/load_for_rating.sql",
+                    actor.user_id() as Option<UserId>,
+                    id.0
+                )
+                .fetch_optional(conn))?
+                .ok_or(QuoteError::NotFound(QuoteKey::Id(id)))?;
+                if loaded.current_version != expected_version {
+                    return Err(QuoteError::Conflict {
+                        expected: expected_version,
+                    });
+                }
+                self.db.frozen_terms().keep(&loaded);
+                std::sync::Arc::new(loaded)
+            }
+        };
+        let state = StateCode::from_db(current.state_code.clone());
+        let zip = Zip::from_db(current.zip.clone());
+        let types = current.coverage_types.clone();
         let (ctx, generation) = if cached {
             current_context(self.db, &state, &zip, &types, current.effective_date).await?
         } else {

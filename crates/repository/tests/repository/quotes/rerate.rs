@@ -193,3 +193,54 @@ async fn rerating_a_presented_quote_is_refused_by_the_status_machine() {
         1
     );
 }
+
+/// After one re-rate the quote's terms are kept in the process (they are frozen once rated), and
+/// the next re-rate is the write alone. The database still decides: another customer's re-rate
+/// of the quote finds nothing, a stale version conflicts, a presented quote refuses, and the
+/// price from the kept terms is the price from the database's terms.
+#[tokio::test]
+async fn a_rerate_from_kept_terms_is_still_decided_by_the_database() {
+    let (_db, repo) = setup().await;
+    let owner = common::customer(&repo, "kept-owner").await;
+    let stranger = common::customer(&repo, "kept-stranger").await;
+    let actor = Actor::Customer(owner);
+    let quote = own_quote(&repo, owner).await;
+    let eligibility = Eligibility {
+        discounts: vec![],
+        surcharges: vec![SurchargeCode::AtFaultAccident],
+    };
+    let loaded = repo
+        .quotes()
+        .rerate(&actor, quote.id, 1, &eligibility)
+        .await
+        .expect("re-rate that reads the terms");
+    let err = repo
+        .quotes()
+        .rerate(&Actor::Customer(stranger), quote.id, 2, &eligibility)
+        .await
+        .expect_err("not the stranger's quote");
+    assert!(matches!(err, QuoteError::NotFound(_)), "{err:?}");
+    let err = repo
+        .quotes()
+        .rerate(&actor, quote.id, 1, &eligibility)
+        .await
+        .expect_err("stale");
+    assert!(matches!(err, QuoteError::Conflict { expected: 1 }), "{err:?}");
+    let kept = repo
+        .quotes()
+        .rerate(&actor, quote.id, 2, &eligibility)
+        .await
+        .expect("re-rate from the kept terms");
+    assert_eq!(kept.quote.current_version, 3);
+    assert_eq!(kept.breakdown, loaded.breakdown, "the same terms, the same price");
+    assert_eq!(kept.coverages, loaded.coverages);
+    repo.quotes().present(&actor, quote.id).await.expect("present");
+    let err = repo
+        .quotes()
+        .rerate(&actor, quote.id, 3, &eligibility)
+        .await
+        .expect_err("presented");
+    assert!(matches!(err, QuoteError::TransitionRefused { .. }), "{err:?}");
+    let versions = repo.quotes().versions(&actor, quote.id).await.expect("versions");
+    assert_eq!(versions.iter().map(|v| v.version).collect::<Vec<_>>(), vec![1, 2, 3]);
+}
