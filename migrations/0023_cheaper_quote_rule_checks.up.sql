@@ -27,9 +27,12 @@
 --     as version = latest + 1 = current_version per row: a version at or below the latest
 --     collides with the unique constraint, one above latest + 1 finds no predecessor (a
 --     predecessor inserted by the same statement is not the current_version, and is refused).
---     A version for an unknown quote now fails the foreign key quote_versions_quote_fk (which runs
---     first); one for a quote the caller cannot see fails the insert policy, as before it reached
---     this check.
+--     For quotedb_app a version for an unknown quote or one it cannot see now fails the insert
+--     policy (42501; row level security is checked before AFTER triggers), where 0007's BEFORE
+--     trigger said "not found" (quote_versions_contiguous); for the owner an unknown quote fails
+--     the foreign key quote_versions_quote_fk. Likewise CHECK, unique and policy errors now come
+--     before this rule and quote_coverages_editable. The repository's paths never reach these
+--     (app_create_quote and app_rerate_quote insert versions only for quotes they just wrote).
 --   * quote_coverages_editable: three statement triggers (insert, update, delete) over the
 --     transition tables, run by the owner, with the rule's text unchanged. An UPDATE pairs old and
 --     new lines by id: on a rated quote, changing a line's id is a change of its cover (only the
@@ -146,8 +149,14 @@ DROP FUNCTION quote_coverages_editable_fn();
 -- caller's row level security must not hide the quote from the rule. A quote that is gone (its own
 -- deletion cascading here) or unknown (the foreign key reports it) has no row and passes.
 -- Closed quotes: nothing changes. Rated quotes: a line is added only by the transaction that
--- created the quote (the create path), never removed, and only its premium changes (re-rating);
--- its cover (type, limit, deductible) was priced and stays.
+-- created the quote and priced it first (the create path, or the load: the quote row is this
+-- transaction's and no version of it was written by another transaction; 0007 asked only the
+-- former, which a no-op UPDATE of the quote satisfies), never removed, and only its premium
+-- changes (re-rating); its cover (type, limit, deductible) was priced and stays. So once the
+-- transaction that first priced a quote has committed, its terms never change (the repository
+-- keeps them: quotes::terms). Each function first takes FOR SHARE on the quotes it touches, in id
+-- order: a line change racing a rating of the same draft waits for it and then sees it rated
+-- (0007 read the quote unlocked, and the line could slip in unpriced).
 CREATE FUNCTION quote_coverages_editable_insert_fn() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
 AS $fn$
@@ -155,6 +164,10 @@ DECLARE
     v_quote   pg_catalog.uuid;
     v_problem pg_catalog.text;
 BEGIN
+    PERFORM 1 FROM public.quotes q
+    WHERE q.id IN (SELECT n.quote_id FROM new_lines n)
+    ORDER BY q.id
+    FOR SHARE OF q;
     SELECT q.id,
            CASE WHEN q.status NOT IN ('draft', 'rated') THEN pg_catalog.format('quote is %s', q.status)
                 ELSE 'lines are added to a rated quote only when it is created' END
@@ -162,7 +175,11 @@ BEGIN
     FROM public.quotes q
     WHERE q.id IN (SELECT n.quote_id FROM new_lines n)
       AND (q.status NOT IN ('draft', 'rated')
-           OR (q.status = 'rated' AND q.xmin OPERATOR(pg_catalog.<>) pg_catalog.xid(pg_catalog.pg_current_xact_id())))
+           OR (q.status = 'rated'
+               AND (q.xmin OPERATOR(pg_catalog.<>) pg_catalog.xid(pg_catalog.pg_current_xact_id())
+                    OR EXISTS (SELECT 1 FROM public.quote_versions v
+                               WHERE v.quote_id = q.id
+                                 AND v.xmin OPERATOR(pg_catalog.<>) pg_catalog.xid(pg_catalog.pg_current_xact_id())))))
     ORDER BY q.status = 'rated', q.id
     LIMIT 1;
     IF FOUND THEN
@@ -183,6 +200,10 @@ DECLARE
     v_quote   pg_catalog.uuid;
     v_problem pg_catalog.text;
 BEGIN
+    PERFORM 1 FROM public.quotes q
+    WHERE q.id IN (SELECT o.quote_id FROM old_lines o UNION SELECT n.quote_id FROM new_lines n)
+    ORDER BY q.id
+    FOR SHARE OF q;
     -- Old and new lines are paired by id: an unpaired line (its id changed) changed its cover.
     WITH moved AS (
         SELECT o.quote_id AS old_quote, n.quote_id AS new_quote,
@@ -220,6 +241,10 @@ DECLARE
     v_quote   pg_catalog.uuid;
     v_problem pg_catalog.text;
 BEGIN
+    PERFORM 1 FROM public.quotes q
+    WHERE q.id IN (SELECT o.quote_id FROM old_lines o)
+    ORDER BY q.id
+    FOR SHARE OF q;
     SELECT q.id,
            CASE WHEN q.status = 'rated' THEN 'a rated quote keeps its lines'
                 ELSE pg_catalog.format('quote is %s', q.status) END

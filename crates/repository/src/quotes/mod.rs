@@ -35,6 +35,14 @@ use crate::rating::{Eligibility, RatingInput, current_context, database_context,
 use crate::replica::routed_read;
 use crate::types::{QuoteNumber, StateCode, Zip};
 
+/// Terms with the context they were priced in, its reference data generation and the price.
+type PricedTerms = (
+    std::sync::Arc<RatingTerms>,
+    crate::rating::RatingContext,
+    i64,
+    crate::rating::PremiumBreakdown,
+);
+
 /// How often [`Quotes::create`] retries after a quote number collision (`quotes_number_unique`).
 const NUMBER_ATTEMPTS: usize = 5;
 
@@ -349,9 +357,21 @@ impl<'a> Quotes<'a> {
         // The terms to price: kept from an earlier re-rate once they are frozen (see
         // `terms`), else round trip 1, as the actor (a read: retried on a fresh connection when
         // the pooled one was dead). The write below checks visibility and the version either way.
-        let current = match self.db.frozen_terms().get(id) {
-            Some(kept) if expected_version >= 1 => kept,
-            _ => {
+        // Terms kept from an earlier re-rate are priced first; if that fails (no territory, no
+        // rate), the error would describe a quote the caller may not see, so the terms are read
+        // as the actor instead and the error, if any, comes from that path.
+        let kept = if expected_version >= 1 {
+            self.db.frozen_terms().get(id)
+        } else {
+            None
+        };
+        let priced = match kept {
+            Some(terms) => self.price_terms(terms, eligibility, cached).await.ok(),
+            None => None,
+        };
+        let (current, ctx, generation, breakdown) = match priced {
+            Some(priced) => priced,
+            None => {
                 let loaded = read_retrying!(self.db, |conn| sqlx::query_file_as!(
                     RatingTerms,
                     "src/quotes/load_for_rating.sql",
@@ -366,24 +386,11 @@ impl<'a> Quotes<'a> {
                     });
                 }
                 self.db.frozen_terms().keep(&loaded);
-                std::sync::Arc::new(loaded)
+                self.price_terms(std::sync::Arc::new(loaded), eligibility, cached)
+                    .await?
             }
         };
-        let state = StateCode::from_db(current.state_code.clone());
-        let zip = Zip::from_db(current.zip.clone());
         let types = current.coverage_types.clone();
-        let (ctx, generation) = if cached {
-            current_context(self.db, &state, &zip, &types, current.effective_date).await?
-        } else {
-            database_context(self.db, &state, &zip, &types, current.effective_date).await?
-        };
-        let breakdown = price(
-            &ctx,
-            &RatingInput {
-                coverages: types.clone(),
-                eligibility: eligibility.clone(),
-            },
-        )?;
         let requests: Vec<CoverageRequest> = types
             .iter()
             .zip(&current.limit_amounts)
@@ -461,6 +468,31 @@ impl<'a> Quotes<'a> {
             coverages,
             breakdown,
         })
+    }
+
+    /// The rating context (cached or from the database) and the price of `terms`.
+    async fn price_terms(
+        &self,
+        terms: std::sync::Arc<RatingTerms>,
+        eligibility: &Eligibility,
+        cached: bool,
+    ) -> Result<PricedTerms, QuoteError> {
+        let state = StateCode::from_db(terms.state_code.clone());
+        let zip = Zip::from_db(terms.zip.clone());
+        let types = &terms.coverage_types;
+        let (ctx, generation) = if cached {
+            current_context(self.db, &state, &zip, types, terms.effective_date).await?
+        } else {
+            database_context(self.db, &state, &zip, types, terms.effective_date).await?
+        };
+        let breakdown = price(
+            &ctx,
+            &RatingInput {
+                coverages: types.clone(),
+                eligibility: eligibility.clone(),
+            },
+        )?;
+        Ok((terms, ctx, generation, breakdown))
     }
 
     /// Show the rated price to the customer: rated → presented.

@@ -244,3 +244,35 @@ async fn a_rerate_from_kept_terms_is_still_decided_by_the_database() {
     let versions = repo.quotes().versions(&actor, quote.id).await.expect("versions");
     assert_eq!(versions.iter().map(|v| v.version).collect::<Vec<_>>(), vec![1, 2, 3]);
 }
+
+/// Kept terms never speak for a quote the caller cannot see: when pricing them fails (here the
+/// quote's territory was retired), a stranger gets `NotFound`, as without kept terms, not a
+/// rating error naming the hidden quote's ZIP.
+#[tokio::test]
+async fn a_pricing_error_from_kept_terms_does_not_describe_a_hidden_quote() {
+    let (_db, repo) = setup().await;
+    let owner = common::customer(&repo, "kept-hidden-owner").await;
+    let stranger = common::customer(&repo, "kept-hidden-stranger").await;
+    let quote = own_quote(&repo, owner).await;
+    repo.quotes()
+        .rerate(&Actor::Customer(owner), quote.id, 1, &Eligibility::default())
+        .await
+        .expect("re-rate that keeps the terms");
+    sqlx::query("UPDATE territory_factors SET status = 'retired' WHERE zip = $1")
+        .bind(quote.zip.as_str())
+        .execute(repo.pool())
+        .await
+        .expect("retire the quote's territory");
+    let err = repo
+        .quotes()
+        .rerate(&Actor::Customer(stranger), quote.id, 2, &Eligibility::default())
+        .await
+        .expect_err("not the stranger's quote");
+    assert!(matches!(err, QuoteError::NotFound(_)), "{err:?}");
+    let err = repo
+        .quotes()
+        .rerate(&Actor::Customer(owner), quote.id, 2, &Eligibility::default())
+        .await
+        .expect_err("no territory");
+    assert!(matches!(err, QuoteError::Rating(_)), "{err:?}");
+}

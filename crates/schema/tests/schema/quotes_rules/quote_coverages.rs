@@ -207,3 +207,69 @@ async fn a_line_cannot_be_added_to_a_rated_quote_later() {
         rules::QUOTE_COVERAGES_EDITABLE,
     );
 }
+
+/// Writing the quote row in a transaction does not make it "the creating transaction": a line
+/// is added to a rated quote only by the transaction that first priced it (migration 0023).
+#[tokio::test]
+async fn touching_a_rated_quote_does_not_let_a_line_in() {
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
+    let q = rated_quote(db.pool()).await;
+    let mut tx = db.pool().begin().await.expect("begin");
+    sqlx::query("UPDATE quotes SET status = status WHERE id = $1")
+        .bind(q)
+        .execute(&mut *tx)
+        .await
+        .expect("no-op update");
+    let result = sqlx::query(
+        "INSERT INTO quote_coverages (quote_id, coverage_type, limit_amount, deductible) VALUES ($1, 'rental', 900, 0)",
+    )
+    .bind(q)
+    .execute(&mut *tx)
+    .await;
+    assert_violates(result, rules::QUOTE_COVERAGES_EDITABLE);
+}
+
+/// A line added to a draft while another transaction rates it waits for that rating and is
+/// then refused: the rule locks the quote (FOR SHARE) before it reads its status.
+#[tokio::test]
+async fn a_line_racing_the_rating_of_its_draft_is_refused() {
+    let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
+    let q = draft_quote(db.pool()).await;
+    try_coverage(db.pool(), q, "collision", None, "500", None)
+        .await
+        .expect("coverage");
+    let mut rater = db.pool().begin().await.expect("begin rating");
+    sqlx::query("UPDATE quotes SET status = 'rated', premium = 1000, current_version = 1 WHERE id = $1")
+        .bind(q)
+        .execute(&mut *rater)
+        .await
+        .expect("bump");
+    sqlx::query(
+        "INSERT INTO quote_versions (quote_id, version, premium, rating_inputs, breakdown) VALUES ($1, 1, 1000, '{}', '{}')",
+    )
+    .bind(q)
+    .execute(&mut *rater)
+    .await
+    .expect("version 1");
+    let pool = db.pool().clone();
+    let racer = tokio::spawn(async move { try_coverage(&pool, q, "rental", Some("900"), "0", None).await });
+    // The racing insert waits for the rater's lock on the quote (seen in pg_stat_activity).
+    let mut waiting = false;
+    for _ in 0..200 {
+        waiting = sqlx::query_scalar::<_, bool>(
+            "SELECT EXISTS (SELECT 1 FROM pg_stat_activity
+                            WHERE datname = current_database() AND wait_event_type = 'Lock')",
+        )
+        .fetch_one(db.pool())
+        .await
+        .expect("pg_stat_activity");
+        if waiting || racer.is_finished() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(waiting, "the line waits for the rating");
+    rater.commit().await.expect("rating commits");
+    let result = racer.await.expect("racer");
+    assert_violates(result, rules::QUOTE_COVERAGES_EDITABLE);
+}
