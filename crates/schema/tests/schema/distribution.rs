@@ -118,6 +118,11 @@ pub const ROUTINES: &[(&str, &[&str], &str)] = &[
         "updates one quote by p_quote_id, inserts its version and updates its lines by quote id: add p_customer_id to the key of each (colocated, one shard); create_distributed_function by p_customer_id",
     ),
     (
+        "function quote_coverages_editable_insert_fn",
+        &["quote_versions", "quotes"],
+        "reads the quotes of the new lines and their versions by v.quote_id = q.id: add v.customer_id = q.customer_id (colocated, shard-local)",
+    ),
+    (
         "function quote_versions_contiguous_fn",
         &["quote_versions", "quotes"],
         "reads the quote of NEW.quote_id: add q.customer_id = NEW.customer_id (colocated, shard-local)",
@@ -205,6 +210,10 @@ pub const KNOWN_VIOLATIONS: &[(&str, &str)] = &[
     (
         "function app_quote_versions: reads quote_versions, quotes but never names customer_id",
         "Take p_customer_id (routing argument) and read WHERE q.customer_id = p_customer_id AND q.id = p_quote_id, the versions by (customer_id, quote_id)",
+    ),
+    (
+        "function quote_coverages_editable_insert_fn: reads quote_versions, quotes but never names customer_id",
+        "Once quote_coverages and quote_versions have customer_id, read the versions WHERE customer_id = q.customer_id AND quote_id = q.id",
     ),
     (
         "function quote_versions_contiguous_fn: reads quote_versions, quotes but never names customer_id",
