@@ -31,7 +31,7 @@ use crate::actor::{Actor, begin_as};
 use crate::error::{InvalidInput, is_retryable, read_retrying, rule_of};
 use crate::ids::{QuoteId, QuoteVersionId, UserId};
 use crate::page::{Page, PageRequest, into_page};
-use crate::rating::{Eligibility, RatingInput, current_context, database_context, price};
+use crate::rating::{Eligibility, RatingInput, context_for, price};
 use crate::replica::routed_read;
 use crate::types::{QuoteNumber, StateCode, Zip};
 
@@ -84,11 +84,8 @@ impl<'a> Quotes<'a> {
         // price's generation (quote_versions_reference_data_current): stale, it is priced again.
         let mut repriced = false;
         'pricing: loop {
-            let (ctx, generation) = if repriced {
-                database_context(self.db, &new.state_code, &new.zip, &types, new.effective_date).await?
-            } else {
-                current_context(self.db, &new.state_code, &new.zip, &types, new.effective_date).await?
-            };
+            let (ctx, generation) =
+                context_for(self.db, repriced, &new.state_code, &new.zip, &types, new.effective_date).await?;
             let input = RatingInput {
                 coverages: types.clone(),
                 eligibility: new.eligibility.clone(),
@@ -385,9 +382,9 @@ impl<'a> Quotes<'a> {
                         expected: expected_version,
                     });
                 }
+                let loaded = std::sync::Arc::new(loaded);
                 self.db.frozen_terms().keep(&loaded);
-                self.price_terms(std::sync::Arc::new(loaded), eligibility, cached)
-                    .await?
+                self.price_terms(loaded, eligibility, cached).await?
             }
         };
         let types = current.coverage_types.clone();
@@ -480,11 +477,7 @@ impl<'a> Quotes<'a> {
         let state = StateCode::from_db(terms.state_code.clone());
         let zip = Zip::from_db(terms.zip.clone());
         let types = &terms.coverage_types;
-        let (ctx, generation) = if cached {
-            current_context(self.db, &state, &zip, types, terms.effective_date).await?
-        } else {
-            database_context(self.db, &state, &zip, types, terms.effective_date).await?
-        };
+        let (ctx, generation) = context_for(self.db, !cached, &state, &zip, types, terms.effective_date).await?;
         let breakdown = price(
             &ctx,
             &RatingInput {

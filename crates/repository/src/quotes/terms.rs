@@ -17,7 +17,7 @@ use crate::ids::QuoteId;
 use quotedb_schema::quotes::CoverageType;
 
 /// What a re-rate prices from (`load_for_rating.sql`).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(super) struct RatingTerms {
     #[allow(dead_code)] // selected to keep the row's identity in the query; not needed after
     pub(super) id: QuoteId,
@@ -47,7 +47,7 @@ impl FrozenTerms {
     }
 
     /// Keep `terms` if they are frozen (the quote has been rated).
-    pub(super) fn keep(&self, terms: &RatingTerms) {
+    pub(super) fn keep(&self, terms: &Arc<RatingTerms>) {
         if terms.current_version < 1 {
             return;
         }
@@ -55,7 +55,7 @@ impl FrozenTerms {
         if map.len() >= CAPACITY {
             map.clear();
         }
-        map.insert(terms.id, Arc::new(terms.clone()));
+        map.insert(terms.id, Arc::clone(terms));
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<QuoteId, Arc<RatingTerms>>> {

@@ -118,6 +118,24 @@ pub(crate) async fn current_context(
     database_context(db, state, zip, coverages, effective_date).await
 }
 
+/// The context of a price: [`current_context`] on a first attempt, [`database_context`] when
+/// the database refused the previous price as stale (`from_database`). Create and re-rate both
+/// price this way.
+pub(crate) async fn context_for(
+    db: &Db,
+    from_database: bool,
+    state: &StateCode,
+    zip: &Zip,
+    coverages: &[CoverageType],
+    effective_date: Date,
+) -> Result<(RatingContext, i64), RatingError> {
+    if from_database {
+        database_context(db, state, zip, coverages, effective_date).await
+    } else {
+        current_context(db, state, zip, coverages, effective_date).await
+    }
+}
+
 /// [`current_context`] from the database, whatever the cache holds: what a price refused as
 /// stale is computed again from (data and generation read by one statement, so the second
 /// attempt cannot meet a snapshot that a racing load stored meanwhile).

@@ -21,12 +21,7 @@ async fn a_re_rating_keeps_every_earlier_version_unchanged() {
 async fn a_quote_version_cannot_skip_a_number() {
     let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let q = rated_quote(db.pool()).await;
-    let mut tx = db.pool().begin().await.expect("begin");
-    sqlx::query("UPDATE quotes SET premium = 1100, current_version = 2 WHERE id = $1")
-        .bind(q)
-        .execute(&mut *tx)
-        .await
-        .expect("bump to 2");
+    let mut tx = bumped_to_2(db.pool(), q).await;
     let result = sqlx::query(
         "INSERT INTO quote_versions (quote_id, version, premium, rating_inputs, breakdown) VALUES ($1, 3, 1100, '{}', '{}')",
     )
@@ -61,12 +56,7 @@ async fn a_version_for_an_unknown_quote_is_refused() {
 async fn two_versions_in_one_statement_are_refused() {
     let db = TestDb::migrated(&quotedb_schema::MIGRATOR).await;
     let q = rated_quote(db.pool()).await;
-    let mut tx = db.pool().begin().await.expect("begin");
-    sqlx::query("UPDATE quotes SET premium = 1100, current_version = 2 WHERE id = $1")
-        .bind(q)
-        .execute(&mut *tx)
-        .await
-        .expect("bump to 2");
+    let mut tx = bumped_to_2(db.pool(), q).await;
     let result = sqlx::query(
         "INSERT INTO quote_versions (quote_id, version, premium, rating_inputs, breakdown)
          VALUES ($1, 2, 1100, '{}', '{}'), ($1, 3, 1100, '{}', '{}')",
@@ -130,4 +120,16 @@ async fn a_version_with_object_inputs_and_breakdown_is_accepted() {
     )
     .await
     .expect("valid version");
+}
+
+/// A transaction in which rated quote `q` has been bumped to current_version 2 (premium 1100),
+/// its version 2 not yet inserted.
+async fn bumped_to_2(pool: &PgPool, q: Uuid) -> sqlx::Transaction<'static, sqlx::Postgres> {
+    let mut tx = pool.begin().await.expect("begin");
+    sqlx::query("UPDATE quotes SET premium = 1100, current_version = 2 WHERE id = $1")
+        .bind(q)
+        .execute(&mut *tx)
+        .await
+        .expect("bump to 2");
+    tx
 }
