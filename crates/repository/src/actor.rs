@@ -6,7 +6,7 @@
 //! application login cannot: see `docs/security.md`).
 
 use quotedb_schema::base::{ACTING_USER_SETTING, APP_ROLE, SYSTEM_ROLE};
-use sqlx::{Connection as _, PgConnection, Postgres, Transaction};
+use sqlx::{Postgres, Transaction};
 
 use crate::ids::UserId;
 
@@ -63,28 +63,12 @@ impl Actor {
     }
 }
 
-/// Begin a transaction as `actor` (role `quotedb_app` with `app.user_id` set, or `quotedb_system`).
+/// Begin a transaction as `actor` (role `quotedb_app` with `app.user_id` set, or `quotedb_system`):
+/// for writes. A read as an actor is one statement calling an `app_*` function instead (see
+/// docs/conventions.md).
 pub(crate) async fn begin_as(db: &crate::Db, actor: &Actor) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
-    begin_as_on(db.pool(), actor, db.transaction_pooling()).await
-}
-
-/// [`begin_as`] on a pool of the caller's choosing (a replica's, for a routed read).
-pub(crate) async fn begin_as_on(
-    pool: &sqlx::PgPool,
-    actor: &Actor,
-    transaction_pooling: bool,
-) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
-    pool.begin_with(sqlx::AssertSqlSafe(actor.begin_statement(transaction_pooling)))
-        .await
-}
-
-/// [`begin_as`] on a connection of the caller's (the fresh one a retried read opens).
-pub(crate) async fn begin_on<'c>(
-    conn: &'c mut PgConnection,
-    actor: &Actor,
-    transaction_pooling: bool,
-) -> Result<Transaction<'c, Postgres>, sqlx::Error> {
-    conn.begin_with(sqlx::AssertSqlSafe(actor.begin_statement(transaction_pooling)))
+    db.pool()
+        .begin_with(sqlx::AssertSqlSafe(actor.begin_statement(db.transaction_pooling())))
         .await
 }
 

@@ -136,32 +136,3 @@ macro_rules! read_on {
     }};
 }
 pub(crate) use read_on;
-
-/// [`read_retrying`] for a read that runs as an actor: `$tx` is the actor's transaction
-/// (`begin_as`), committed after `$body`.
-macro_rules! read_as_retrying {
-    ($db:expr, $actor:expr, |$tx:ident| $body:expr) => {{
-        let first: Result<_, sqlx::Error> = async {
-            let mut $tx = crate::actor::begin_as_on($db.pool(), $actor, $db.transaction_pooling()).await?;
-            let out = $body.await?;
-            $tx.commit().await?;
-            Ok(out)
-        }
-        .await;
-        match first {
-            Err(e) if crate::error::is_connection_lost(&e) => {
-                tracing::debug!(error = %e, "connection lost: retrying the read on a fresh connection");
-                async {
-                    let mut fresh = $db.fresh_connection().await?;
-                    let mut $tx = crate::actor::begin_on(&mut fresh, $actor, $db.transaction_pooling()).await?;
-                    let out = $body.await?;
-                    $tx.commit().await?;
-                    Ok(out)
-                }
-                .await
-            }
-            other => other,
-        }
-    }};
-}
-pub(crate) use read_as_retrying;

@@ -393,18 +393,6 @@ macro_rules! routed_read {
 }
 pub(crate) use routed_read;
 
-/// [`routed_read`] for a read that runs as an actor (`$tx` is the actor's transaction).
-macro_rules! routed_read_as {
-    ($db:expr, $actor:expr, |$tx:ident| $body:expr) => {{
-        let target = $db.read_target().await;
-        match crate::error::read_as_retrying!(target, $actor, |$tx| $body) {
-            Err(e) if target.retry_on_primary(&e) => crate::error::read_as_retrying!($db, $actor, |$tx| $body),
-            other => other,
-        }
-    }};
-}
-pub(crate) use routed_read_as;
-
 #[cfg(test)]
 mod tests {
     use super::ReadToken;

@@ -13,7 +13,7 @@ use time::{Date, OffsetDateTime};
 
 use crate::Db;
 use crate::actor::{Actor, begin_as};
-use crate::error::{InvalidInput, bounded_text, is_rls_refusal, read_as_retrying, refused_value, rule_of};
+use crate::error::{InvalidInput, bounded_text, is_rls_refusal, read_retrying, refused_value, rule_of};
 use crate::ids::{DriverId, UserId, VehicleId};
 use crate::types::{Email, Vin};
 use quotedb_schema::base::MAX_NAME_CHARS;
@@ -360,14 +360,16 @@ impl<'a> Users<'a> {
     /// [`UserError::NotFound`] if none.
     #[tracing::instrument(skip_all, fields(user = %id), err)]
     pub async fn get(&self, actor: &Actor, id: UserId) -> Result<User, UserError> {
-        let row = read_as_retrying!(self.db, actor, |tx| sqlx::query_as!(
+        // One round trip: the function switches to the actor's role and sets the actor itself.
+        let row = read_retrying!(self.db, |conn| sqlx::query_as!(
             UserRow,
-            r#"SELECT id AS "id: UserId", email::text AS "email!", full_name, role AS "role: UserRole",
-                      phone, created_at, updated_at
-               FROM users WHERE id = $1"#,
+            r#"SELECT id AS "id!: UserId", email::text AS "email!", full_name AS "full_name!",
+                      role AS "role!: UserRole", phone, created_at AS "created_at!", updated_at AS "updated_at!"
+               FROM app_user_by_id($1, $2)"#,
+            actor.user_id() as Option<UserId>,
             id.0,
         )
-        .fetch_optional(&mut *tx))?;
+        .fetch_optional(conn))?;
         row.map(User::from).ok_or(UserError::NotFound)
     }
 
@@ -377,14 +379,15 @@ impl<'a> Users<'a> {
     pub async fn get_by_email(&self, actor: &Actor, email: &Email) -> Result<User, UserError> {
         // `$1::text::citext`: compare as citext (case-insensitive, uses the unique index); a bare
         // text parameter would turn the comparison into text = text.
-        let row = read_as_retrying!(self.db, actor, |tx| sqlx::query_as!(
+        let row = read_retrying!(self.db, |conn| sqlx::query_as!(
             UserRow,
-            r#"SELECT id AS "id: UserId", email::text AS "email!", full_name, role AS "role: UserRole",
-                      phone, created_at, updated_at
-               FROM users WHERE email = $1::text::citext"#,
+            r#"SELECT id AS "id!: UserId", email::text AS "email!", full_name AS "full_name!",
+                      role AS "role!: UserRole", phone, created_at AS "created_at!", updated_at AS "updated_at!"
+               FROM app_user_by_email($1, $2)"#,
+            actor.user_id() as Option<UserId>,
             email.as_str(),
         )
-        .fetch_optional(&mut *tx))?;
+        .fetch_optional(conn))?;
         row.map(User::from).ok_or(UserError::NotFound)
     }
 
@@ -471,15 +474,17 @@ impl<'a> Users<'a> {
     /// `drivers:read_pii`), oldest entry first (empty if none or no such user).
     #[tracing::instrument(skip_all, fields(user = %user_id), err)]
     pub async fn drivers(&self, actor: &Actor, user_id: UserId) -> Result<Vec<Driver>, UserError> {
-        let drivers = read_as_retrying!(self.db, actor, |tx| sqlx::query_as!(
+        let drivers = read_retrying!(self.db, |conn| sqlx::query_as!(
             Driver,
-            r#"SELECT id AS "id: DriverId", user_id AS "user_id: UserId", first_name, last_name,
-                      date_of_birth, licensed_since, created_at
-               FROM drivers WHERE user_id = $1
+            r#"SELECT id AS "id!: DriverId", user_id AS "user_id!: UserId", first_name AS "first_name!",
+                      last_name AS "last_name!", date_of_birth AS "date_of_birth!", licensed_since,
+                      created_at AS "created_at!"
+               FROM app_user_drivers($1, $2)
                ORDER BY created_at, id"#,
+            actor.user_id() as Option<UserId>,
             user_id.0,
         )
-        .fetch_all(&mut *tx))?;
+        .fetch_all(conn))?;
         Ok(drivers)
     }
 
@@ -487,15 +492,16 @@ impl<'a> Users<'a> {
     /// `users:read`), oldest entry first (empty if none or no such user).
     #[tracing::instrument(skip_all, fields(user = %user_id), err)]
     pub async fn vehicles(&self, actor: &Actor, user_id: UserId) -> Result<Vec<Vehicle>, UserError> {
-        let rows = read_as_retrying!(self.db, actor, |tx| sqlx::query_as!(
+        let rows = read_retrying!(self.db, |conn| sqlx::query_as!(
             VehicleRow,
-            r#"SELECT id AS "id: VehicleId", user_id AS "user_id: UserId", vin::text AS "vin!", make, model,
-                      model_year, created_at
-               FROM vehicles WHERE user_id = $1
+            r#"SELECT id AS "id!: VehicleId", user_id AS "user_id!: UserId", vin::text AS "vin!", make AS "make!",
+                      model AS "model!", model_year AS "model_year!", created_at AS "created_at!"
+               FROM app_user_vehicles($1, $2)
                ORDER BY created_at, id"#,
+            actor.user_id() as Option<UserId>,
             user_id.0,
         )
-        .fetch_all(&mut *tx))?;
+        .fetch_all(conn))?;
         Ok(rows.into_iter().map(Vehicle::from).collect())
     }
 }

@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 use super::present;
 use crate::actor::{Actor, begin_as};
 use crate::error::rule_of;
-use crate::ids::{AdminUserId, DashboardId};
+use crate::ids::{AdminUserId, DashboardId, UserId};
 use crate::{Db, InvalidInput};
 
 /// A saved dashboard.
@@ -123,14 +123,17 @@ impl<'a> Dashboards<'a> {
     #[tracing::instrument(skip_all, err)]
     pub async fn list(&self, actor: &Actor) -> Result<Vec<Dashboard>, DashboardError> {
         // A replica-routed read (see `crate::replica`).
-        let list = crate::replica::routed_read_as!(self.db, actor, |tx| sqlx::query_as!(
+        // One round trip: the function switches to the actor's role and sets the actor itself.
+        let list = crate::replica::routed_read!(self.db, |conn| sqlx::query_as!(
             Dashboard,
-            r#"SELECT id AS "id: DashboardId", admin_user_id AS "admin_user_id: AdminUserId", name, layout,
-                      is_default, created_at, updated_at
-               FROM admin_dashboards WHERE admin_user_id = app_admin_user_id()
+            r#"SELECT id AS "id!: DashboardId", admin_user_id AS "admin_user_id!: AdminUserId", name AS "name!",
+                      layout AS "layout!", is_default AS "is_default!", created_at AS "created_at!",
+                      updated_at AS "updated_at!"
+               FROM app_admin_dashboards($1)
                ORDER BY is_default DESC, name"#,
+            actor.user_id() as Option<UserId>,
         )
-        .fetch_all(&mut *tx))
+        .fetch_all(conn))
         .map_err(DashboardError::Database)?;
         Ok(list)
     }

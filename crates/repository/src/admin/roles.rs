@@ -428,29 +428,21 @@ impl<'a> Roles<'a> {
     /// `admin_users` is under RLS: an admin sees their own account, `admin_users:manage` every one.
     #[tracing::instrument(skip_all, fields(user = %user), err)]
     pub async fn admin_permissions(&self, actor: &Actor, user: UserId) -> Result<Vec<EffectivePermission>, RoleError> {
-        let mut tx = begin_as(self.db, actor).await.map_err(RoleError::Database)?;
-        let rows = sqlx::query!(
-            r#"SELECT ep.permission_id AS "permission_id?: AdminPermissionId",
-                      ep.code AS "code?",
-                      ep.risk_level AS "risk_level?: AdminPermissionRiskLevel",
-                      ep.granted_via_role_id AS "granted_via_role_id?: AdminRoleId",
-                      ep.inherited_depth AS "inherited_depth?"
-               FROM admin_users au
-               LEFT JOIN LATERAL (
-                   SELECT DISTINCT ON (e.code) e.permission_id, e.code, e.risk_level, e.granted_via_role_id,
-                          e.inherited_depth
-                   FROM admin_role_effective_permissions e
-                   WHERE e.role_id = au.role_id
-                   ORDER BY e.code, e.inherited_depth) ep
-                 ON au.is_active AND (au.locked_until IS NULL OR au.locked_until <= now())
-               WHERE au.user_id = $1
-               ORDER BY ep.code"#,
+        // One round trip: the function switches to the actor's role and sets the actor itself.
+        let rows = crate::error::read_retrying!(self.db, |conn| sqlx::query_as!(
+            HeldPermissionRow,
+            r#"SELECT permission_id AS "permission_id?: AdminPermissionId",
+                      code AS "code?",
+                      risk_level AS "risk_level?: AdminPermissionRiskLevel",
+                      granted_via_role_id AS "granted_via_role_id?: AdminRoleId",
+                      inherited_depth AS "inherited_depth?"
+               FROM app_admin_permissions_of($1, $2)
+               ORDER BY code"#,
+            actor.user_id() as Option<UserId>,
             user.0,
         )
-        .fetch_all(&mut *tx)
-        .await
+        .fetch_all(conn))
         .map_err(RoleError::Database)?;
-        tx.commit().await.map_err(RoleError::Database)?;
         if rows.is_empty() {
             return Err(RoleError::AdminNotFound(user));
         }
@@ -484,6 +476,16 @@ impl<'a> Roles<'a> {
             Err(e) => RoleError::Database(e),
         }
     }
+}
+
+/// A row of `app_admin_permissions_of`: all NULL for a visible account that holds nothing now.
+/// (A named struct: the retrying read expands its query twice.)
+struct HeldPermissionRow {
+    permission_id: Option<AdminPermissionId>,
+    code: Option<String>,
+    risk_level: Option<AdminPermissionRiskLevel>,
+    granted_via_role_id: Option<AdminRoleId>,
+    inherited_depth: Option<i32>,
 }
 
 #[cfg(test)]

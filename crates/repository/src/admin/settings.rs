@@ -19,7 +19,7 @@ use time::OffsetDateTime;
 use super::{is_snake_ident, present};
 use crate::actor::{Actor, begin_as};
 use crate::error::{is_rls_refusal, rule_of};
-use crate::ids::AdminUserId;
+use crate::ids::{AdminUserId, UserId};
 use crate::{Db, InvalidInput};
 
 quotedb_domain::validated!(
@@ -169,35 +169,34 @@ impl<'a> Settings<'a> {
         {
             return Ok(setting.clone());
         }
-        let mut tx = begin_as(self.db, actor).await.map_err(SettingError::Database)?;
-        let setting = sqlx::query_as!(
+        // One round trip: the function switches to the actor's role and sets the actor itself.
+        let setting = crate::error::read_retrying!(self.db, |conn| sqlx::query_as!(
             Setting::<Value>,
-            r#"SELECT key, value, value_type AS "value_type: SystemSettingValueType", description, is_sensitive,
-                      updated_by AS "updated_by: AdminUserId", updated_at
-               FROM system_settings WHERE key = $1"#,
+            r#"SELECT key AS "key!", value AS "value!", value_type AS "value_type!: SystemSettingValueType",
+                      description AS "description!", is_sensitive AS "is_sensitive!",
+                      updated_by AS "updated_by: AdminUserId", updated_at AS "updated_at!"
+               FROM app_system_setting($1, $2)"#,
+            actor.user_id() as Option<UserId>,
             key.as_str(),
         )
-        .fetch_optional(&mut *tx)
-        .await
+        .fetch_optional(conn))
         .map_err(SettingError::Database)?;
-        tx.commit().await.map_err(SettingError::Database)?;
         setting.ok_or_else(|| SettingError::NotFound(key.to_string()))
     }
 
     /// Every setting the actor may read, by key.
     #[tracing::instrument(skip_all, err)]
     pub async fn list(&self, actor: &Actor) -> Result<Vec<Setting<Value>>, SettingError> {
-        let mut tx = begin_as(self.db, actor).await.map_err(SettingError::Database)?;
-        let settings = sqlx::query_as!(
+        let settings = crate::error::read_retrying!(self.db, |conn| sqlx::query_as!(
             Setting::<Value>,
-            r#"SELECT key, value, value_type AS "value_type: SystemSettingValueType", description, is_sensitive,
-                      updated_by AS "updated_by: AdminUserId", updated_at
-               FROM system_settings ORDER BY key"#,
+            r#"SELECT key AS "key!", value AS "value!", value_type AS "value_type!: SystemSettingValueType",
+                      description AS "description!", is_sensitive AS "is_sensitive!",
+                      updated_by AS "updated_by: AdminUserId", updated_at AS "updated_at!"
+               FROM app_system_settings($1) ORDER BY key"#,
+            actor.user_id() as Option<UserId>,
         )
-        .fetch_all(&mut *tx)
-        .await
+        .fetch_all(conn))
         .map_err(SettingError::Database)?;
-        tx.commit().await.map_err(SettingError::Database)?;
         Ok(settings)
     }
 

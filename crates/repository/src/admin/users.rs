@@ -289,42 +289,40 @@ impl<'a> AdminUsers<'a> {
     /// An admin account by id, if the actor may see it.
     #[tracing::instrument(skip_all, fields(admin = %id), err)]
     pub async fn get(&self, actor: &Actor, id: AdminUserId) -> Result<AdminUser, AdminUserError> {
-        let mut tx = begin_as(self.db, actor).await.map_err(AdminUserError::Database)?;
-        let row = sqlx::query_as!(
+        // One round trip: the function switches to the actor's role and sets the actor itself.
+        let row = crate::error::read_retrying!(self.db, |conn| sqlx::query_as!(
             Row,
-            r#"SELECT id AS "id: AdminUserId", user_id AS "user_id: UserId", role_id AS "role_id: AdminRoleId",
-                      mfa_required, failed_login_attempts, locked_until, password_changed_at, last_login_at,
-                      last_login_ip, allowed_ip_ranges, deactivated_at, deactivation_reason,
-                      deactivated_by AS "deactivated_by: AdminUserId", is_active AS "is_active!",
-                      created_at, updated_at
-               FROM admin_users WHERE id = $1"#,
+            r#"SELECT id AS "id!: AdminUserId", user_id AS "user_id!: UserId", role_id AS "role_id!: AdminRoleId",
+                      mfa_required AS "mfa_required!", failed_login_attempts AS "failed_login_attempts!", locked_until,
+                      password_changed_at, last_login_at, last_login_ip, allowed_ip_ranges, deactivated_at,
+                      deactivation_reason, deactivated_by AS "deactivated_by: AdminUserId", is_active AS "is_active!",
+                      created_at AS "created_at!", updated_at AS "updated_at!"
+               FROM app_admin_user_by_id($1, $2)"#,
+            actor.user_id() as Option<UserId>,
             id.0,
         )
-        .fetch_optional(&mut *tx)
-        .await
+        .fetch_optional(conn))
         .map_err(AdminUserError::Database)?;
-        tx.commit().await.map_err(AdminUserError::Database)?;
         row.map(AdminUser::from).ok_or(AdminUserError::NotFound(id))
     }
 
     /// The admin account of `user`, if the actor may see it (an admin always sees their own).
     #[tracing::instrument(skip_all, fields(user = %user), err)]
     pub async fn get_by_user(&self, actor: &Actor, user: UserId) -> Result<AdminUser, AdminUserError> {
-        let mut tx = begin_as(self.db, actor).await.map_err(AdminUserError::Database)?;
-        let row = sqlx::query_as!(
+        // One round trip: the function switches to the actor's role and sets the actor itself.
+        let row = crate::error::read_retrying!(self.db, |conn| sqlx::query_as!(
             Row,
-            r#"SELECT id AS "id: AdminUserId", user_id AS "user_id: UserId", role_id AS "role_id: AdminRoleId",
-                      mfa_required, failed_login_attempts, locked_until, password_changed_at, last_login_at,
-                      last_login_ip, allowed_ip_ranges, deactivated_at, deactivation_reason,
-                      deactivated_by AS "deactivated_by: AdminUserId", is_active AS "is_active!",
-                      created_at, updated_at
-               FROM admin_users WHERE user_id = $1"#,
+            r#"SELECT id AS "id!: AdminUserId", user_id AS "user_id!: UserId", role_id AS "role_id!: AdminRoleId",
+                      mfa_required AS "mfa_required!", failed_login_attempts AS "failed_login_attempts!", locked_until,
+                      password_changed_at, last_login_at, last_login_ip, allowed_ip_ranges, deactivated_at,
+                      deactivation_reason, deactivated_by AS "deactivated_by: AdminUserId", is_active AS "is_active!",
+                      created_at AS "created_at!", updated_at AS "updated_at!"
+               FROM app_admin_user_by_user($1, $2)"#,
+            actor.user_id() as Option<UserId>,
             user.0,
         )
-        .fetch_optional(&mut *tx)
-        .await
+        .fetch_optional(conn))
         .map_err(AdminUserError::Database)?;
-        tx.commit().await.map_err(AdminUserError::Database)?;
         row.map(AdminUser::from).ok_or(AdminUserError::NotFoundForUser(user))
     }
 

@@ -328,18 +328,17 @@ impl<'a> AuditLog<'a> {
             Some(c) if c.at() < q.to => (c.at(), c.id().0),
             Some(_) | None => (q.to, i64::MIN),
         };
-        let rows = crate::error::read_as_retrying!(self.db, actor, |tx| sqlx::query_as!(
+        // One round trip: the function switches to the actor's role and sets the actor itself.
+        let rows = crate::error::read_retrying!(self.db, |conn| sqlx::query_as!(
             EntryRow,
             r#"
-            SELECT id AS "id: AuditLogId", occurred_at, actor_user_id AS "actor_user_id: UserId", action,
-                   entity_type, entity_id, old_values, new_values, ip, request_id
-            FROM audit_logs
-            WHERE entity_type = $1 AND entity_id = $2
-              AND occurred_at >= $3 AND occurred_at <= $4
-              AND (occurred_at, id) < ($4, $5)
+            SELECT id AS "id!: AuditLogId", occurred_at AS "occurred_at!", actor_user_id AS "actor_user_id: UserId",
+                   action AS "action!", entity_type AS "entity_type!", entity_id AS "entity_id!", old_values,
+                   new_values, ip, request_id
+            FROM app_audit_history($1, $2, $3, $4, $5, $6, $7)
             ORDER BY occurred_at DESC, id DESC
-            LIMIT $6
             "#,
+            actor.user_id() as Option<UserId>,
             q.entity_type,
             q.entity_id,
             q.from,
@@ -347,7 +346,7 @@ impl<'a> AuditLog<'a> {
             upper_id,
             fetch,
         )
-        .fetch_all(&mut *tx))?;
+        .fetch_all(conn))?;
         Ok(into_page(rows.into_iter().map(AuditEntry::from).collect(), q.page.size))
     }
 }

@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 use super::crypto::{CryptoError, SecretString, random_bytes, random_token};
 use crate::Db;
 use crate::actor::{Actor, begin_as};
-use crate::error::{InvalidInput, is_rls_refusal, rule_of};
+use crate::error::{InvalidInput, is_rls_refusal, read_retrying, rule_of};
 use crate::ids::{OAuth2ClientRowId, UserId};
 
 /// An OAuth2 client call failed.
@@ -310,9 +310,11 @@ macro_rules! query_client {
         sqlx::query_as!(
             OAuthClient,
             $head
-                + r#" id AS "id: OAuth2ClientRowId", client_id, name, secret_hash IS NOT NULL AS "confidential!",
-                      redirect_uris, scopes, grant_types AS "grant_types: Vec<OAuth2GrantType>",
-                      owner_user_id AS "owner_user_id: UserId", revoked_at, created_at, updated_at "#
+                + r#" id AS "id!: OAuth2ClientRowId", client_id AS "client_id!", name AS "name!",
+                      secret_hash IS NOT NULL AS "confidential!", redirect_uris AS "redirect_uris!",
+                      scopes AS "scopes!", grant_types AS "grant_types!: Vec<OAuth2GrantType>",
+                      owner_user_id AS "owner_user_id: UserId", revoked_at, created_at AS "created_at!",
+                      updated_at AS "updated_at!" "#
                 + $tail
             $($args)*
         )
@@ -383,21 +385,21 @@ impl<'a> OAuthClients<'a> {
     #[tracing::instrument(skip_all, fields(client_id = %client_id), err)]
     pub async fn verify(&self, client_id: &str, secret: &SecretString) -> Result<OAuthClient, OAuthError> {
         let found = if is_valid_client_id(client_id) {
-            let mut tx = begin_as(self.db, &Actor::System).await?;
-            let row = sqlx::query!(
+            // One round trip, as the system actor (NULL): the function switches role itself.
+            read_retrying!(self.db, |conn| sqlx::query_as!(
+                VerifiedClientRow,
                 r#"
-                SELECT id AS "id: OAuth2ClientRowId", client_id, name, secret_hash,
-                       redirect_uris, scopes, grant_types AS "grant_types: Vec<OAuth2GrantType>",
-                       owner_user_id AS "owner_user_id: UserId", revoked_at, created_at, updated_at
-                FROM oauth2_clients
-                WHERE client_id = $1 AND revoked_at IS NULL
+                SELECT id AS "id!: OAuth2ClientRowId", client_id AS "client_id!", name AS "name!", secret_hash,
+                       redirect_uris AS "redirect_uris!", scopes AS "scopes!",
+                       grant_types AS "grant_types!: Vec<OAuth2GrantType>",
+                       owner_user_id AS "owner_user_id: UserId", revoked_at, created_at AS "created_at!",
+                       updated_at AS "updated_at!"
+                FROM app_oauth_client(NULL, $1)
+                WHERE revoked_at IS NULL
                 "#,
                 client_id,
             )
-            .fetch_optional(&mut *tx)
-            .await?;
-            tx.commit().await?;
-            row
+            .fetch_optional(conn))?
         } else {
             None
         };
@@ -436,22 +438,26 @@ impl<'a> OAuthClients<'a> {
     /// One client visible to the actor.
     #[tracing::instrument(skip_all, fields(client_id = %client_id), err)]
     pub async fn get(&self, actor: &Actor, client_id: &str) -> Result<OAuthClient, OAuthError> {
-        let mut tx = begin_as(self.db, actor).await?;
-        let client = query_client!("SELECT", "FROM oauth2_clients WHERE client_id = $1", client_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        tx.commit().await?;
+        // One round trip: the function switches to the actor's role and sets the actor itself.
+        let client = read_retrying!(self.db, |conn| query_client!(
+            "SELECT",
+            "FROM app_oauth_client($1, $2)",
+            actor.user_id() as Option<UserId>,
+            client_id
+        )
+        .fetch_optional(conn))?;
         client.ok_or_else(|| OAuthError::NotFound(client_id.to_owned()))
     }
 
     /// The clients visible to the actor (own ones; every one for admins), oldest first.
     #[tracing::instrument(skip_all, err)]
     pub async fn list(&self, actor: &Actor) -> Result<Vec<OAuthClient>, OAuthError> {
-        let mut tx = begin_as(self.db, actor).await?;
-        let clients = query_client!("SELECT", "FROM oauth2_clients ORDER BY created_at, client_id")
-            .fetch_all(&mut *tx)
-            .await?;
-        tx.commit().await?;
+        let clients = read_retrying!(self.db, |conn| query_client!(
+            "SELECT",
+            "FROM app_oauth_clients($1) ORDER BY created_at, client_id",
+            actor.user_id() as Option<UserId>
+        )
+        .fetch_all(conn))?;
         Ok(clients)
     }
 
@@ -480,6 +486,22 @@ impl<'a> OAuthClients<'a> {
             None => OAuthError::NotFound(client_id.to_owned()),
         })
     }
+}
+
+/// A client as `verify` reads it: with its secret's hash. (A named struct: the retrying read
+/// expands its query twice.)
+struct VerifiedClientRow {
+    id: OAuth2ClientRowId,
+    client_id: String,
+    name: String,
+    secret_hash: Option<String>,
+    redirect_uris: Vec<String>,
+    scopes: Vec<String>,
+    grant_types: Vec<OAuth2GrantType>,
+    owner_user_id: Option<UserId>,
+    revoked_at: Option<OffsetDateTime>,
+    created_at: OffsetDateTime,
+    updated_at: OffsetDateTime,
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use time::OffsetDateTime;
 
 use super::crypto::{CryptoError, random_token};
 use crate::actor::{Actor, begin_as};
-use crate::error::{InvalidInput, is_rls_refusal, rule_of};
+use crate::error::{InvalidInput, is_rls_refusal, read_retrying, rule_of};
 use crate::ids::{SessionId, UserId};
 use crate::{Db, Email};
 
@@ -358,21 +358,19 @@ impl<'a> Sessions<'a> {
     /// One session visible to the actor (active or not).
     #[tracing::instrument(skip_all, fields(session_id = %id), err)]
     pub async fn get(&self, actor: &Actor, id: SessionId) -> Result<Session, SessionError> {
-        let mut tx = begin_as(self.db, actor).await?;
-        let row = sqlx::query_as!(
+        // One round trip: the function switches to the actor's role and sets the actor itself.
+        let row = read_retrying!(self.db, |conn| sqlx::query_as!(
             SessionRow,
             r#"
-            SELECT id AS "id: SessionId", user_id AS "user_id: UserId", ip, user_agent, created_at,
-                   last_seen_at, expires_at, revoked_at,
+            SELECT id AS "id!: SessionId", user_id AS "user_id!: UserId", ip, user_agent, created_at AS "created_at!",
+                   last_seen_at AS "last_seen_at!", expires_at AS "expires_at!", revoked_at,
                    revoke_reason AS "revoke_reason: SessionRevokeReason"
-            FROM user_sessions
-            WHERE id = $1
+            FROM app_session_by_id($1, $2)
             "#,
+            actor.user_id() as Option<UserId>,
             id.0,
         )
-        .fetch_optional(&mut *tx)
-        .await?;
-        tx.commit().await?;
+        .fetch_optional(conn))?;
         row.map(Session::from).ok_or(SessionError::NotFound(id))
     }
 
@@ -466,22 +464,19 @@ impl<'a> Sessions<'a> {
     /// The active sessions of `user_id` visible to the actor, newest first.
     #[tracing::instrument(skip_all, fields(user_id = %user_id), err)]
     pub async fn list_active(&self, actor: &Actor, user_id: UserId) -> Result<Vec<Session>, SessionError> {
-        let mut tx = begin_as(self.db, actor).await?;
-        let rows = sqlx::query_as!(
+        let rows = read_retrying!(self.db, |conn| sqlx::query_as!(
             SessionRow,
             r#"
-            SELECT id AS "id: SessionId", user_id AS "user_id: UserId", ip, user_agent, created_at,
-                   last_seen_at, expires_at, revoked_at,
+            SELECT id AS "id!: SessionId", user_id AS "user_id!: UserId", ip, user_agent, created_at AS "created_at!",
+                   last_seen_at AS "last_seen_at!", expires_at AS "expires_at!", revoked_at,
                    revoke_reason AS "revoke_reason: SessionRevokeReason"
-            FROM user_sessions
-            WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > now()
+            FROM app_active_sessions($1, $2)
             ORDER BY created_at DESC, id
             "#,
+            actor.user_id() as Option<UserId>,
             user_id.0,
         )
-        .fetch_all(&mut *tx)
-        .await?;
-        tx.commit().await?;
+        .fetch_all(conn))?;
         Ok(rows.into_iter().map(Session::from).collect())
     }
 

@@ -179,3 +179,103 @@ async fn the_one_round_trip_rerate_and_pages_keep_a_claimed_user_to_their_own_qu
         assert!(matches!(attempt(&mut conn, me, &sql).await, Ok(n) if n >= 1), "{sql}");
     }
 }
+
+/// The one-round-trip reads of 0026 switch role and actor themselves: claiming another customer
+/// shows none of the victim's rows, and the victim's own claim (or the admin's) shows them.
+#[tokio::test]
+async fn the_one_round_trip_actor_reads_show_only_what_the_actor_may_see() {
+    let db = TestDb::seeded(&quotedb_schema::MIGRATOR, quotedb_seeds::REFERENCE).await;
+    let w = world(&db).await;
+    let (victim, admin) = (w.victim, w.all_powerful_admin);
+    let session: Uuid = sqlx::query_scalar(
+        "WITH d AS (INSERT INTO drivers (user_id, first_name, last_name, date_of_birth)
+                    VALUES ($1, 'Vic', 'Tim', '1980-01-01')),
+              v AS (INSERT INTO vehicles (user_id, vin, make, model, model_year)
+                    VALUES ($1, '1HGCM82633A004352', 'Honda', 'Accord', 2003)),
+              c AS (INSERT INTO oauth2_clients (client_id, name, redirect_uris, scopes, grant_types, owner_user_id)
+                    VALUES ('victim-client', 'Victim', ARRAY['https://victim.example.com/cb'], ARRAY['quotes:read'],
+                            ARRAY['authorization_code']::oauth2_grant_type[], $1)),
+              a AS (INSERT INTO audit_logs (action, entity_type, entity_id, actor_user_id)
+                    VALUES ('user.updated', 'user', $1::text, $1)),
+              b AS (INSERT INTO admin_dashboards (admin_user_id, name, layout)
+                    SELECT id, 'mine', '{}' FROM admin_users WHERE user_id = $2)
+         INSERT INTO user_sessions (user_id, token_hash, expires_at)
+         VALUES ($1, sha256('victim-token'), now() + interval '1 hour') RETURNING id",
+    )
+    .bind(victim)
+    .bind(admin)
+    .fetch_one(db.pool())
+    .await
+    .expect("the victim's rows");
+    let admin_account: Uuid = sqlx::query_scalar("SELECT id FROM admin_users WHERE user_id = $1")
+        .bind(admin)
+        .fetch_one(db.pool())
+        .await
+        .expect("the admin's account");
+    let mut conn = connect(&db, APP_LOGIN).await;
+    // (call with {actor}, whose own rows they are)
+    let reads = [
+        (format!("app_user_by_id({{actor}}, '{victim}')"), victim),
+        ("app_user_by_email({actor}, 'VICTIM@example.com')".to_string(), victim),
+        (format!("app_user_drivers({{actor}}, '{victim}')"), victim),
+        (format!("app_user_vehicles({{actor}}, '{victim}')"), victim),
+        (format!("app_session_by_id({{actor}}, '{session}')"), victim),
+        (format!("app_active_sessions({{actor}}, '{victim}')"), victim),
+        ("app_oauth_client({actor}, 'victim-client')".to_string(), victim),
+        ("app_oauth_clients({actor})".to_string(), victim),
+        (format!("app_admin_user_by_id({{actor}}, '{admin_account}')"), admin),
+        (format!("app_admin_user_by_user({{actor}}, '{admin}')"), admin),
+        (format!("app_admin_permissions_of({{actor}}, '{admin}')"), admin),
+        ("app_admin_dashboards({actor})".to_string(), admin),
+        (
+            "app_system_setting({actor}, 'security.admin_ip_allowlist')".to_string(),
+            admin,
+        ),
+        (
+            format!("app_audit_history({{actor}}, 'user', '{victim}', '-infinity', 'infinity', 0, 10)"),
+            admin,
+        ),
+    ];
+    for (call, owner) in &reads {
+        let as_attacker = format!(
+            "SELECT * FROM {}",
+            call.replace("{actor}", &format!("'{}'", w.attacker))
+        );
+        assert!(
+            matches!(attempt(&mut conn, None, &as_attacker).await, Ok(0)),
+            "{as_attacker}"
+        );
+        let as_owner = format!("SELECT * FROM {}", call.replace("{actor}", &format!("'{owner}'")));
+        assert!(
+            matches!(attempt(&mut conn, None, &as_owner).await, Ok(n) if n >= 1),
+            "{as_owner}"
+        );
+        // A NULL actor is the system role, which the application login cannot switch to.
+        let as_system = format!("SELECT * FROM {}", call.replace("{actor}", "NULL"));
+        let err = refused(&mut conn, None, &as_system).await;
+        assert!(err.contains("permission denied to set role"), "{as_system}: {err}");
+    }
+    // The attacker reading settings sees the public ones only.
+    let sql = format!("SELECT * FROM app_system_settings('{}') WHERE is_sensitive", w.attacker);
+    assert!(matches!(attempt(&mut conn, None, &sql).await, Ok(0)), "{sql}");
+    // The functions put back the role and actor they found: a transaction claiming the attacker
+    // still claims the attacker (and is still quotedb_app's) after reading as the victim.
+    let mut tx = conn.begin().await.expect("begin");
+    sqlx::query("SELECT set_config('app.user_id', $1, true)")
+        .bind(w.attacker.to_string())
+        .execute(&mut *tx)
+        .await
+        .expect("claim");
+    let found: i64 = sqlx::query_scalar("SELECT count(*) FROM app_user_by_id($1, $1)")
+        .bind(victim)
+        .fetch_one(&mut *tx)
+        .await
+        .expect("read as the victim");
+    assert_eq!(found, 1);
+    let (user, role): (String, String) = sqlx::query_as("SELECT current_setting('app.user_id'), current_user::text")
+        .fetch_one(&mut *tx)
+        .await
+        .expect("after the read");
+    assert_eq!((user, role), (w.attacker.to_string(), APP_LOGIN.to_string()));
+    tx.rollback().await.expect("rollback");
+}
