@@ -27,7 +27,7 @@ use quotedb_repository::realtime::{MetricSample, NewEvent, NewNotification, Obse
 use quotedb_repository::schema::quotes::CoverageType;
 use quotedb_repository::schema::rating::{DiscountCode, SurchargeCode};
 use quotedb_repository::schema::realtime::{MetricBucketWidth, NotificationChannel};
-use quotedb_repository::security::NewAuditEntry;
+use quotedb_repository::security::{NewAuditEntry, NewSession};
 use quotedb_repository::{Db, PageRequest, QuoteId};
 use quotedb_repository::{StateCode, Zip};
 use rust_decimal::Decimal;
@@ -318,6 +318,26 @@ fn admin_paths(c: &mut Criterion, rt: &Runtime, env: &BenchDb, p: &Params) {
                 .await
                 .expect("pending")
         })
+    });
+    // The session check of every signed-in request: three round trips until 0026, one since.
+    let sessions = env.db.security().sessions();
+    let customer = p.customer_actor();
+    let session = rt
+        .block_on(sessions.create(
+            &customer,
+            NewSession {
+                user_id: p.customer,
+                ip: None,
+                user_agent: None,
+                lifetime: None,
+            },
+        ))
+        .expect("a session to look up")
+        .session
+        .id;
+    group.bench_function("session_get", |b| {
+        b.to_async(rt)
+            .iter(|| async { sessions.get(&customer, session).await.expect("session") })
     });
     group.bench_function("settings_read", |b| {
         b.to_async(rt).iter(|| async {

@@ -94,6 +94,11 @@ const PATHS: &[BenchPath] = &[
         goal: Some(2.0),
     },
     BenchPath {
+        id: "admin_paths/session_get",
+        label: "session lookup (RLS, customer; one round trip)",
+        goal: None,
+    },
+    BenchPath {
         id: "admin_paths/settings_read",
         label: "settings read (reference data cache)",
         goal: Some(0.1),
