@@ -319,7 +319,7 @@ fn admin_paths(c: &mut Criterion, rt: &Runtime, env: &BenchDb, p: &Params) {
                 .expect("pending")
         })
     });
-    // The session check of every signed-in request: three round trips until 0026, one since.
+    // The session check of every signed-in request: three round trips until 0029, one since.
     let sessions = env.db.security().sessions();
     let customer = p.customer_actor();
     let session = rt

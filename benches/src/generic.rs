@@ -393,13 +393,18 @@ pub async fn function_plans(
     q: &StoredQuery,
     role: PlanRole,
 ) -> Result<(PlanSummary, Option<String>), BoxError> {
-    let nulls = vec!["NULL".to_string(); q.param_types.len()];
+    // The acting user of an `app_*` function is its first argument (NULL: the system actor, which
+    // would switch the function to quotedb_system): as quotedb_app, pass the role's user.
+    let mut args = vec!["NULL".to_string(); q.param_types.len()];
+    if let (PlanRole::App(user), Some("uuid")) = (role, q.param_types.first().map(String::as_str)) {
+        args[0] = format!("'{user}'");
+    }
     let (plans, ran) = logged_plans(
         url,
         &role.begin(),
         &q.query,
         Some(&q.param_types),
-        &nulls,
+        &args,
         PlanMode::Generic,
     )
     .await?;

@@ -62,7 +62,8 @@ async fn every_benchmarked_query_uses_its_index_in_custom_and_generic_plans() {
 /// `docs/conventions.md`); a reason for a table the plan does not scan is stale and fails too.
 ///
 /// A query calling one of quotedb's plpgsql functions plans as a Function Scan (or a Result): it
-/// is also executed, rolled back, with NULL arguments and `auto_explain` logging the generic plans
+/// is also executed, rolled back, with NULL arguments (as `quotedb_app`, a leading uuid argument is
+/// the role's user: the acting user of an `app_*` function) and `auto_explain` logging the generic plans
 /// of the statements inside the function, which are held to the same rule. That reaches only as
 /// far as NULL arguments do (a function raising or returning early on NULL input hides the rest),
 /// and trigger functions run only for rows a statement changes (none, with NULLs). Statements

@@ -377,8 +377,8 @@ impl<'a> Users<'a> {
     /// [`UserError::NotFound`] if none.
     #[tracing::instrument(skip_all, err)]
     pub async fn get_by_email(&self, actor: &Actor, email: &Email) -> Result<User, UserError> {
-        // `$1::text::citext`: compare as citext (case-insensitive, uses the unique index); a bare
-        // text parameter would turn the comparison into text = text.
+        // One round trip; the function compares users.email_key = lower($2), which an index
+        // serves under row level security too (citext equality is not leakproof).
         let row = read_retrying!(self.db, |conn| sqlx::query_as!(
             UserRow,
             r#"SELECT id AS "id!: UserId", email::text AS "email!", full_name AS "full_name!",

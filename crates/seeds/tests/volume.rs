@@ -25,7 +25,10 @@ async fn load(pool: &PgPool, cfg: &VolumeConfig) -> Result<LoadReport, VolumeErr
 /// md5 of every row of each loaded table, rows ordered by their text. updated_at of the rows the
 /// load moves with UPDATE is stamped by the set_updated_at trigger (load time), so it is left out.
 const FINGERPRINTS: &[(&str, &str)] = &[
-    ("users", "SELECT * FROM users"),
+    (
+        "users",
+        "SELECT id, email, full_name, role, phone, created_at, updated_at FROM users",
+    ),
     ("drivers", "SELECT * FROM drivers"),
     ("vehicles", "SELECT * FROM vehicles"),
     ("admin_users", "SELECT * FROM admin_users"),

@@ -5,8 +5,8 @@ use sqlx::Connection as _;
 
 /// For every migration N: the schema after 1..N-1, after N, after N's down, and after N again.
 /// Down must restore the previous schema exactly; up again must give the same schema as before.
-/// Migrations that change data only (0012 backfills quotes.state_code_text).
-const DATA_ONLY: [i64; 1] = [12];
+/// Migrations that change data only (0012 backfills quotes.state_code_text, 0027 users.email_key).
+const DATA_ONLY: [i64; 2] = [12, 27];
 
 #[tokio::test]
 async fn every_migration_up_down_up_leaves_the_same_schema() {

@@ -180,7 +180,7 @@ async fn the_one_round_trip_rerate_and_pages_keep_a_claimed_user_to_their_own_qu
     }
 }
 
-/// The one-round-trip reads of 0026 switch role and actor themselves: claiming another customer
+/// The one-round-trip reads of 0029 switch role and actor themselves: claiming another customer
 /// shows none of the victim's rows, and the victim's own claim (or the admin's) shows them.
 #[tokio::test]
 async fn the_one_round_trip_actor_reads_show_only_what_the_actor_may_see() {
@@ -258,6 +258,11 @@ async fn the_one_round_trip_actor_reads_show_only_what_the_actor_may_see() {
     // The attacker reading settings sees the public ones only.
     let sql = format!("SELECT * FROM app_system_settings('{}') WHERE is_sensitive", w.attacker);
     assert!(matches!(attempt(&mut conn, None, &sql).await, Ok(0)), "{sql}");
+    // app_act_end takes only what app_act_as returned.
+    for bad in ["'{}'", "NULL", "'{quotedb_app,NULL}'"] {
+        let err = refused(&mut conn, None, &format!("SELECT app_act_end({bad})")).await;
+        assert!(err.contains("app_act_end takes"), "{bad}: {err}");
+    }
     // The functions put back the role and actor they found: a transaction claiming the attacker
     // still claims the attacker (and is still quotedb_app's) after reading as the victim.
     let mut tx = conn.begin().await.expect("begin");
@@ -278,4 +283,48 @@ async fn the_one_round_trip_actor_reads_show_only_what_the_actor_may_see() {
         .expect("after the read");
     assert_eq!((user, role), (w.attacker.to_string(), APP_LOGIN.to_string()));
     tx.rollback().await.expect("rollback");
+}
+
+/// users.email_key (0026) is the lookup key of `app_user_by_email`: a login that writes its own
+/// key cannot make an account unfindable by its address, nor findable by another's.
+#[tokio::test]
+async fn a_forged_email_key_is_replaced_by_the_address_itself() {
+    let db = TestDb::seeded(&quotedb_schema::MIGRATOR, quotedb_seeds::REFERENCE).await;
+    let w = world(&db).await;
+    let mut conn = connect(&db, APP_LOGIN).await;
+    let me = Uuid::new_v4();
+    let mut tx = conn.begin().await.expect("begin");
+    sqlx::query("SELECT set_config('app.user_id', $1, true)")
+        .bind(me.to_string())
+        .execute(&mut *tx)
+        .await
+        .expect("claim");
+    sqlx::query(
+        "INSERT INTO users (id, email, full_name, role, email_key)
+         VALUES ($1, 'Signed.Up@Example.com', 'Signed Up', 'customer', 'victim@example.com')",
+    )
+    .bind(me)
+    .execute(&mut *tx)
+    .await
+    .expect("self sign-up");
+    tx.commit().await.expect("commit");
+    let key: String = sqlx::query_scalar("SELECT email_key FROM users WHERE id = $1")
+        .bind(me)
+        .fetch_one(db.pool())
+        .await
+        .expect("the new account");
+    assert_eq!(key, "signed.up@example.com");
+    // By address, any case: the new account; the victim's address still finds the victim.
+    let found: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM app_user_by_email($1, 'SIGNED.UP@example.com')")
+        .bind(me)
+        .fetch_all(&mut conn)
+        .await
+        .expect("lookup by address");
+    assert_eq!(found, vec![me]);
+    let found: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM app_user_by_email($1, 'victim@example.com')")
+        .bind(w.victim)
+        .fetch_all(&mut conn)
+        .await
+        .expect("lookup by address");
+    assert_eq!(found, vec![w.victim]);
 }

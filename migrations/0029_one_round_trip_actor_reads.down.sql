@@ -1,5 +1,6 @@
--- 0026 the remaining reads as an actor in one round trip each (down): the functions go; the
--- repository of the previous release reads the tables in a transaction.
+-- 0029 the remaining reads as an actor in one round trip each (down): the functions go; the
+-- repository of the previous release reads the tables in a transaction; users gets 0026's
+-- set_updated_at trigger back.
 
 SET LOCAL lock_timeout = '5s';
 SET LOCAL statement_timeout = '1min';
@@ -21,3 +22,10 @@ DROP FUNCTION app_user_by_email(uuid, text);
 DROP FUNCTION app_user_by_id(uuid, uuid);
 DROP FUNCTION app_act_end(text[]);
 DROP FUNCTION app_act_as(uuid);
+
+DROP TRIGGER users_set_updated_at ON users;
+CREATE TRIGGER users_set_updated_at
+    BEFORE UPDATE OF id, email, full_name, role, phone, created_at, updated_at
+    ON users
+    FOR EACH ROW EXECUTE FUNCTION set_updated_at();
+COMMENT ON INDEX users_email_key_idx IS NULL;

@@ -1,4 +1,4 @@
--- 0026 the remaining reads as an actor in one round trip each: users, drivers, vehicles, admin
+-- 0029 the remaining reads as an actor in one round trip each: users, drivers, vehicles, admin
 -- accounts and their permissions, dashboards, settings, sessions, OAuth clients, audit history.
 --
 -- These ran BEGIN (role, acting user) / query / COMMIT: three round trips for one indexed read.
@@ -11,10 +11,22 @@
 -- repeated in every function. app_act_end restores what app_act_as found, so a caller inside its
 -- own transaction keeps its role and actor.
 --
--- Online: new functions only. Reversible: the down migration drops them.
+-- Also the end of the users.email_key expansion (0026-0028): the index gets its comment, and
+-- set_updated_at fires on every update of users again (the backfill is done).
+--
+-- Online: new functions, a comment, and a trigger swapped in one transaction (a brief lock on
+-- users). Reversible: the down migration drops the functions and puts 0026's trigger back.
 
 SET LOCAL lock_timeout = '5s';
 SET LOCAL statement_timeout = '1min';
+
+COMMENT ON INDEX users_email_key_idx IS
+    'A user by e-mail address for every role: WHERE email_key = lower($1) (app_user_by_email).';
+
+DROP TRIGGER users_set_updated_at ON users;
+CREATE TRIGGER users_set_updated_at
+    BEFORE UPDATE ON users
+    FOR EACH ROW EXECUTE FUNCTION set_updated_at();
 
 CREATE FUNCTION app_act_as(p_user_id uuid) RETURNS text[]
     LANGUAGE plpgsql
@@ -31,13 +43,17 @@ $$;
 COMMENT ON FUNCTION app_act_as(uuid) IS
     'Act as p_user_id for the rest of the transaction or until app_act_end: role quotedb_app with app.user_id set, or (NULL) the system role, which only a login holding quotedb_system can switch to. Returns the role and actor it replaced, for app_act_end.';
 REVOKE ALL ON FUNCTION app_act_as(uuid) FROM PUBLIC;
--- quotedb_system too: a NULL actor has switched to it by the time the function undoes the switch.
-GRANT EXECUTE ON FUNCTION app_act_as(uuid) TO quotedb_app, quotedb_system;
+GRANT EXECUTE ON FUNCTION app_act_as(uuid) TO quotedb_app;
 
 CREATE FUNCTION app_act_end(p_previous text[]) RETURNS void
     LANGUAGE plpgsql
 AS $$
 BEGIN
+    IF pg_catalog.array_length(p_previous, 1) IS DISTINCT FROM 2 OR p_previous[1] IS NULL OR p_previous[2] IS NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'app_act_end takes what app_act_as returned: {role, acting user}';
+    END IF;
     PERFORM pg_catalog.set_config('app.user_id', p_previous[2], true),
             pg_catalog.set_config('role', p_previous[1], true);
 END
@@ -71,12 +87,12 @@ AS $$
 DECLARE
     v_previous text[] := public.app_act_as(p_user_id);
 BEGIN
-    RETURN QUERY SELECT * FROM public.users u WHERE u.email = p_email::public.citext;
+    RETURN QUERY SELECT * FROM public.users u WHERE u.email_key = pg_catalog.lower(p_email);
     PERFORM public.app_act_end(v_previous);
 END
 $$;
 COMMENT ON FUNCTION app_user_by_email(uuid, text) IS
-    'The user with this e-mail address (compared as citext) as the acting user p_user_id (NULL: the system actor) may see it; one round trip (users_email_key).';
+    'The user with this e-mail address (compared case-insensitively, as citext does) as the acting user p_user_id (NULL: the system actor) may see it; one round trip (users_email_key_idx: email_key = lower(p_email) is leakproof, so the index serves every role).';
 REVOKE ALL ON FUNCTION app_user_by_email(uuid, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION app_user_by_email(uuid, text) TO quotedb_app;
 
