@@ -561,3 +561,47 @@ async fn the_state_code_migration_keeps_the_previous_release_writing_and_every_s
     let after: String = sqlx::query_scalar(states).fetch_one(pool).await.expect("states");
     assert_eq!(before, after, "every quote keeps its state");
 }
+
+/// users.email_key (0026–0028) on a database full of data, with the previous release writing
+/// between its steps: a sign-up between 0026 and 0027 gets its key from the trigger, the backfill
+/// leaves no user without the key citext would compare, and no user's updated_at moves.
+#[tokio::test]
+async fn the_email_key_migration_keys_every_user_and_keeps_their_updated_at() {
+    let db = TestDb::empty().await;
+    let pool = db.pool();
+    let mut conn = pool.acquire().await.expect("connection");
+    let migrator = &quotedb_schema::MIGRATOR;
+    migrator.run_to(25, &mut *conn).await.expect("migrate to 0025");
+    volume::load(&mut conn, &config(29)).await.expect("volume data at 0025");
+    let stamps = "SELECT md5(string_agg(id::text || updated_at::text, ',' ORDER BY id)) FROM users";
+    let before: String = sqlx::query_scalar(stamps).fetch_one(pool).await.expect("stamps");
+
+    migrator.run_to(26, &mut *conn).await.expect("0026");
+    // The previous release signs a user up without naming email_key.
+    sqlx::query("INSERT INTO users (email, full_name, role) VALUES ('Between.Steps@Example.com', 'B', 'customer')")
+        .execute(pool)
+        .await
+        .expect("a sign-up by the previous release between 0026 and 0027");
+    let between: String = sqlx::query_scalar("SELECT email_key FROM users WHERE email = 'between.steps@example.com'")
+        .fetch_one(pool)
+        .await
+        .expect("the new user");
+    assert_eq!(between, "between.steps@example.com");
+    sqlx::query("DELETE FROM users WHERE email = 'between.steps@example.com'")
+        .execute(pool)
+        .await
+        .expect("remove it again");
+
+    migrator.run(&mut *conn).await.expect("0027 to the latest");
+    assert_eq!(
+        count(
+            pool,
+            "SELECT count(*) FROM users WHERE email_key IS DISTINCT FROM lower(email::text)"
+        )
+        .await,
+        0,
+        "every user has the key of their address"
+    );
+    let after: String = sqlx::query_scalar(stamps).fetch_one(pool).await.expect("stamps");
+    assert_eq!(before, after, "the backfill is not a change of any user");
+}
