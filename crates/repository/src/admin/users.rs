@@ -194,6 +194,25 @@ impl AdminUserError {
     }
 }
 
+/// `query_as!(Row, ...)` with the admin account columns between `$head` and `$tail`, so every
+/// query returns the same shape (still one compile-time checked literal). The `!` overrides are
+/// for the `app_admin_user_by_*` functions, whose columns sqlx cannot see are NOT NULL.
+macro_rules! query_admin_user {
+    ($head:literal, $tail:literal $($args:tt)*) => {
+        sqlx::query_as!(
+            Row,
+            $head
+                + r#" id AS "id!: AdminUserId", user_id AS "user_id!: UserId", role_id AS "role_id!: AdminRoleId",
+                      mfa_required AS "mfa_required!", failed_login_attempts AS "failed_login_attempts!",
+                      locked_until, password_changed_at, last_login_at, last_login_ip, allowed_ip_ranges,
+                      deactivated_at, deactivation_reason, deactivated_by AS "deactivated_by: AdminUserId",
+                      is_active AS "is_active!", created_at AS "created_at!", updated_at AS "updated_at!" "#
+                + $tail
+            $($args)*
+        )
+    };
+}
+
 /// One `admin_users` row as the queries return it (inet decoded as a network).
 struct Row {
     id: AdminUserId,
@@ -265,15 +284,11 @@ impl<'a> AdminUsers<'a> {
             .into());
         }
         let mut tx = begin_as(self.db, actor).await.map_err(AdminUserError::Database)?;
-        let row = sqlx::query_as!(
-            Row,
+        let row = query_admin_user!(
             r#"INSERT INTO admin_users (user_id, role_id, mfa_required, allowed_ip_ranges)
                VALUES ($1, $2, $3, $4)
-               RETURNING id AS "id: AdminUserId", user_id AS "user_id: UserId", role_id AS "role_id: AdminRoleId",
-                         mfa_required, failed_login_attempts, locked_until, password_changed_at, last_login_at,
-                         last_login_ip, allowed_ip_ranges, deactivated_at, deactivation_reason,
-                         deactivated_by AS "deactivated_by: AdminUserId", is_active AS "is_active!",
-                         created_at, updated_at"#,
+               RETURNING"#,
+            "",
             new.user_id.0,
             new.role_id.0,
             new.mfa_required,
@@ -290,14 +305,9 @@ impl<'a> AdminUsers<'a> {
     #[tracing::instrument(skip_all, fields(admin = %id), err)]
     pub async fn get(&self, actor: &Actor, id: AdminUserId) -> Result<AdminUser, AdminUserError> {
         // One round trip: the function switches to the actor's role and sets the actor itself.
-        let row = crate::error::read_retrying!(self.db, |conn| sqlx::query_as!(
-            Row,
-            r#"SELECT id AS "id!: AdminUserId", user_id AS "user_id!: UserId", role_id AS "role_id!: AdminRoleId",
-                      mfa_required AS "mfa_required!", failed_login_attempts AS "failed_login_attempts!", locked_until,
-                      password_changed_at, last_login_at, last_login_ip, allowed_ip_ranges, deactivated_at,
-                      deactivation_reason, deactivated_by AS "deactivated_by: AdminUserId", is_active AS "is_active!",
-                      created_at AS "created_at!", updated_at AS "updated_at!"
-               FROM app_admin_user_by_id($1, $2)"#,
+        let row = crate::error::read_retrying!(self.db, |conn| query_admin_user!(
+            "SELECT",
+            "FROM app_admin_user_by_id($1, $2)",
             actor.user_id() as Option<UserId>,
             id.0,
         )
@@ -310,14 +320,9 @@ impl<'a> AdminUsers<'a> {
     #[tracing::instrument(skip_all, fields(user = %user), err)]
     pub async fn get_by_user(&self, actor: &Actor, user: UserId) -> Result<AdminUser, AdminUserError> {
         // One round trip: the function switches to the actor's role and sets the actor itself.
-        let row = crate::error::read_retrying!(self.db, |conn| sqlx::query_as!(
-            Row,
-            r#"SELECT id AS "id!: AdminUserId", user_id AS "user_id!: UserId", role_id AS "role_id!: AdminRoleId",
-                      mfa_required AS "mfa_required!", failed_login_attempts AS "failed_login_attempts!", locked_until,
-                      password_changed_at, last_login_at, last_login_ip, allowed_ip_ranges, deactivated_at,
-                      deactivation_reason, deactivated_by AS "deactivated_by: AdminUserId", is_active AS "is_active!",
-                      created_at AS "created_at!", updated_at AS "updated_at!"
-               FROM app_admin_user_by_user($1, $2)"#,
+        let row = crate::error::read_retrying!(self.db, |conn| query_admin_user!(
+            "SELECT",
+            "FROM app_admin_user_by_user($1, $2)",
             actor.user_id() as Option<UserId>,
             user.0,
         )
@@ -337,16 +342,12 @@ impl<'a> AdminUsers<'a> {
         reason: &DeactivationReason,
     ) -> Result<AdminUser, AdminUserError> {
         let mut tx = begin_as(self.db, actor).await.map_err(AdminUserError::Database)?;
-        let row = sqlx::query_as!(
-            Row,
+        let row = query_admin_user!(
             r#"UPDATE admin_users
                SET deactivated_at = now(), deactivation_reason = $2, deactivated_by = app_admin_user_id()
                WHERE id = $1 AND deactivated_at IS NULL
-               RETURNING id AS "id: AdminUserId", user_id AS "user_id: UserId", role_id AS "role_id: AdminRoleId",
-                         mfa_required, failed_login_attempts, locked_until, password_changed_at, last_login_at,
-                         last_login_ip, allowed_ip_ranges, deactivated_at, deactivation_reason,
-                         deactivated_by AS "deactivated_by: AdminUserId", is_active AS "is_active!",
-                         created_at, updated_at"#,
+               RETURNING"#,
+            "",
             id.0,
             reason.as_str(),
         )
@@ -415,18 +416,14 @@ impl<'a> AdminUsers<'a> {
         ip: IpAddr,
     ) -> Result<AdminUser, AdminUserError> {
         let mut tx = begin_as(self.db, actor).await.map_err(AdminUserError::Database)?;
-        let row = sqlx::query_as!(
-            Row,
+        let row = query_admin_user!(
             r#"UPDATE admin_users
                SET failed_login_attempts = 0, locked_until = NULL, last_login_at = now(), last_login_ip = $2
                WHERE id = $1 AND deactivated_at IS NULL
                  AND (locked_until IS NULL OR locked_until <= now())
                  AND (allowed_ip_ranges IS NULL OR $2 <<= ANY (allowed_ip_ranges))
-               RETURNING id AS "id: AdminUserId", user_id AS "user_id: UserId", role_id AS "role_id: AdminRoleId",
-                         mfa_required, failed_login_attempts, locked_until, password_changed_at, last_login_at,
-                         last_login_ip, allowed_ip_ranges, deactivated_at, deactivation_reason,
-                         deactivated_by AS "deactivated_by: AdminUserId", is_active AS "is_active!",
-                         created_at, updated_at"#,
+               RETURNING"#,
+            "",
             id.0,
             IpNetwork::from(ip),
         )
@@ -481,15 +478,11 @@ impl<'a> AdminUsers<'a> {
         role: AdminRoleId,
     ) -> Result<AdminUser, AdminUserError> {
         let mut tx = begin_as(self.db, actor).await.map_err(AdminUserError::Database)?;
-        let row = sqlx::query_as!(
-            Row,
+        let row = query_admin_user!(
             r#"UPDATE admin_users SET role_id = $2
                WHERE id = $1
-               RETURNING id AS "id: AdminUserId", user_id AS "user_id: UserId", role_id AS "role_id: AdminRoleId",
-                         mfa_required, failed_login_attempts, locked_until, password_changed_at, last_login_at,
-                         last_login_ip, allowed_ip_ranges, deactivated_at, deactivation_reason,
-                         deactivated_by AS "deactivated_by: AdminUserId", is_active AS "is_active!",
-                         created_at, updated_at"#,
+               RETURNING"#,
+            "",
             id.0,
             role.0,
         )
