@@ -20,8 +20,6 @@ DROP FUNCTION app_user_vehicles(uuid, uuid);
 DROP FUNCTION app_user_drivers(uuid, uuid);
 DROP FUNCTION app_user_by_email(uuid, text);
 DROP FUNCTION app_user_by_id(uuid, uuid);
-DROP FUNCTION app_act_end(text[]);
-DROP FUNCTION app_act_as(uuid);
 
 DROP TRIGGER users_set_updated_at ON users;
 CREATE TRIGGER users_set_updated_at

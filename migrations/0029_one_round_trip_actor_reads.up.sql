@@ -7,9 +7,9 @@
 -- cannot see is no row). Invoker functions: they run nothing the caller's login could not, and a
 -- NULL acting user is the system actor, which only a login holding quotedb_system can switch to.
 --
--- The switch and its undo are two helpers (app_act_as, app_act_end) instead of four lines
--- repeated in every function. app_act_end restores what app_act_as found, so a caller inside its
--- own transaction keeps its role and actor.
+-- The switch and its undo are written out in each function, as in 0008, 0017 and 0024: the undo
+-- restores what the function found, so a caller inside its own transaction keeps its role and
+-- actor. (Two helper functions for them cost 10 us of a 47 us session check: pgbench.)
 --
 -- Also the end of the users.email_key expansion (0026-0028): the index gets its comment, and
 -- set_updated_at fires on every update of users again (the backfill is done).
@@ -28,52 +28,20 @@ CREATE TRIGGER users_set_updated_at
     BEFORE UPDATE ON users
     FOR EACH ROW EXECUTE FUNCTION set_updated_at();
 
-CREATE FUNCTION app_act_as(p_user_id uuid) RETURNS text[]
-    LANGUAGE plpgsql
-AS $$
-DECLARE
-    v_previous text[] := ARRAY[pg_catalog.current_setting('role'),
-                               coalesce(pg_catalog.current_setting('app.user_id', true), '')];
-BEGIN
-    PERFORM pg_catalog.set_config('role', CASE WHEN p_user_id IS NULL THEN 'quotedb_system' ELSE 'quotedb_app' END, true),
-            pg_catalog.set_config('app.user_id', coalesce(p_user_id::text, ''), true);
-    RETURN v_previous;
-END
-$$;
-COMMENT ON FUNCTION app_act_as(uuid) IS
-    'Act as p_user_id for the rest of the transaction or until app_act_end: role quotedb_app with app.user_id set, or (NULL) the system role, which only a login holding quotedb_system can switch to. Returns the role and actor it replaced, for app_act_end.';
-REVOKE ALL ON FUNCTION app_act_as(uuid) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION app_act_as(uuid) TO quotedb_app;
-
-CREATE FUNCTION app_act_end(p_previous text[]) RETURNS void
-    LANGUAGE plpgsql
-AS $$
-BEGIN
-    IF pg_catalog.array_length(p_previous, 1) IS DISTINCT FROM 2 OR p_previous[1] IS NULL OR p_previous[2] IS NULL THEN
-        RAISE EXCEPTION USING
-            ERRCODE = 'invalid_parameter_value',
-            MESSAGE = 'app_act_end takes what app_act_as returned: {role, acting user}';
-    END IF;
-    PERFORM pg_catalog.set_config('app.user_id', p_previous[2], true),
-            pg_catalog.set_config('role', p_previous[1], true);
-END
-$$;
-COMMENT ON FUNCTION app_act_end(text[]) IS
-    'Restore the role and actor that app_act_as returned. Restores only what the caller''s login may switch to itself.';
-REVOKE ALL ON FUNCTION app_act_end(text[]) FROM PUBLIC;
--- quotedb_system too: a NULL actor has switched to it by the time the function undoes the switch.
-GRANT EXECUTE ON FUNCTION app_act_end(text[]) TO quotedb_app, quotedb_system;
-
 -- users, drivers, vehicles ---------------------------------------------------------------------
 
 CREATE FUNCTION app_user_by_id(p_user_id uuid, p_id uuid) RETURNS SETOF users
     LANGUAGE plpgsql
 AS $$
 DECLARE
-    v_previous text[] := public.app_act_as(p_user_id);
+    v_user   text := current_setting('app.user_id', true);
+    v_role   text := current_setting('role');
 BEGIN
+    PERFORM set_config('role', CASE WHEN p_user_id IS NULL THEN 'quotedb_system' ELSE 'quotedb_app' END, true),
+            set_config('app.user_id', coalesce(p_user_id::text, ''), true);
     RETURN QUERY SELECT * FROM public.users u WHERE u.id = p_id;
-    PERFORM public.app_act_end(v_previous);
+    PERFORM set_config('app.user_id', coalesce(v_user, ''), true),
+            set_config('role', v_role, true);
 END
 $$;
 COMMENT ON FUNCTION app_user_by_id(uuid, uuid) IS
@@ -85,10 +53,14 @@ CREATE FUNCTION app_user_by_email(p_user_id uuid, p_email text) RETURNS SETOF us
     LANGUAGE plpgsql
 AS $$
 DECLARE
-    v_previous text[] := public.app_act_as(p_user_id);
+    v_user   text := current_setting('app.user_id', true);
+    v_role   text := current_setting('role');
 BEGIN
+    PERFORM set_config('role', CASE WHEN p_user_id IS NULL THEN 'quotedb_system' ELSE 'quotedb_app' END, true),
+            set_config('app.user_id', coalesce(p_user_id::text, ''), true);
     RETURN QUERY SELECT * FROM public.users u WHERE u.email_key = pg_catalog.lower(p_email);
-    PERFORM public.app_act_end(v_previous);
+    PERFORM set_config('app.user_id', coalesce(v_user, ''), true),
+            set_config('role', v_role, true);
 END
 $$;
 COMMENT ON FUNCTION app_user_by_email(uuid, text) IS
@@ -100,10 +72,14 @@ CREATE FUNCTION app_user_drivers(p_user_id uuid, p_of uuid) RETURNS SETOF driver
     LANGUAGE plpgsql
 AS $$
 DECLARE
-    v_previous text[] := public.app_act_as(p_user_id);
+    v_user   text := current_setting('app.user_id', true);
+    v_role   text := current_setting('role');
 BEGIN
+    PERFORM set_config('role', CASE WHEN p_user_id IS NULL THEN 'quotedb_system' ELSE 'quotedb_app' END, true),
+            set_config('app.user_id', coalesce(p_user_id::text, ''), true);
     RETURN QUERY SELECT * FROM public.drivers d WHERE d.user_id = p_of ORDER BY d.created_at, d.id;
-    PERFORM public.app_act_end(v_previous);
+    PERFORM set_config('app.user_id', coalesce(v_user, ''), true),
+            set_config('role', v_role, true);
 END
 $$;
 COMMENT ON FUNCTION app_user_drivers(uuid, uuid) IS
@@ -115,10 +91,14 @@ CREATE FUNCTION app_user_vehicles(p_user_id uuid, p_of uuid) RETURNS SETOF vehic
     LANGUAGE plpgsql
 AS $$
 DECLARE
-    v_previous text[] := public.app_act_as(p_user_id);
+    v_user   text := current_setting('app.user_id', true);
+    v_role   text := current_setting('role');
 BEGIN
+    PERFORM set_config('role', CASE WHEN p_user_id IS NULL THEN 'quotedb_system' ELSE 'quotedb_app' END, true),
+            set_config('app.user_id', coalesce(p_user_id::text, ''), true);
     RETURN QUERY SELECT * FROM public.vehicles v WHERE v.user_id = p_of ORDER BY v.created_at, v.id;
-    PERFORM public.app_act_end(v_previous);
+    PERFORM set_config('app.user_id', coalesce(v_user, ''), true),
+            set_config('role', v_role, true);
 END
 $$;
 COMMENT ON FUNCTION app_user_vehicles(uuid, uuid) IS
@@ -132,10 +112,14 @@ CREATE FUNCTION app_admin_user_by_id(p_user_id uuid, p_id uuid) RETURNS SETOF ad
     LANGUAGE plpgsql
 AS $$
 DECLARE
-    v_previous text[] := public.app_act_as(p_user_id);
+    v_user   text := current_setting('app.user_id', true);
+    v_role   text := current_setting('role');
 BEGIN
+    PERFORM set_config('role', CASE WHEN p_user_id IS NULL THEN 'quotedb_system' ELSE 'quotedb_app' END, true),
+            set_config('app.user_id', coalesce(p_user_id::text, ''), true);
     RETURN QUERY SELECT * FROM public.admin_users a WHERE a.id = p_id;
-    PERFORM public.app_act_end(v_previous);
+    PERFORM set_config('app.user_id', coalesce(v_user, ''), true),
+            set_config('role', v_role, true);
 END
 $$;
 COMMENT ON FUNCTION app_admin_user_by_id(uuid, uuid) IS
@@ -147,10 +131,14 @@ CREATE FUNCTION app_admin_user_by_user(p_user_id uuid, p_of uuid) RETURNS SETOF 
     LANGUAGE plpgsql
 AS $$
 DECLARE
-    v_previous text[] := public.app_act_as(p_user_id);
+    v_user   text := current_setting('app.user_id', true);
+    v_role   text := current_setting('role');
 BEGIN
+    PERFORM set_config('role', CASE WHEN p_user_id IS NULL THEN 'quotedb_system' ELSE 'quotedb_app' END, true),
+            set_config('app.user_id', coalesce(p_user_id::text, ''), true);
     RETURN QUERY SELECT * FROM public.admin_users a WHERE a.user_id = p_of;
-    PERFORM public.app_act_end(v_previous);
+    PERFORM set_config('app.user_id', coalesce(v_user, ''), true),
+            set_config('role', v_role, true);
 END
 $$;
 COMMENT ON FUNCTION app_admin_user_by_user(uuid, uuid) IS
@@ -168,8 +156,11 @@ CREATE FUNCTION app_admin_permissions_of(p_user_id uuid, p_of uuid)
 AS $$
 #variable_conflict use_column
 DECLARE
-    v_previous text[] := public.app_act_as(p_user_id);
+    v_user   text := current_setting('app.user_id', true);
+    v_role   text := current_setting('role');
 BEGIN
+    PERFORM set_config('role', CASE WHEN p_user_id IS NULL THEN 'quotedb_system' ELSE 'quotedb_app' END, true),
+            set_config('app.user_id', coalesce(p_user_id::text, ''), true);
     RETURN QUERY
         SELECT ep.permission_id, ep.code, ep.risk_level, ep.granted_via_role_id, ep.inherited_depth
         FROM public.admin_users au
@@ -182,7 +173,8 @@ BEGIN
           ON au.is_active AND (au.locked_until IS NULL OR au.locked_until <= pg_catalog.now())
         WHERE au.user_id = p_of
         ORDER BY ep.code;
-    PERFORM public.app_act_end(v_previous);
+    PERFORM set_config('app.user_id', coalesce(v_user, ''), true),
+            set_config('role', v_role, true);
 END
 $$;
 COMMENT ON FUNCTION app_admin_permissions_of(uuid, uuid) IS
@@ -194,11 +186,15 @@ CREATE FUNCTION app_admin_dashboards(p_user_id uuid) RETURNS SETOF admin_dashboa
     LANGUAGE plpgsql
 AS $$
 DECLARE
-    v_previous text[] := public.app_act_as(p_user_id);
+    v_user   text := current_setting('app.user_id', true);
+    v_role   text := current_setting('role');
 BEGIN
+    PERFORM set_config('role', CASE WHEN p_user_id IS NULL THEN 'quotedb_system' ELSE 'quotedb_app' END, true),
+            set_config('app.user_id', coalesce(p_user_id::text, ''), true);
     RETURN QUERY SELECT * FROM public.admin_dashboards d WHERE d.admin_user_id = public.app_admin_user_id()
                  ORDER BY d.is_default DESC, d.name;
-    PERFORM public.app_act_end(v_previous);
+    PERFORM set_config('app.user_id', coalesce(v_user, ''), true),
+            set_config('role', v_role, true);
 END
 $$;
 COMMENT ON FUNCTION app_admin_dashboards(uuid) IS
@@ -210,10 +206,14 @@ CREATE FUNCTION app_system_setting(p_user_id uuid, p_key text) RETURNS SETOF sys
     LANGUAGE plpgsql
 AS $$
 DECLARE
-    v_previous text[] := public.app_act_as(p_user_id);
+    v_user   text := current_setting('app.user_id', true);
+    v_role   text := current_setting('role');
 BEGIN
+    PERFORM set_config('role', CASE WHEN p_user_id IS NULL THEN 'quotedb_system' ELSE 'quotedb_app' END, true),
+            set_config('app.user_id', coalesce(p_user_id::text, ''), true);
     RETURN QUERY SELECT * FROM public.system_settings s WHERE s.key = p_key;
-    PERFORM public.app_act_end(v_previous);
+    PERFORM set_config('app.user_id', coalesce(v_user, ''), true),
+            set_config('role', v_role, true);
 END
 $$;
 COMMENT ON FUNCTION app_system_setting(uuid, text) IS
@@ -225,10 +225,14 @@ CREATE FUNCTION app_system_settings(p_user_id uuid) RETURNS SETOF system_setting
     LANGUAGE plpgsql
 AS $$
 DECLARE
-    v_previous text[] := public.app_act_as(p_user_id);
+    v_user   text := current_setting('app.user_id', true);
+    v_role   text := current_setting('role');
 BEGIN
+    PERFORM set_config('role', CASE WHEN p_user_id IS NULL THEN 'quotedb_system' ELSE 'quotedb_app' END, true),
+            set_config('app.user_id', coalesce(p_user_id::text, ''), true);
     RETURN QUERY SELECT * FROM public.system_settings s ORDER BY s.key;
-    PERFORM public.app_act_end(v_previous);
+    PERFORM set_config('app.user_id', coalesce(v_user, ''), true),
+            set_config('role', v_role, true);
 END
 $$;
 COMMENT ON FUNCTION app_system_settings(uuid) IS
@@ -242,10 +246,14 @@ CREATE FUNCTION app_session_by_id(p_user_id uuid, p_id uuid) RETURNS SETOF user_
     LANGUAGE plpgsql
 AS $$
 DECLARE
-    v_previous text[] := public.app_act_as(p_user_id);
+    v_user   text := current_setting('app.user_id', true);
+    v_role   text := current_setting('role');
 BEGIN
+    PERFORM set_config('role', CASE WHEN p_user_id IS NULL THEN 'quotedb_system' ELSE 'quotedb_app' END, true),
+            set_config('app.user_id', coalesce(p_user_id::text, ''), true);
     RETURN QUERY SELECT * FROM public.user_sessions s WHERE s.id = p_id;
-    PERFORM public.app_act_end(v_previous);
+    PERFORM set_config('app.user_id', coalesce(v_user, ''), true),
+            set_config('role', v_role, true);
 END
 $$;
 COMMENT ON FUNCTION app_session_by_id(uuid, uuid) IS
@@ -257,12 +265,16 @@ CREATE FUNCTION app_active_sessions(p_user_id uuid, p_of uuid) RETURNS SETOF use
     LANGUAGE plpgsql
 AS $$
 DECLARE
-    v_previous text[] := public.app_act_as(p_user_id);
+    v_user   text := current_setting('app.user_id', true);
+    v_role   text := current_setting('role');
 BEGIN
+    PERFORM set_config('role', CASE WHEN p_user_id IS NULL THEN 'quotedb_system' ELSE 'quotedb_app' END, true),
+            set_config('app.user_id', coalesce(p_user_id::text, ''), true);
     RETURN QUERY SELECT * FROM public.user_sessions s
                  WHERE s.user_id = p_of AND s.revoked_at IS NULL AND s.expires_at > pg_catalog.now()
                  ORDER BY s.created_at DESC, s.id;
-    PERFORM public.app_act_end(v_previous);
+    PERFORM set_config('app.user_id', coalesce(v_user, ''), true),
+            set_config('role', v_role, true);
 END
 $$;
 COMMENT ON FUNCTION app_active_sessions(uuid, uuid) IS
@@ -274,10 +286,14 @@ CREATE FUNCTION app_oauth_client(p_user_id uuid, p_client_id text) RETURNS SETOF
     LANGUAGE plpgsql
 AS $$
 DECLARE
-    v_previous text[] := public.app_act_as(p_user_id);
+    v_user   text := current_setting('app.user_id', true);
+    v_role   text := current_setting('role');
 BEGIN
+    PERFORM set_config('role', CASE WHEN p_user_id IS NULL THEN 'quotedb_system' ELSE 'quotedb_app' END, true),
+            set_config('app.user_id', coalesce(p_user_id::text, ''), true);
     RETURN QUERY SELECT * FROM public.oauth2_clients c WHERE c.client_id = p_client_id;
-    PERFORM public.app_act_end(v_previous);
+    PERFORM set_config('app.user_id', coalesce(v_user, ''), true),
+            set_config('role', v_role, true);
 END
 $$;
 COMMENT ON FUNCTION app_oauth_client(uuid, text) IS
@@ -289,10 +305,14 @@ CREATE FUNCTION app_oauth_clients(p_user_id uuid) RETURNS SETOF oauth2_clients
     LANGUAGE plpgsql
 AS $$
 DECLARE
-    v_previous text[] := public.app_act_as(p_user_id);
+    v_user   text := current_setting('app.user_id', true);
+    v_role   text := current_setting('role');
 BEGIN
+    PERFORM set_config('role', CASE WHEN p_user_id IS NULL THEN 'quotedb_system' ELSE 'quotedb_app' END, true),
+            set_config('app.user_id', coalesce(p_user_id::text, ''), true);
     RETURN QUERY SELECT * FROM public.oauth2_clients c ORDER BY c.created_at, c.client_id;
-    PERFORM public.app_act_end(v_previous);
+    PERFORM set_config('app.user_id', coalesce(v_user, ''), true),
+            set_config('role', v_role, true);
 END
 $$;
 COMMENT ON FUNCTION app_oauth_clients(uuid) IS
@@ -309,15 +329,19 @@ CREATE FUNCTION app_audit_history(p_user_id uuid, p_entity_type text, p_entity_i
     LANGUAGE plpgsql
 AS $$
 DECLARE
-    v_previous text[] := public.app_act_as(p_user_id);
+    v_user   text := current_setting('app.user_id', true);
+    v_role   text := current_setting('role');
 BEGIN
+    PERFORM set_config('role', CASE WHEN p_user_id IS NULL THEN 'quotedb_system' ELSE 'quotedb_app' END, true),
+            set_config('app.user_id', coalesce(p_user_id::text, ''), true);
     RETURN QUERY SELECT * FROM public.audit_logs a
                  WHERE a.entity_type = p_entity_type AND a.entity_id = p_entity_id
                    AND a.occurred_at >= p_from AND a.occurred_at <= p_upper_time
                    AND (a.occurred_at, a.id) < (p_upper_time, p_upper_id)
                  ORDER BY a.occurred_at DESC, a.id DESC
                  LIMIT p_limit;
-    PERFORM public.app_act_end(v_previous);
+    PERFORM set_config('app.user_id', coalesce(v_user, ''), true),
+            set_config('role', v_role, true);
 END
 $$;
 COMMENT ON FUNCTION app_audit_history(uuid, text, text, timestamptz, timestamptz, bigint, bigint) IS
