@@ -179,6 +179,22 @@ pub struct User {
     pub updated_at: OffsetDateTime,
 }
 
+/// `query_as!(UserRow, ...)` with the user columns between `$head` and `$tail`, so every query
+/// returns the same shape (still one compile-time checked literal). The `!` overrides are for the
+/// `app_user_by_*` functions, whose columns sqlx cannot see are NOT NULL.
+macro_rules! query_user {
+    ($head:literal, $tail:literal $($args:tt)*) => {
+        sqlx::query_as!(
+            UserRow,
+            $head
+                + r#" id AS "id!: UserId", email::text AS "email!", full_name AS "full_name!",
+                      role AS "role!: UserRole", phone, created_at AS "created_at!", updated_at AS "updated_at!" "#
+                + $tail
+            $($args)*
+        )
+    };
+}
+
 struct UserRow {
     id: UserId,
     email: String,
@@ -337,12 +353,11 @@ impl<'a> Users<'a> {
     async fn create(&self, actor: &Actor, id: UserId, new: &NewUser, role: UserRole) -> Result<User, UserError> {
         let full_name = non_blank("full_name", &new.full_name)?;
         let mut tx = begin_as(self.db, actor).await?;
-        let row = sqlx::query_as!(
-            UserRow,
+        let row = query_user!(
             r#"INSERT INTO users (id, email, full_name, role, phone)
                VALUES ($1, $2::text, $3, $4, $5)
-               RETURNING id AS "id: UserId", email::text AS "email!", full_name, role AS "role: UserRole",
-                         phone, created_at, updated_at"#,
+               RETURNING"#,
+            "",
             id.0,
             new.email.as_str(),
             full_name,
@@ -361,11 +376,9 @@ impl<'a> Users<'a> {
     #[tracing::instrument(skip_all, fields(user = %id), err)]
     pub async fn get(&self, actor: &Actor, id: UserId) -> Result<User, UserError> {
         // One round trip: the function switches to the actor's role and sets the actor itself.
-        let row = read_retrying!(self.db, |conn| sqlx::query_as!(
-            UserRow,
-            r#"SELECT id AS "id!: UserId", email::text AS "email!", full_name AS "full_name!",
-                      role AS "role!: UserRole", phone, created_at AS "created_at!", updated_at AS "updated_at!"
-               FROM app_user_by_id($1, $2)"#,
+        let row = read_retrying!(self.db, |conn| query_user!(
+            "SELECT",
+            "FROM app_user_by_id($1, $2)",
             actor.user_id() as Option<UserId>,
             id.0,
         )
@@ -379,11 +392,9 @@ impl<'a> Users<'a> {
     pub async fn get_by_email(&self, actor: &Actor, email: &Email) -> Result<User, UserError> {
         // One round trip; the function compares users.email_key = lower($2), which an index
         // serves under row level security too (citext equality is not leakproof).
-        let row = read_retrying!(self.db, |conn| sqlx::query_as!(
-            UserRow,
-            r#"SELECT id AS "id!: UserId", email::text AS "email!", full_name AS "full_name!",
-                      role AS "role!: UserRole", phone, created_at AS "created_at!", updated_at AS "updated_at!"
-               FROM app_user_by_email($1, $2)"#,
+        let row = read_retrying!(self.db, |conn| query_user!(
+            "SELECT",
+            "FROM app_user_by_email($1, $2)",
             actor.user_id() as Option<UserId>,
             email.as_str(),
         )

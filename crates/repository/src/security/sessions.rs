@@ -208,6 +208,24 @@ pub struct CreatedSession {
     pub token: SessionToken,
 }
 
+/// `query_as!(SessionRow, ...)` with the session columns between `$head` and `$tail`, so every
+/// query returns the same shape (still one compile-time checked literal). The `!` overrides are
+/// for the `app_session_by_id`/`app_active_sessions` functions, whose columns sqlx cannot see
+/// are NOT NULL.
+macro_rules! query_session {
+    ($head:literal, $tail:literal $($args:tt)*) => {
+        sqlx::query_as!(
+            SessionRow,
+            $head
+                + r#" id AS "id!: SessionId", user_id AS "user_id!: UserId", ip, user_agent,
+                      created_at AS "created_at!", last_seen_at AS "last_seen_at!", expires_at AS "expires_at!",
+                      revoked_at, revoke_reason AS "revoke_reason: SessionRevokeReason" "#
+                + $tail
+            $($args)*
+        )
+    };
+}
+
 struct SessionRow {
     id: SessionId,
     user_id: UserId,
@@ -288,18 +306,15 @@ impl<'a> Sessions<'a> {
         let hash = token.hash();
 
         let mut tx = begin_as(self.db, actor).await?;
-        let row = sqlx::query_as!(
-            SessionRow,
+        let row = query_session!(
             r#"
             INSERT INTO user_sessions (user_id, token_hash, ip, user_agent, expires_at)
             SELECT $1, $2, $3, $4, now() + make_interval(secs => coalesce($5::float8, l.hours * 3600))
             FROM (SELECT CASE WHEN jsonb_typeof(v) = 'number' THEN v::float8 END AS hours
                   FROM public_setting('sessions.lifetime_hours') AS v) AS l
             WHERE coalesce($5::float8, l.hours) IS NOT NULL
-            RETURNING id AS "id: SessionId", user_id AS "user_id: UserId", ip, user_agent, created_at,
-                      last_seen_at, expires_at, revoked_at,
-                      revoke_reason AS "revoke_reason: SessionRevokeReason"
-            "#,
+            RETURNING"#,
+            "",
             new.user_id.0,
             &hash[..],
             ip,
@@ -359,14 +374,9 @@ impl<'a> Sessions<'a> {
     #[tracing::instrument(skip_all, fields(session_id = %id), err)]
     pub async fn get(&self, actor: &Actor, id: SessionId) -> Result<Session, SessionError> {
         // One round trip: the function switches to the actor's role and sets the actor itself.
-        let row = read_retrying!(self.db, |conn| sqlx::query_as!(
-            SessionRow,
-            r#"
-            SELECT id AS "id!: SessionId", user_id AS "user_id!: UserId", ip, user_agent, created_at AS "created_at!",
-                   last_seen_at AS "last_seen_at!", expires_at AS "expires_at!", revoked_at,
-                   revoke_reason AS "revoke_reason: SessionRevokeReason"
-            FROM app_session_by_id($1, $2)
-            "#,
+        let row = read_retrying!(self.db, |conn| query_session!(
+            "SELECT",
+            "FROM app_session_by_id($1, $2)",
             actor.user_id() as Option<UserId>,
             id.0,
         )
@@ -404,15 +414,12 @@ impl<'a> Sessions<'a> {
         reason: SessionRevokeReason,
     ) -> Result<Session, SessionError> {
         let mut tx = begin_as(self.db, actor).await?;
-        let row = sqlx::query_as!(
-            SessionRow,
+        let row = query_session!(
             r#"
             UPDATE user_sessions SET revoked_at = now(), revoke_reason = $2
             WHERE id = $1 AND revoked_at IS NULL
-            RETURNING id AS "id: SessionId", user_id AS "user_id: UserId", ip, user_agent, created_at,
-                      last_seen_at, expires_at, revoked_at,
-                      revoke_reason AS "revoke_reason: SessionRevokeReason"
-            "#,
+            RETURNING"#,
+            "",
             id.0,
             reason as SessionRevokeReason,
         )
@@ -464,15 +471,9 @@ impl<'a> Sessions<'a> {
     /// The active sessions of `user_id` visible to the actor, newest first.
     #[tracing::instrument(skip_all, fields(user_id = %user_id), err)]
     pub async fn list_active(&self, actor: &Actor, user_id: UserId) -> Result<Vec<Session>, SessionError> {
-        let rows = read_retrying!(self.db, |conn| sqlx::query_as!(
-            SessionRow,
-            r#"
-            SELECT id AS "id!: SessionId", user_id AS "user_id!: UserId", ip, user_agent, created_at AS "created_at!",
-                   last_seen_at AS "last_seen_at!", expires_at AS "expires_at!", revoked_at,
-                   revoke_reason AS "revoke_reason: SessionRevokeReason"
-            FROM app_active_sessions($1, $2)
-            ORDER BY created_at DESC, id
-            "#,
+        let rows = read_retrying!(self.db, |conn| query_session!(
+            "SELECT",
+            "FROM app_active_sessions($1, $2) ORDER BY created_at DESC, id",
             actor.user_id() as Option<UserId>,
             user_id.0,
         )
